@@ -1,0 +1,66 @@
+# ringcast: every target does its own set-up, so `make demo` and `make test` work on a fresh
+# Debian 12 machine as root. Heavy downloads (the Asterisk root) are cached outside the repo.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+.PHONY: help system-deps venv lab lab-down lint unit db integration test demo clean
+
+help:
+	@echo "make demo   - set up everything, bring the Asterisk lab up and run the demo"
+	@echo "make test   - set up everything and run the whole suite (lint, unit, SQLite+PostgreSQL, lab)"
+	@echo "make unit | db | integration | lint | lab | lab-down | clean"
+
+# Debian packages: debootstrap (lab root), PostgreSQL server (tests), venv support.
+system-deps:
+	@missing=""; \
+	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  [ "$$(id -u)" = 0 ] || { echo "error: need root to apt-get install$$missing"; exit 1; }; \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+$(STAMP): pyproject.toml constraints.txt
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: system-deps $(STAMP)
+
+lab: venv
+	$(BIN)/ringcast lab up
+
+lab-down: venv
+	$(BIN)/ringcast lab down
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+unit: venv
+	$(PYTEST) tests/unit
+
+db: venv
+	$(PYTEST) -m db
+
+integration: venv
+	$(PYTEST) -m lab
+
+# The whole suite: lint, then every test tier (the lab and a private PostgreSQL are started by the tests).
+test: venv
+	$(MAKE) --no-print-directory lint
+	$(PYTEST)
+
+demo: lab
+	$(BIN)/ringcast demo
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The domain: campaigns, contact lists, leads and their lifecycle, compliance rules, persistence."""

@@ -1,0 +1,35 @@
+"""The ORM models, one module per area; importing this package registers every table on `Base.metadata`."""
+
+from __future__ import annotations
+
+from campaigns.persistence.models.agents import Agent, AgentGroup, AgentGroupMember, AgentStateLog
+from campaigns.persistence.models.audit import AuditEntry
+from campaigns.persistence.models.base import Base
+from campaigns.persistence.models.calls import Attempt, Callback
+from campaigns.persistence.models.campaigns import Campaign, CampaignList, ContactList, Disposition
+from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
+from campaigns.persistence.models.leads import Lead
+from campaigns.persistence.models.sms import SmsMessage
+from campaigns.persistence.models.surveys import Survey, SurveyAnswer, SurveyResponse
+
+__all__ = [
+    "Agent",
+    "AgentGroup",
+    "AgentGroupMember",
+    "AgentStateLog",
+    "Attempt",
+    "AuditEntry",
+    "Base",
+    "BlocklistEntry",
+    "Callback",
+    "Campaign",
+    "CampaignList",
+    "ContactList",
+    "Disposition",
+    "Lead",
+    "SmsMessage",
+    "SmsOptOut",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyResponse",
+]

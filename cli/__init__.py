@@ -1,0 +1,1 @@
+"""The `ringcast` command line (typer): thin commands that build a request and call a service."""

@@ -1,0 +1,84 @@
+"""The `ringcast` entry point: the root typer app, global options and one-line error handling.
+
+Every sub-command lives in its own module and is registered here. A `UserError` is
+printed as one line (`error: ...`) with a non-zero exit; an unexpected exception is
+logged with its traceback to the log file and reported as one line too.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from cli.config_cmd import config_app
+from cli.db import db_app
+from cli.demo import demo
+from cli.lab import asterisk_app, lab_app
+from cli.serve import serve
+from ringcast.errors import UserError
+from ringcast.logs import configure_logging
+from ringcast.settings import load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="ringcast: outbound campaign dialer.")
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+app.add_typer(lab_app, name="lab")
+app.add_typer(asterisk_app, name="asterisk")
+app.command("demo")(demo)
+app.command("serve")(serve)
+
+err_console = Console(stderr=True, highlight=False)
+log = logging.getLogger("ringcast")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising (used by tests and the console script)."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+    except UserError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return exc.exit_code
+    except typer.Abort:
+        err_console.print("aborted")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    except Exception as exc:  # click's usage errors and bugs
+        import click
+
+        if isinstance(exc, click.ClickException):
+            err_console.print(f"[bold red]error:[/] {exc.format_message()}", soft_wrap=True)
+            return exc.exit_code
+        log_file = _log_file()
+        log.exception("unexpected error")
+        err_console.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (details in {log_file})",
+            soft_wrap=True,
+        )
+        return 70
+    return result if isinstance(result, int) else 0
+
+
+def _log_file() -> Path:
+    return load_settings().data_dir / "ringcast.log"
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr.")) -> None:
+    settings = load_settings()
+    configure_logging(settings, verbose=verbose)
+
+
+def console_script() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    console_script()

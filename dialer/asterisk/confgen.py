@@ -1,0 +1,181 @@
+"""What ringcast needs in any Asterisk: its dialplan contexts, AMI user, ConfBridge profiles and trunk.
+
+Pure functions, settings in and `{filename: text}` out. `ringcast asterisk config --out DIR`
+writes these snippets for an operator to `#include` in a production PBX; the lab's pbx
+includes exactly the same files (lab-only plumbing lives in `lab_config`).
+
+The engine talks to this dialplan through the names below: it originates calls into a
+context with channel variables set, or Redirects answered calls into one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringcast.settings import Settings
+
+# Contexts.
+AGI_CONTEXT = "ringcast-agi"  # run the FastAGI route named by RINGCAST_AGI_ROUTE
+PARK_CONTEXT = "ringcast-park"  # hold an answered call until it is Redirected
+AMD_CONTEXT = "ringcast-amd"  # answering-machine detection, reported as UserEvent RingcastAmd, then park
+AGENT_CONTEXT = "ringcast-agent"  # join the agent's own conference RINGCAST_CONF
+OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk
+INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: rejected, ringcast takes no inbound calls yet
+
+# Channel variables the engine sets.
+AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"
+CONF_VAR = "RINGCAST_CONF"
+
+# What the dialplan reports back.
+AMD_USER_EVENT = "RingcastAmd"  # fields Status (${AMDSTATUS}) and Cause (${AMDCAUSE})
+
+# Names in the other snippets.
+TRUNK_ENDPOINT = "carrier"
+AGENT_BRIDGE_PROFILE = "ringcast_agent_bridge"
+AGENT_USER_PROFILE = "ringcast_agent_user"
+CUSTOMER_USER_PROFILE = "ringcast_customer_user"
+
+PARK_WAIT_S = 3600
+CALL_REJECTED = 21
+LOCALHOST_ONLY = "127.0.0.1/255.255.255.255"
+
+
+@dataclass(frozen=True)
+class Trunk:
+    """Where the PBX sends ringcast's calls: a SIP peer identified and reached by address."""
+
+    host: str
+    port: int = 5060
+    media_address: str | None = None  # bind RTP to this local address (skips Asterisk's own-IP look-ups)
+
+
+def ringcast_files(
+    settings: Settings, *, ami_secret: str, trunk: Trunk, ami_permit: str = LOCALHOST_ONLY
+) -> dict[str, str]:
+    """Every snippet ringcast needs, by file name (each starts with a comment saying how to include it)."""
+    return {
+        "extensions_ringcast.conf": dialplan(settings),
+        "confbridge_ringcast.conf": confbridge_profiles(),
+        "manager_ringcast.conf": manager_user(settings.ami.username, ami_secret, ami_permit),
+        "pjsip_ringcast.conf": pjsip_trunk(trunk),
+    }
+
+
+def dialplan(settings: Settings) -> str:
+    agi_url = f"agi://{settings.fastagi.host}:{settings.fastagi.port}/${{{AGI_ROUTE_VAR}}}"
+    numbers = ("_X.", "_+X.")
+    return _header("extensions.conf") + "\n".join(
+        [
+            f"[{AGI_CONTEXT}]",
+            f"exten => s,1,AGI({agi_url})",
+            " same => n,Hangup()",
+            "",
+            f"[{PARK_CONTEXT}]",
+            f"exten => s,1,Wait({PARK_WAIT_S})",
+            " same => n,Hangup()",
+            "",
+            f"[{AMD_CONTEXT}]",
+            "exten => s,1,AMD()",
+            f" same => n,UserEvent({AMD_USER_EVENT},Status: ${{AMDSTATUS}},Cause: ${{AMDCAUSE}})",
+            f" same => n,Goto({PARK_CONTEXT},s,1)",
+            "",
+            f"[{AGENT_CONTEXT}]",
+            f"exten => s,1,ConfBridge(${{{CONF_VAR}}},{AGENT_BRIDGE_PROFILE},{AGENT_USER_PROFILE})",
+            " same => n,Hangup()",
+            "",
+            f"[{OUTBOUND_CONTEXT}]",
+            *[
+                f"exten => {n},1,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT})\n same => n,Hangup()"
+                for n in numbers
+            ],
+            "",
+            f"[{INBOUND_CONTEXT}]",
+            *[f"exten => {n},1,Hangup({CALL_REJECTED})" for n in numbers],
+            "",
+        ]
+    )
+
+
+def confbridge_profiles() -> str:
+    """An agent's own conference: the agent (marked) stays in, customers are put in and taken out."""
+    silent_user = [
+        "quiet=yes",
+        "announce_user_count=no",
+        "announce_only_user=no",
+        "music_on_hold_when_empty=no",
+    ]
+    return _header("confbridge.conf") + "\n".join(
+        [
+            f"[{AGENT_BRIDGE_PROFILE}]",
+            "type=bridge",
+            "record_conference=no",
+            "video_mode=none",
+            "",
+            f"[{AGENT_USER_PROFILE}]",
+            "type=user",
+            "marked=yes",
+            *silent_user,
+            "",
+            f"[{CUSTOMER_USER_PROFILE}]",
+            "type=user",
+            "end_marked=yes  ; leave when the agent does",
+            *silent_user,
+            "",
+        ]
+    )
+
+
+def manager_user(username: str, secret: str, permit: str) -> str:
+    """The AMI account the engine logs in with: originate, redirect, hang up, run CLI commands."""
+    return _header("manager.conf") + "\n".join(
+        [
+            f"[{username}]",
+            f"secret={secret}",
+            "deny=0.0.0.0/0.0.0.0",
+            f"permit={permit}",
+            "read=system,call,agent,user,dtmf,reporting,dialplan,agi",
+            "write=system,call,originate,command,reporting",
+            "",
+        ]
+    )
+
+
+def pjsip_trunk(trunk: Trunk) -> str:
+    """The trunk ringcast dials out on, by address; the provider's auth or registration go here too."""
+    name = TRUNK_ENDPOINT
+    note = (
+        "Agent phones registering from the trunk's address need `endpoint_identifier_order="
+        "username,auth_username,ip` in [global]."
+    )
+    return _header("pjsip.conf", note) + "\n".join(
+        [
+            f"[{name}]",
+            "type=aor",
+            f"contact=sip:{trunk.host}:{trunk.port}",
+            "",
+            f"[{name}]",
+            "type=endpoint",
+            f"aors={name}",
+            f"context={INBOUND_CONTEXT}",
+            "disallow=all",
+            "allow=ulaw,alaw",
+            "direct_media=no",
+            "dtmf_mode=rfc4733",
+            *(
+                [f"media_address={trunk.media_address}", "bind_rtp_to_media_address=yes"]
+                if trunk.media_address
+                else []
+            ),
+            "",
+            f"[{name}]",
+            "type=identify",
+            f"endpoint={name}",
+            f"match={trunk.host}",
+            "",
+        ]
+    )
+
+
+def _header(main_file: str, *notes: str) -> str:
+    lines = [f"Generated by ringcast (`ringcast asterisk config`): `#include` it from {main_file}.", *notes]
+    return "".join(f"; {line}\n" for line in lines) + "\n"

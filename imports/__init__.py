@@ -1,0 +1,1 @@
+"""List import: read CSV/XLSX in any encoding, normalise and classify numbers, de-duplicate, scrub."""

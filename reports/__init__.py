@@ -1,0 +1,1 @@
+"""Reports: campaign, agent, SMS, survey and compliance reports with CSV/XLSX export."""

@@ -1,0 +1,18 @@
+"""The composition root: builds the engine and its adapters from settings, for the CLI and the tests."""
+
+from __future__ import annotations
+
+from campaigns.persistence.db import Database
+from dialer.asterisk.ami import AmiLink, endpoint_from_settings
+from dialer.asterisk.fastagi import FastAgiServer
+from dialer.engine import Engine
+from ringcast.settings import Settings
+
+
+def bootstrap(settings: Settings) -> Engine:
+    """The engine for `settings`; nothing connects until `Engine.run`."""
+    return Engine(
+        database=Database(settings.database_url),
+        ami=AmiLink(endpoint_from_settings(settings)),
+        fastagi=FastAgiServer(settings.fastagi.host, settings.fastagi.port),
+    )

@@ -1,0 +1,166 @@
+"""The one settings object, in layers: defaults < TOML file < `RINGCAST_*` environment < command line.
+
+Nested groups use a double underscore in the environment (`RINGCAST_AMI__PORT=5039`).
+The TOML file is `$RINGCAST_CONFIG` if set, else `~/.config/ringcast/ringcast.toml`
+when it exists. Secrets are `SecretStr`: they print as `**********` in reprs, logs and
+tracebacks, and `masked()` hides the password inside the database URL too.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from ringcast.errors import UserError
+
+DEFAULT_CONFIG_FILE = Path("~/.config/ringcast/ringcast.toml").expanduser()
+DEFAULT_DATA_DIR = Path("~/.local/share/ringcast").expanduser()
+LAB_CACHE_DIR = Path("/var/cache/ringcast/lab")
+
+
+class AmiSettings(BaseModel):
+    """Where the engine's AMI link connects, and how patiently."""
+
+    host: str = "127.0.0.1"
+    port: int = 5038
+    username: str = "ringcast"
+    secret: SecretStr | None = None
+    action_timeout_s: float = 5.0
+    connect_timeout_s: float = 5.0
+    reconnect_min_s: float = 0.5
+    reconnect_max_s: float = 10.0
+
+
+class FastAgiSettings(BaseModel):
+    """The FastAGI server the engine runs; the dialplan points `AGI(agi://host:port/route)` at it."""
+
+    host: str = "127.0.0.1"
+    port: int = 4574
+
+
+class LabSettings(BaseModel):
+    """The Asterisk lab: a cached Debian unstable root and two instances (pbx, carrier)."""
+
+    cache_dir: Path = LAB_CACHE_DIR
+    suite: str = "sid"
+    mirror: str | None = None  # None: taken from this machine's apt sources
+    pbx_address: str = "127.0.0.1"
+    pbx_sip_port: int = 5060
+    pbx_ami_port: int = 5038
+    pbx_rtp_ports: tuple[int, int] = (10000, 14999)
+    carrier_address: str = "127.0.0.2"
+    carrier_sip_port: int = 5060
+    carrier_ami_port: int = 5038
+    carrier_rtp_ports: tuple[int, int] = (15000, 19999)
+    boot_timeout_s: float = 30.0
+
+
+class DatabaseSettings(BaseModel):
+    """SQLite file by default (WAL mode); any SQLAlchemy URL, e.g. `postgresql+psycopg://...`."""
+
+    url: SecretStr | None = None
+
+    def resolved_url(self, data_dir: Path) -> str:
+        if self.url is not None:
+            return self.url.get_secret_value()
+        return f"sqlite:///{data_dir / 'ringcast.db'}"
+
+
+class Settings(BaseSettings):
+    """Everything ringcast can be told. Build it with `load_settings()`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RINGCAST_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    default_region: str = "CN"
+    log_level: str = "INFO"
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    ami: AmiSettings = Field(default_factory=AmiSettings)
+    fastagi: FastAgiSettings = Field(default_factory=FastAgiSettings)
+    lab: LabSettings = Field(default_factory=LabSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _config_file()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.resolved_url(self.data_dir)
+
+    def ami_secret(self) -> str:
+        """The AMI secret: configured, else the one the lab generated, else a clear error."""
+        if self.ami.secret is not None:
+            return self.ami.secret.get_secret_value()
+        lab_secret = self.lab.cache_dir / "ami-secret"
+        if lab_secret.exists():
+            return lab_secret.read_text().strip()
+        raise UserError(
+            "no AMI secret configured",
+            hint="set RINGCAST_AMI__SECRET, or run `ringcast lab up` to use the lab's",
+        )
+
+    def masked(self) -> dict[str, Any]:
+        """The effective configuration as plain data, every secret replaced by `***`."""
+        data = self.model_dump(mode="json")
+        data["database"]["url"] = mask_url(self.database_url)
+        data["ami"]["secret"] = "***" if self.ami.secret is not None else None
+        return data
+
+
+def mask_url(url: str) -> str:
+    """A database URL with its password hidden, for logs and `config show`."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "***"
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("RINGCAST_CONFIG")
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise UserError(f"config file {path} not found", hint="fix RINGCAST_CONFIG or create the file")
+        return path
+    return DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.is_file() else None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from every layer; `overrides` (the command line) win. Errors become one line."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise UserError(
+            f"invalid setting {field}: {first['msg']}",
+            hint=f"check RINGCAST_{field.upper().replace('.', '__')} or the config file",
+        ) from None
+    except ValueError as exc:  # TOML syntax errors
+        raise UserError(f"cannot read the config file: {exc}") from None

@@ -1,0 +1,1 @@
+"""SMS: templates, outbox with exactly-once delivery, providers over HTTP, opt-outs."""

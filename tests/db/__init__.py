@@ -1,0 +1,1 @@
+"""Database tests: run on SQLite and PostgreSQL through the fixtures in `tests.support.databases`."""

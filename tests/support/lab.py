@@ -1,0 +1,31 @@
+"""Pytest plugin: the real Asterisk lab, for tests marked `lab`.
+
+`lab` (session) brings the lab up once (a no-op when it already runs) and yields the `Lab`;
+it is left running afterwards. `lab_reset` hangs up every call before a test so that calls of
+an earlier test cannot leak into it; use it per module with
+`pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dialer.asterisk.lab import Lab
+from ringcast.errors import UserError
+from ringcast.settings import load_settings
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    the_lab = Lab(load_settings())
+    try:
+        the_lab.up()
+    except UserError as exc:
+        pytest.fail(f"the Asterisk lab did not come up: {exc}", pytrace=False)
+    return the_lab
+
+
+@pytest.fixture
+def lab_reset(lab: Lab) -> Lab:
+    lab.reset()
+    return lab
