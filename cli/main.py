@@ -19,6 +19,7 @@ from cli.db import db_app
 from cli.demo import demo
 from cli.lab import asterisk_app, lab_app
 from cli.serve import serve
+from cli.simulate import simulate
 from ringcast.errors import UserError
 from ringcast.logs import configure_logging
 from ringcast.settings import load_settings
@@ -30,6 +31,7 @@ app.add_typer(lab_app, name="lab")
 app.add_typer(asterisk_app, name="asterisk")
 app.command("demo")(demo)
 app.command("serve")(serve)
+app.command("simulate")(simulate)
 
 err_console = Console(stderr=True, highlight=False)
 log = logging.getLogger("ringcast")

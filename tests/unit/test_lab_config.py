@@ -82,3 +82,14 @@ def test_agent_patterns_escape_the_n_wildcard() -> None:
     assert "exten => _age[n]t-.,1," in text
     assert "exten => _age[n]t-[n]oa[n]swer-.,1," in text
     assert "_agent" not in text
+
+
+def test_call_setup_needs_no_dns(files: dict[str, dict[str, str]]) -> None:
+    """ICE and an unbound RTP address make Asterisk look up its own host name per call: offline,
+    that stalled call set-up for seconds. Both sides bind RTP to their loopback address instead."""
+    for name in INSTANCES:
+        assert "icesupport = no" in files[name]["rtp.conf"].splitlines()
+    assert "media_address=127.0.0.1" in files[PBX]["pjsip_ringcast.conf"].splitlines()
+    assert "media_address = 127.0.0.2" in files[CARRIER]["pjsip.conf"].splitlines()
+    for pjsip in (files[PBX]["pjsip_ringcast.conf"], files[CARRIER]["pjsip.conf"]):
+        assert re.search(r"bind_rtp_to_media_address ?= ?yes", pjsip)
