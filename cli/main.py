@@ -10,14 +10,18 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from cli.blocklist import blacklist_app, dnc_app
 from cli.config_cmd import config_app
 from cli.db import db_app
 from cli.demo import demo
+from cli.import_cmd import import_list
 from cli.lab import asterisk_app, lab_app
+from cli.lists import list_app
 from cli.serve import serve
 from cli.simulate import simulate
 from ringcast.errors import UserError
@@ -29,11 +33,17 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(lab_app, name="lab")
 app.add_typer(asterisk_app, name="asterisk")
+app.add_typer(list_app, name="list")
+app.add_typer(dnc_app, name="dnc")
+app.add_typer(blacklist_app, name="blacklist")
+app.command("import")(import_list)
 app.command("demo")(demo)
 app.command("serve")(serve)
 app.command("simulate")(simulate)
 
 err_console = Console(stderr=True, highlight=False)
+# click's ClickException (typer vendors click, so reach it through a public typer class).
+_USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 log = logging.getLogger("ringcast")
 
 
@@ -52,10 +62,8 @@ def run(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except Exception as exc:  # click's usage errors and bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
+    except Exception as exc:  # usage errors and bugs
+        if isinstance(exc, _USAGE_ERROR):
             err_console.print(f"[bold red]error:[/] {exc.format_message()}", soft_wrap=True)
             return exc.exit_code
         log_file = _log_file()

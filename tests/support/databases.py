@@ -26,9 +26,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -39,11 +36,11 @@ from sqlalchemy.pool import NullPool, QueuePool
 
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Base
+from tests.support.pgcluster import ClusterError, PrivateCluster, postgres_bindir
 
 BACKENDS = ("sqlite", "postgresql")
 POSTGRES_URL_ENV = "RINGCAST_TEST_POSTGRES_URL"
 PG_MISSING = "PostgreSQL server binaries not found: apt-get install postgresql (make test does this)"
-PG_SERVER_OPTIONS = "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -116,78 +113,6 @@ class PostgresServer:
             engine.dispose()
 
 
-class PrivateCluster:
-    """A PostgreSQL cluster in a temporary directory, for one test session, reachable by Unix socket only.
-
-    The server refuses to run as root, so as root the directory is given to `postgres` and every
-    command runs through `runuser -u postgres`.
-    """
-
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="ringcast-pg-"))
-        self.data = self.root / "data"
-        self.socket_dir = self.root / "socket"
-        self.log = self.root / "server.log"
-        self.port = _free_port()
-
-    def start(self) -> URL:
-        self.socket_dir.mkdir()
-        if os.geteuid() == 0:
-            shutil.chown(self.root, "postgres", "postgres")
-            shutil.chown(self.socket_dir, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C")
-        self._run(
-            "pg_ctl",
-            *("-D", str(self.data), "-l", str(self.log), "-w", "-t", "60"),
-            *("-o", f"-p {self.port} -k {self.socket_dir} {PG_SERVER_OPTIONS}"),
-            "start",
-        )
-        return URL.create(
-            "postgresql+psycopg",
-            username="postgres",
-            database="postgres",
-            query={"host": str(self.socket_dir), "port": str(self.port)},
-        )
-
-    def stop(self) -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._command("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _command(self, program: str, *args: str) -> subprocess.CompletedProcess[str]:
-        command = [str(self.bindir / program), *args]
-        if os.geteuid() == 0:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, cwd=self.root, check=False)
-
-    def _run(self, program: str, *args: str) -> None:
-        result = self._command(program, *args)
-        if result.returncode != 0:
-            output = (result.stderr.strip() or result.stdout.strip() or "no output").splitlines()
-            log = self.log.read_text(errors="replace").strip().splitlines() if self.log.exists() else []
-            detail = (log or output)[-1]
-            self.stop()
-            pytest.fail(f"{program} failed (exit {result.returncode}): {detail}", pytrace=False)
-
-
-def _postgres_bindir() -> Path | None:
-    versions = sorted(
-        Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"),
-        key=lambda path: int(path.parts[-3]) if path.parts[-3].isdigit() else 0,
-    )
-    if versions:
-        return versions[-1].parent
-    found = shutil.which("pg_ctl")
-    return Path(found).parent if found and (Path(found).parent / "initdb").exists() else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """The session's PostgreSQL: `RINGCAST_TEST_POSTGRES_URL`, else a private throw-away cluster."""
@@ -197,12 +122,15 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.check()
         yield server
         return
-    bindir = _postgres_bindir()
+    bindir = postgres_bindir()
     if bindir is None:
         pytest.fail(PG_MISSING, pytrace=False)
     cluster = PrivateCluster(bindir)
     try:
-        server = PostgresServer(cluster.start())
+        try:
+            server = PostgresServer(cluster.start())
+        except ClusterError as error:
+            pytest.fail(str(error), pytrace=False)
         server.check()
         yield server
     finally:

@@ -6,7 +6,13 @@ from campaigns.persistence.models.agents import Agent, AgentGroup, AgentGroupMem
 from campaigns.persistence.models.audit import AuditEntry
 from campaigns.persistence.models.base import Base
 from campaigns.persistence.models.calls import Attempt, Callback
-from campaigns.persistence.models.campaigns import Campaign, CampaignList, ContactList, Disposition
+from campaigns.persistence.models.campaigns import (
+    Campaign,
+    CampaignList,
+    ContactList,
+    Disposition,
+    ListImport,
+)
 from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
 from campaigns.persistence.models.leads import Lead
 from campaigns.persistence.models.sms import SmsMessage
@@ -27,6 +33,7 @@ __all__ = [
     "ContactList",
     "Disposition",
     "Lead",
+    "ListImport",
     "SmsMessage",
     "SmsOptOut",
     "Survey",

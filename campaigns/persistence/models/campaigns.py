@@ -19,6 +19,7 @@ from campaigns.persistence.models.base import (
     JSONType,
     UTCDateTime,
     empty_dict,
+    empty_list,
     str_enum,
     utc_now,
 )
@@ -54,6 +55,32 @@ class ContactList(Base):
     source_file: Mapped[str | None] = mapped_column(String(500))
     imported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+
+
+class ListImport(Base):
+    """One file imported into a list (IMP-6): who imported it, when, and what became of its rows.
+
+    A file is known by its SHA-256: importing the same file into the same list again reuses this
+    row, and the leads that carry its id and their source line are recognised as already there.
+    `rejected` counts the rejected rows by reason code; `attributes` names the file's other columns in
+    their order (the leads' JSON attributes do not keep it on PostgreSQL), for exports.
+    """
+
+    __tablename__ = "list_imports"
+    __table_args__ = (UniqueConstraint("list_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("contact_lists.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="SET NULL"))
+    file_name: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    total_rows: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    accepted: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    rejected: Mapped[dict[str, Any]] = mapped_column(JSONType, default=empty_dict)
+    attributes: Mapped[list[str]] = mapped_column(JSONType, default=empty_list)  # names, in the file's order
 
 
 class CampaignList(Base):

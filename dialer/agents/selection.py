@@ -1,0 +1,85 @@
+"""Choosing the agent for a call, for the outbound dialer now and the inbound ACD later.
+
+`choose_agent` takes the candidates (the agents of the call's group, with their status and their
+recent state log) and returns the one to reserve, or None. Two steps, kept apart so the ACD can
+add its own: who is eligible (ready, and under its maximum occupancy, AGT-7), then who comes first
+by a `rank` key, smallest first. The dialer's rank is `longest_idle`: ready the longest, ties to
+the lowest agent id. The ACD's skill-based strategies are other rank keys over richer candidates.
+
+Occupancy is the share of the recent window (default 30 minutes, the pacer's) the agent spent
+reserved, on a call or in wrap-up, computed from the state log: paused and logged-out time count
+as rest, like the pacer's own meter, so both see the same agents as resting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from campaigns.persistence.models.enums import AgentState
+from dialer.agents.state import AgentStatus, StateChange
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+OCCUPANCY_WINDOW = timedelta(minutes=30)
+_BUSY = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An agent of the call's group; `recent` is its state log over the occupancy window, in time order,
+    with the last change before the window (earlier time counts in the first change's `from_state`)."""
+
+    status: AgentStatus
+    recent: Sequence[StateChange] = ()
+    max_occupancy: float = 1.0  # AGT-7; 1.0 means no limit
+
+
+Rank = Callable[[Candidate], "SupportsRichComparison"]
+
+
+def longest_idle(candidate: Candidate) -> tuple[datetime, int]:
+    """Ready the longest first; the lowest agent id among equals."""
+    return candidate.status.since, candidate.status.agent_id
+
+
+def occupancy(changes: Sequence[StateChange], now: datetime, window: timedelta = OCCUPANCY_WINDOW) -> float:
+    """The share of [now - window, now] spent busy, from the agent's state log in time order."""
+    if not changes:
+        return 0.0
+    start = now - window
+    state, since = changes[0].from_state, start
+    busy = timedelta(0)
+    for change in changes:
+        if change.at > now:
+            break
+        if change.at > start and state in _BUSY:
+            busy += change.at - since
+        state, since = change.to_state, max(change.at, start)
+    if state in _BUSY:
+        busy += now - since
+    return busy / window
+
+
+def eligible(candidate: Candidate, now: datetime, window: timedelta = OCCUPANCY_WINDOW) -> bool:
+    """Ready, and not resting after a busy spell (occupancy under the agent's maximum)."""
+    if candidate.status.state is not AgentState.READY:
+        return False
+    return (
+        candidate.max_occupancy >= 1.0 or occupancy(candidate.recent, now, window) < candidate.max_occupancy
+    )
+
+
+def choose_agent(
+    candidates: Iterable[Candidate],
+    now: datetime,
+    *,
+    window: timedelta = OCCUPANCY_WINDOW,
+    rank: Rank = longest_idle,
+) -> AgentStatus | None:
+    """The agent to reserve for a call answered at `now`, or None when no agent is eligible."""
+    chosen = min((c for c in candidates if eligible(c, now, window)), key=rank, default=None)
+    return None if chosen is None else chosen.status

@@ -1,0 +1,171 @@
+"""The import's first stage: file rows in, prepared chunks out, in a worker process for large files.
+
+For each chunk of rows: read, normalise and classify the numbers (`imports.numbers`), encode the
+attributes, and set aside the rows that cannot be leads (malformed, no number, invalid number).
+What comes out is a `Prepared` chunk: candidates (rows with a valid number), rejects, and the
+places first seen in it. The importing process (`imports.service`) then looks the candidates up,
+decides and writes them, in its one transaction. On a two-core machine the two halves run side
+by side: the stage in a forked process of its own, chunks passing through a pipe as plain tuples.
+The child touches neither the database nor the connections it inherits, and leaves by
+`os._exit` (as multiprocessing's fork does), as SQLite and psycopg require of a forked process.
+Small files run the stage inline.
+
+The cyclic garbage collector is paused while a stage or an import runs: it walks every live
+object each time it runs, an import holds millions of them, and nothing here forms cycles.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from imports.columns import Columns
+from imports.decisions import Candidate, Reject
+from imports.number_facts import Place
+from imports.numbers import NumberInfo, NumberNormaliser
+from imports.reader import SourceRow, open_table
+from imports.reasons import Reason
+from imports.sniff import FileKind
+from ringcast.errors import UserError
+
+PARALLEL_FROM_BYTES = 4 << 20  # smaller files are imported in one process
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the stage needs; handed to the worker process as it forks."""
+
+    path: Path
+    kind: FileKind
+    sheet: str | None
+    columns: Columns
+    region: str
+    chunk_rows: int
+
+
+class Prepared(NamedTuple):
+    rows: int
+    candidates: list[Candidate]
+    rejects: list[Reject]
+    places: list[Place]  # first seen in this chunk; place ids count on from the earlier chunks'
+    position: tuple[int, int]  # (done, total) in bytes or rows, for a progress bar
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (see the module doc), then restore it as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def prepared(plan: Plan, *, parallel: bool) -> Iterator[Prepared]:
+    """The prepared chunks of the file, in order."""
+    return _from_worker(plan) if parallel else _prepared(plan)
+
+
+def _prepared(plan: Plan) -> Iterator[Prepared]:
+    table = open_table(plan.path, plan.kind, plan.sheet)
+    try:
+        with collector_paused():
+            normaliser = NumberNormaliser(plan.region)
+            places: dict[int, int] = {}  # id(place) -> place id: places are interned (`make_place`)
+            shipped: list[Place] = []
+            encode = plan.columns.attributes_json()
+            rows = table.rows()
+            while batch := list(islice(rows, plan.chunk_rows)):
+                known = len(shipped)
+                candidates, rejects = _candidates(
+                    batch, plan.columns.phone, encode, normaliser, places, shipped
+                )
+                yield Prepared(len(batch), candidates, rejects, shipped[known:], table.position())
+    finally:
+        table.close()
+
+
+def _candidates(
+    batch: list[SourceRow],
+    phone: int,
+    encode: Callable[[list[str]], str],
+    normaliser: NumberNormaliser,
+    places: dict[int, int],
+    shipped: list[Place],
+) -> tuple[list[Candidate], list[Reject]]:
+    """Split rows into those with a valid number and rejects (malformed, missing, invalid)."""
+    candidates: list[Candidate] = []
+    rejects: list[Reject] = []
+    normalise = normaliser.normalise
+    malformed = Reason.MALFORMED_ROW.value
+    for line, cells, problem in batch:
+        raw = cells[phone] if phone < len(cells) else ""
+        if problem is not None:
+            rejects.append((line, raw, malformed, problem))
+            continue
+        number = normalise(raw)
+        if isinstance(number, NumberInfo):
+            e164, extension, number_type, place = number
+            place_id = places.get(id(place))
+            if place_id is None:
+                place_id = places[id(place)] = len(shipped)
+                shipped.append(place)
+            candidates.append(
+                Candidate(line, raw, e164, extension, number_type.value, place_id, encode(cells))
+            )
+        else:
+            rejects.append((line, raw, number.reason.value, number.detail))
+    return candidates, rejects
+
+
+def _from_worker(plan: Plan) -> Iterator[Prepared]:
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    worker = context.Process(target=_work, args=(plan, sender), name="ringcast-import-stage", daemon=True)
+    worker.start()
+    sender.close()
+    try:
+        while True:
+            message = receiver.recv()
+            if message[0] == "chunk":
+                yield Prepared(*message[1])
+            elif message[0] == "done":
+                return
+            elif message[0] == "user-error":
+                raise UserError(message[1], hint=message[2])
+            else:
+                raise RuntimeError(f"the import's worker process failed:\n{message[1]}")
+    except EOFError:
+        raise RuntimeError(f"the import's worker process died (exit code {worker.exitcode})") from None
+    finally:
+        receiver.close()
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def _work(plan: Plan, sender: Any) -> None:
+    """The worker process: run the stage and send each chunk as plain tuples (named tuples pickle
+    ten times slower); the receiving side uses them by position only."""
+    try:
+        for chunk in _prepared(plan):
+            rows, candidates, rejects, places, position = chunk
+            sender.send(("chunk", (rows, list(map(tuple, candidates)), rejects, places, position)))
+        sender.send(("done",))
+    except UserError as error:
+        sender.send(("user-error", error.message, error.hint))
+    except KeyboardInterrupt:
+        pass
+    except BaseException:
+        sender.send(("error", traceback.format_exc()))
+    finally:
+        sender.close()

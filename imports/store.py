@@ -1,0 +1,352 @@
+"""The import's database adapters: lookups for a chunk of numbers, bulk writes of new leads.
+
+`ImportWriter` works on the import's one write transaction, so an import is applied whole or not
+at all: it locks or creates the list and the import record, inserts the leads, and records the
+outcome with its audit entry. Writes bypass the ORM: PostgreSQL gets `COPY ... FROM STDIN`,
+SQLite one `executemany` per chunk, rows sorted by number (the two number indexes are then
+filled in order) and the columns every lead of the import shares written as literals. SQLite
+rebuilds a temporary b-tree for every `IN (...)` CHECK constraint of every inserted row (the
+enum columns have three), which doubles the cost of an insert; the importer writes only values
+it took from those enums, so the per-row CHECKs are switched off while it inserts and the same
+constraints are evaluated once, as one query over the imported rows, before the commit.
+
+`ImportLookups` reads what is already committed, on a connection of its own (in the import's
+worker process when there is one): prefix blocklist entries once, then for each chunk exactly
+its numbers (`IN json_each(?)` on SQLite, `= ANY(?)` on PostgreSQL), so a 5-million-entry DNC
+list costs an index probe per number, never a full load. Leads of this import are not committed
+yet and not needed: the file's own duplicates are found in memory (`SeenNumbers`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Connection,
+    Select,
+    and_,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
+
+from campaigns.compliance.blocklist import BlockEntry, Blocklist
+from campaigns.persistence.models import Base
+from campaigns.persistence.models.base import UTCDateTime
+from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope, LeadState
+from imports.decisions import Context, ExistingLead, Lookups, NewLead
+from imports.number_facts import Place
+from ringcast.errors import UserError
+
+NUMBER_COLUMNS = (  # per lead, in NewLead order, then the place's columns, then sms_opt_out
+    "source_line",
+    "raw_input",
+    "e164",
+    "extension",
+    "number_type",
+    "attributes",
+    "time_zones",
+    "region",
+    "city",
+    "carrier",
+    "region_en",
+    "city_en",
+    "carrier_en",
+    "sms_opt_out",
+)
+SHARED_COLUMNS = (  # the same for every lead of an import
+    "list_id",
+    "import_id",
+    "state",
+    "attempt_count",
+    "priority",
+    "next_attempt_at",
+    "created_at",
+    "updated_at",
+)
+RAW_INPUT_LENGTH = 100
+SQLITE_IMPORT_CACHE_KIB = -262_144  # 256 MiB: the leads indexes of a large import stay in memory
+TABLES = Base.metadata.tables
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores times in SQLite
+
+
+class ImportWriter:
+    """The writes of one import, on `connection` (its transaction must be open)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._sqlite = connection.dialect.name == "sqlite"
+        self._place_columns: list[tuple[Any, ...]] = []  # by place id
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """A large page cache for the import's connection (SQLite), restored afterwards."""
+        if not self._sqlite:
+            yield
+            return
+        self._connection.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_IMPORT_CACHE_KIB}")
+        try:
+            yield
+        finally:
+            self._connection.exec_driver_sql("PRAGMA cache_size = -2000")
+
+    def prepare(
+        self,
+        *,
+        list_name: str,
+        campaign: str | None,
+        file_name: str,
+        sha256: str,
+        attributes: list[str],
+        actor: str,
+        now: datetime,
+    ) -> Context:
+        """Lock (or create) the list and its import record; attach the list to `campaign` if given."""
+        lists, links = TABLES["contact_lists"], TABLES["campaign_lists"]
+        campaign_id = self._campaign_id(campaign) if campaign is not None else None
+        list_id = self._scalar(self._locked(select(lists.c.id).where(lists.c.name == list_name)))
+        if list_id is None:
+            list_id = self._scalar(
+                insert(lists)
+                .values(name=list_name, source_file=file_name[:500], created_at=now)
+                .returning(lists.c.id)
+            )
+        linked = select(links.c.campaign_id).where(links.c.list_id == list_id)
+        if campaign_id is not None and campaign_id not in self._connection.execute(linked).scalars().all():
+            self._connection.execute(insert(links).values(campaign_id=campaign_id, list_id=list_id))
+        import_id = self._import_record(list_id, campaign_id, file_name, sha256, attributes, actor, now)
+        campaigns = frozenset(self._connection.execute(linked).scalars().all())
+        siblings = select(links.c.list_id).where(links.c.campaign_id.in_(linked.scalar_subquery()))
+        names = self._connection.execute(
+            select(lists.c.id, lists.c.name).where(or_(lists.c.id == list_id, lists.c.id.in_(siblings)))
+        )
+        return Context(list_id, import_id, campaigns, {row[0]: row[1] for row in names}, now)
+
+    def insert(self, leads: Sequence[NewLead], places: Sequence[Place], context: Context) -> None:
+        """Write new leads in bulk; `places` holds every place id the leads use."""
+        if not leads:
+            return
+        for place in places[len(self._place_columns) :]:
+            self._place_columns.append(_place_columns(place))
+        columns = self._place_columns
+        records = [
+            (line, raw[:RAW_INPUT_LENGTH], e164, extension, kind, attributes, *columns[place], opted_out)
+            for line, raw, e164, extension, kind, place, attributes, opted_out in leads
+        ]
+        driver = self._connection.connection.driver_connection
+        assert driver is not None
+        records.sort(key=itemgetter(2))  # by number: both number indexes are then filled in order
+        if self._sqlite:
+            shared = ", ".join(map(_sqlite_literal, self._shared(context)))
+            statement = (
+                f"INSERT INTO leads ({', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)})"
+                f" VALUES ({', '.join('?' * len(NUMBER_COLUMNS))}, {shared})"
+            )
+            driver.execute("PRAGMA ignore_check_constraints = ON")
+            try:
+                driver.executemany(statement, records)
+            finally:
+                driver.execute("PRAGMA ignore_check_constraints = OFF")
+            return
+        shared_values = self._shared(context)
+        copy_sql = f"COPY leads ({', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)}) FROM STDIN"
+        with driver.cursor().copy(copy_sql) as copy:
+            for record in records:
+                copy.write_row((*record, *shared_values))
+
+    def finish(
+        self, context: Context, *, total: int, accepted: int, rejected: dict[str, int], actor: str
+    ) -> None:
+        """Check the new leads' constraints, record the counts and the audit entry."""
+        self._check_constraints(context)
+        imports, lists = TABLES["list_imports"], TABLES["contact_lists"]
+        self._connection.execute(
+            update(imports)
+            .where(imports.c.id == context.import_id)
+            .values(finished_at=context.now, total_rows=total, accepted=accepted, rejected=rejected)
+        )
+        self._connection.execute(
+            update(lists).where(lists.c.id == context.list_id).values(imported_at=context.now)
+        )
+        self._connection.execute(
+            insert(TABLES["audit_log"]).values(
+                at=context.now,
+                actor=actor[:64],
+                action="list.import",
+                entity="contact_list",
+                entity_id=context.list_names[context.list_id][:64],
+                details={
+                    "import_id": context.import_id,
+                    "total_rows": total,
+                    "accepted": accepted,
+                    "rejected": rejected,
+                },
+            )
+        )
+
+    def _shared(self, context: Context) -> tuple[Any, ...]:
+        now = context.now.astimezone(UTC).strftime(_SQLITE_TIME) if self._sqlite else context.now
+        return (context.list_id, context.import_id, LeadState.NEW.value, 0, 0, now, now, now)
+
+    def _locked(self, query: Select[Any]) -> Select[Any]:
+        """FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
+        return query if self._sqlite else query.with_for_update()
+
+    def _campaign_id(self, campaign: str) -> int:
+        campaigns = TABLES["campaigns"]
+        found = self._scalar(self._locked(select(campaigns.c.id).where(campaigns.c.name == campaign)))
+        if found is None:
+            raise UserError(
+                f"no campaign named {campaign!r}", hint="create it first, or leave out --campaign"
+            )
+        return int(found)
+
+    def _import_record(
+        self,
+        list_id: int,
+        campaign_id: int | None,
+        file_name: str,
+        sha256: str,
+        attributes: list[str],
+        actor: str,
+        now: datetime,
+    ) -> int:
+        imports = TABLES["list_imports"]
+        found = self._scalar(
+            self._locked(select(imports.c.id).where(imports.c.list_id == list_id, imports.c.sha256 == sha256))
+        )
+        values: dict[str, Any] = {
+            "actor": actor[:64],
+            "started_at": now,
+            "finished_at": None,
+            "attributes": attributes,
+        }
+        if campaign_id is not None:
+            values["campaign_id"] = campaign_id
+        if found is not None:
+            self._connection.execute(update(imports).where(imports.c.id == found).values(**values))
+            return int(found)
+        statement = insert(imports).values(
+            list_id=list_id, file_name=file_name[:500], sha256=sha256, rejected={}, **values
+        )
+        return int(self._scalar(statement.returning(imports.c.id)))
+
+    def _check_constraints(self, context: Context) -> None:
+        if not self._sqlite:
+            return  # PostgreSQL checked them row by row during COPY
+        table = TABLES["leads"]
+        checks = [c.sqltext for c in table.constraints if isinstance(c, CheckConstraint)]
+        query = select(func.count()).where(table.c.import_id == context.import_id, not_(and_(*checks)))
+        broken = self._connection.execute(query.select_from(table)).scalar_one()
+        if broken:
+            raise RuntimeError(f"{broken} imported leads break the leads table's CHECK constraints")
+
+    def _scalar(self, statement: Any) -> Any:
+        return self._connection.execute(statement).scalar()
+
+
+class ImportLookups:
+    """What is committed about a chunk's numbers, read on a connection of its own."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self._sqlite = connection.dialect.name == "sqlite"
+
+    def has_leads(self, context: Context) -> bool:
+        """Whether any list searched for duplicates holds a lead yet (else those lookups are skipped)."""
+        leads = TABLES["leads"]
+        query = select(leads.c.id).where(leads.c.list_id.in_(list(context.list_names))).limit(1)
+        return self._connection.execute(query).first() is not None
+
+    def has_opt_outs(self) -> bool:
+        """Whether any number has opted out of SMS (else that lookup is skipped)."""
+        return self._connection.execute(select(TABLES["sms_opt_outs"].c.id).limit(1)).first() is not None
+
+    def prefix_blocklist(self) -> Blocklist:
+        """Every prefix entry (few): the base the exact entries of each chunk are added to."""
+        query = text(f"SELECT {_ENTRY_COLUMNS} FROM blocklist_entries AS t WHERE t.match = 'prefix'")
+        return Blocklist(_entries(self._connection.execute(query.columns(expires_at=UTCDateTime()))))
+
+    def lookups(
+        self, numbers: list[str], context: Context, base: Blocklist, *, leads: bool, opt_outs: bool
+    ) -> Lookups:
+        """What the database holds about these (distinct) numbers; `leads` and `opt_outs` say
+        whether those tables can hold anything (see `has_leads` and `has_opt_outs`)."""
+        params = {"numbers": json.dumps(numbers) if self._sqlite else numbers}
+        exact_entries = self._per_number("blocklist_entries", "value", "t.match = 'exact'")
+        query = text(f"SELECT {_ENTRY_COLUMNS} FROM {exact_entries}").columns(expires_at=UTCDateTime())
+        exact = list(_entries(self._connection.execute(query, params)))
+        opted_out: frozenset[str] = frozenset()
+        if opt_outs:
+            numbers_out = text(f"SELECT t.e164 FROM {self._per_number('sms_opt_outs', 'e164')}")
+            opted_out = frozenset(self._connection.execute(numbers_out, params).scalars())
+        existing: dict[str, ExistingLead] = {}
+        if leads:
+            in_lists = self._per_number("leads", "e164", f"t.list_id IN ({_ids(context.list_names)})")
+            rows = self._connection.execute(
+                text(f"SELECT t.e164, t.list_id, t.source_line, t.import_id FROM {in_lists}"), params
+            )
+            for e164, list_id, line, import_id in rows:
+                if e164 not in existing or list_id == context.list_id:
+                    existing[e164] = ExistingLead(list_id, line, import_id)
+        return Lookups(base.with_exact(exact), existing, opted_out)
+
+    def done(self) -> None:
+        """End the read transaction, so that the next chunk reads afresh (and PostgreSQL holds nothing)."""
+        self._connection.rollback()
+
+    def _per_number(self, table: str, column: str, condition: str = "TRUE") -> str:
+        """A FROM clause: each of the chunk's numbers joined to the rows `t` of `table` holding it.
+
+        One index probe per number on both databases: SQLite's planner puts `json_each` outside
+        by itself; PostgreSQL's would rather scan a large table than probe it for an array of
+        20,000 numbers (`= ANY(...)`), so the probe is spelled as a LATERAL subquery.
+        """
+        if self._sqlite:
+            return f"json_each(:numbers) AS n JOIN {table} AS t ON t.{column} = n.value AND {condition}"
+        return (
+            "unnest(CAST(:numbers AS varchar[])) AS n(value) CROSS JOIN LATERAL"
+            f" (SELECT * FROM {table} AS t WHERE t.{column} = n.value AND {condition}) AS t"
+        )
+
+
+_ENTRY_COLUMNS = "t.kind, t.value, t.match, t.scope, t.campaign_id, t.reason, t.source, t.expires_at"
+
+
+def _entries(rows: Iterable[Any]) -> Iterator[BlockEntry]:
+    for kind, value, match, scope, campaign, reason, source, expires in rows:
+        yield BlockEntry(
+            BlockKind(kind), value, BlockMatch(match), BlockScope(scope), campaign, reason, source, expires
+        )
+
+
+def _place_columns(place: Place) -> tuple[Any, ...]:
+    return (
+        json.dumps(list(place.time_zones)),
+        place.region_zh,
+        place.city_zh,
+        place.carrier_zh,
+        place.region_en,
+        place.city_en,
+        place.carrier_en,
+    )
+
+
+def _sqlite_literal(value: Any) -> str:
+    """A SQL literal for the shared columns (ints and strings ringcast made, never user input)."""
+    return str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+
+
+def _ids(ids: Any) -> str:
+    """Integer ids inlined into SQL (they come from the database, never from the user)."""
+    return ", ".join(str(int(i)) for i in ids)
