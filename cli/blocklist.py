@@ -218,7 +218,7 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
 
 
 def _database() -> Database:
-    return Database(load_settings().database_url)
+    return Database.open_migrated(load_settings().database_url)
 
 
 @dataclass

@@ -52,7 +52,7 @@ def import_list(
         actor=by or os_user(),
     )
     console = Console(stderr=True)
-    with Database(settings.database_url) as database:
+    with Database.open_migrated(settings.database_url) as database:
         if console.is_terminal:
             with Progress(
                 TextColumn("importing"),

@@ -23,7 +23,7 @@ list_app = typer.Typer(no_args_is_help=True, help="Show and export contact lists
 def ls() -> None:
     """Every list with its number of leads and when it was last imported."""
     table = Table("list", "leads", "campaigns", "last import", "file")
-    with Database(load_settings().database_url) as database, database.session() as session:
+    with Database.open_migrated(load_settings().database_url) as database, database.session() as session:
         leads = select(Lead.list_id, func.count().label("n")).group_by(Lead.list_id).subquery()
         campaigns = (
             select(CampaignList.list_id, func.count().label("n")).group_by(CampaignList.list_id).subquery()
@@ -52,7 +52,7 @@ def ls() -> None:
 def show(name: str = typer.Argument(..., help="The list's name.")) -> None:
     """A list's leads by number type and region, SMS opt-outs, and its imports."""
     console = Console()
-    with Database(load_settings().database_url) as database, database.session() as session:
+    with Database.open_migrated(load_settings().database_url) as database, database.session() as session:
         list_id = session.scalar(select(ContactList.id).where(ContactList.name == name))
         if list_id is None:
             raise UserError(f"no list named {name!r}", hint="`ringcast list ls` shows the lists")
@@ -95,6 +95,6 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="The file to write: .csv or .xlsx.")],
 ) -> None:
     """Write a list's leads, their facts and attributes to CSV or XLSX (formulas neutralised)."""
-    with Database(load_settings().database_url) as database:
+    with Database.open_migrated(load_settings().database_url) as database:
         count = export_list(database, name, out)
     typer.echo(f"{count:,} leads written to {out}")

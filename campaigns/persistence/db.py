@@ -71,6 +71,17 @@ class Database:
         self.engine = self._create_engine()
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @classmethod
+    def open_migrated(cls, url: str) -> Database:
+        """A handle on a database at the head revision, else a `UserError` saying to run `db upgrade`."""
+        database = cls(url)
+        try:
+            database.check_migrated()
+        except BaseException:
+            database.dispose()
+            raise
+        return database
+
     @property
     def backend(self) -> str:
         """`sqlite` or `postgresql` (SQLAlchemy's dialect name)."""
