@@ -28,7 +28,7 @@ from ringcast.errors import UserError
 
 _SNIFF_LINES = 50
 _NUMBER_LIKE = re.compile(r"(?:\d\D{0,3}){7}")
-_BAD_TEXT = re.compile("[\udc80-\udcff]")  # where undecodable bytes were kept (surrogateescape)
+_BAD_TEXT = re.compile("[\udc80-\udcff\x00]")  # undecodable bytes (kept by surrogateescape), NULs
 
 
 class SourceRow(NamedTuple):
@@ -124,10 +124,13 @@ class _CsvLines:
 
     def _decode(self, data: bytes, encoding: str) -> str:
         try:
-            return data.decode(encoding)
+            text = data.decode(encoding)
         except UnicodeDecodeError:
             self.damaged = True
             return data.decode(encoding, "surrogateescape")
+        if "\x00" in text:  # no database text column takes a NUL
+            self.damaged = True
+        return text
 
 
 def _open_csv(path: Path, handle: BinaryIO, encoding: str) -> Table:
@@ -160,7 +163,7 @@ def _csv_rows(reader: Any, lines: _CsvLines) -> Iterator[SourceRow]:
             continue
         if lines.damaged and any(_BAD_TEXT.search(cell) for cell in cells):
             fixed = [_BAD_TEXT.sub("\ufffd", cell) for cell in cells]
-            yield SourceRow(line, fixed, "bytes that are not valid in the file's encoding")
+            yield SourceRow(line, fixed, "bytes that are not text in the file's encoding")
             continue
         yield SourceRow(line, cells)
 

@@ -3,8 +3,8 @@
 `ImportWriter` works on the import's one write transaction, so an import is applied whole or not
 at all: it locks or creates the list and the import record, inserts the leads, and records the
 outcome with its audit entry. Writes bypass the ORM: PostgreSQL gets `COPY ... FROM STDIN`,
-SQLite one `executemany` per chunk, rows sorted by number (the two number indexes are then
-filled in order) and the columns every lead of the import shares written as literals. SQLite
+SQLite one `executemany` per chunk with the columns every lead of the import shares written as
+literals; rows go in sorted by number, so the two number indexes are filled in order. SQLite
 rebuilds a temporary b-tree for every `IN (...)` CHECK constraint of every inserted row (the
 enum columns have three), which doubles the cost of an insert; the importer writes only values
 it took from those enums, so the per-row CHECKs are switched off while it inserts and the same

@@ -79,8 +79,17 @@ def test_undecodable_bytes_damage_only_their_row(tmp_path: Path) -> None:
     kind = sniff(path)
     assert (kind.encoding, kind.has_bad_bytes) == ("utf-8", True)
     _, rows = read(path)
-    assert [row.problem for row in rows] == [None, "bytes that are not valid in the file's encoding", None]
+    assert [row.problem for row in rows] == [None, "bytes that are not text in the file's encoding", None]
     assert rows[1].cells[1] == "13900139000"
+
+
+def test_a_nul_after_the_first_mib_damages_only_its_row(tmp_path: Path) -> None:
+    filler = "张三,13800138000,北京\n" * 50_000  # more than the first MiB, which must have no NUL
+    path = write(tmp_path, (HEADER + filler + "李四,13900139000,上\x00海\n").encode())
+    _, rows = read(path)
+    assert rows[-1].problem == "bytes that are not text in the file's encoding"
+    assert rows[-1].cells == ["李四", "13900139000", "上\ufffd海"]
+    assert all(row.problem is None for row in rows[:-1])
 
 
 def test_xlsx_cells_read_as_a_csv_export_would(tmp_path: Path) -> None:
