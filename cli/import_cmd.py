@@ -52,7 +52,7 @@ def import_list(
         actor=by or os_user(),
     )
     console = Console(stderr=True)
-    with Database.open_migrated(settings.database_url) as database:
+    with Database(settings.database_url) as database:  # run_import checks the schema
         if console.is_terminal:
             with Progress(
                 TextColumn("importing"),
