@@ -15,7 +15,11 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from cli.agent_cmd import agent_app, group_app
 from cli.blocklist import blacklist_app, dnc_app
+from cli.campaign import campaign_app
+from cli.campaign_live import status as campaign_status
+from cli.campaign_live import why as campaign_why
 from cli.config_cmd import config_app
 from cli.db import db_app
 from cli.demo import demo
@@ -36,6 +40,11 @@ app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(list_app, name="list")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(blacklist_app, name="blacklist")
+campaign_app.command("status")(campaign_status)
+campaign_app.command("why")(campaign_why)
+app.add_typer(campaign_app, name="campaign")
+app.add_typer(agent_app, name="agent")
+app.add_typer(group_app, name="group")
 app.command("import")(import_list)
 app.command("demo")(demo)
 app.command("serve")(serve)

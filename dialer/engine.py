@@ -1,24 +1,38 @@
 """The engine: the one asyncio process behind `ringcast serve`.
 
-It owns the long-lived adapters (AMI link, FastAGI server, database) and their order of
-start and stop. Start-up refuses an unmigrated database before touching Asterisk. The
-pacing loops, lead hopper, agent tracking and control API of the live dialer plug in here.
-Database work runs in worker threads (`asyncio.to_thread`): the event loop never blocks on I/O.
+It owns the long-lived adapters (AMI link, FastAGI server, database, control API) and their
+order of start and stop: the database's schema is checked before Asterisk is touched; what a
+previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
+any new call; then the live dialer (`dialer.live`) and the control API (`web.api`) start.
+Database work runs in the dialer's database thread: the event loop never blocks on I/O.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+import uvicorn
 
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import FastAgiServer
+from dialer.live.reconcile import reconcile_after_restart
+from dialer.live.service import LiveDialer
+from web.api import create_app
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiEndpoint:
+    host: str
+    port: int
+    token: str
 
 
 @dataclass
@@ -28,19 +42,44 @@ class Engine:
     database: Database
     ami: AmiLink
     fastagi: FastAgiServer
+    api: ApiEndpoint
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         await asyncio.to_thread(self.database.check_migrated)
         self.ami.subscribe(self._on_link_event)
+        dialer: LiveDialer | None = None
+        server: uvicorn.Server | None = None
+        serving: asyncio.Task[None] | None = None
         try:
             await self.ami.connect()
+            await reconcile_after_restart(self.database, self.ami)
             await self.fastagi.start()
-            log.info("engine running (database %s)", self.database.masked_url)
+            dialer = LiveDialer(self.database, self.ami)
+            await dialer.start()
+            server = _api_server(dialer, self.api)
+            serving = asyncio.create_task(server.serve(), name="control-api")
+            while not server.started:
+                if serving.done():
+                    await serving  # raises why it could not start
+                    raise OSError(f"control API could not listen on {self.api.host}:{self.api.port}")
+                await asyncio.sleep(0.02)
+            log.info(
+                "engine running (database %s, API http://%s:%s)",
+                self.database.masked_url,
+                self.api.host,
+                self.api.port,
+            )
             if on_ready is not None:
                 on_ready()
             await stop.wait()
         finally:
             log.info("engine stopping")
+            if server is not None and serving is not None:
+                server.should_exit = True
+                with contextlib.suppress(Exception):
+                    await serving
+            if dialer is not None:
+                await dialer.stop()
             await self.fastagi.stop()
             await self.ami.close()
             await asyncio.to_thread(self.database.dispose)
@@ -50,3 +89,18 @@ class Engine:
             log.warning("AMI link down (%s): dialing paused until it is back", event.reason)
         elif isinstance(event, LinkUp) and event.reconnect:
             log.info("AMI link back up")
+
+
+def _api_server(dialer: LiveDialer, api: ApiEndpoint) -> uvicorn.Server:
+    config = uvicorn.Config(
+        create_app(dialer, api.token), host=api.host, port=api.port, log_level="warning", access_log=False
+    )
+    return _QuietServer(config)
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its own signal handling: `ringcast serve` owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield

@@ -5,7 +5,7 @@ from __future__ import annotations
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.fastagi import FastAgiServer
-from dialer.engine import Engine
+from dialer.engine import ApiEndpoint, Engine
 from ringcast.settings import Settings
 
 
@@ -15,4 +15,5 @@ def bootstrap(settings: Settings) -> Engine:
         database=Database(settings.database_url),
         ami=AmiLink(endpoint_from_settings(settings)),
         fastagi=FastAgiServer(settings.fastagi.host, settings.fastagi.port),
+        api=ApiEndpoint(settings.api.host, settings.api.port, settings.api_token()),
     )

@@ -9,6 +9,7 @@ tracebacks, and `masked()` hides the password inside the database URL too.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ class FastAgiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = 4574
+
+
+class ApiSettings(BaseModel):
+    """The engine's local control API (CLI, web console, agents); every request carries the token."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    token: SecretStr | None = None  # None: generated once and kept in data_dir/api-token
 
 
 class LabSettings(BaseModel):
@@ -91,6 +100,8 @@ class Settings(BaseSettings):
     ami: AmiSettings = Field(default_factory=AmiSettings)
     fastagi: FastAgiSettings = Field(default_factory=FastAgiSettings)
     lab: LabSettings = Field(default_factory=LabSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    trunks: list[str] = Field(default_factory=lambda: ["carrier"])  # PJSIP endpoints campaigns may dial on
 
     @classmethod
     def settings_customise_sources(
@@ -123,11 +134,28 @@ class Settings(BaseSettings):
             hint="set RINGCAST_AMI__SECRET, or run `ringcast lab up` to use the lab's",
         )
 
+    def api_token(self) -> str:
+        """The control API's token: configured, else the one kept in `data_dir` (created on first use)."""
+        if self.api.token is not None:
+            return self.api.token.get_secret_value()
+        path = self.data_dir / "api-token"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(24) + "\n")
+        return path.read_text().strip()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.api.host}:{self.api.port}"
+
     def masked(self) -> dict[str, Any]:
         """The effective configuration as plain data, every secret replaced by `***`."""
         data = self.model_dump(mode="json")
         data["database"]["url"] = mask_url(self.database_url)
         data["ami"]["secret"] = "***" if self.ami.secret is not None else None
+        data["api"]["token"] = "***" if self.api.token is not None else None
         return data
 
 

@@ -11,8 +11,9 @@ passes `now`. The checks, in the order their reason is reported:
 5. attempts to the number this calendar day (in each of its zones) and over any 7 x 24 h;
 6. without an agent reserved for the call: no redial within `redial_after_abandon` of an
    abandoned call, no redial the local day of an AMD "machine" verdict (when the settings say
-   so), and nothing while the campaign's abandonment rate is at its cap (an agent-reserved call
-   cannot be abandoned, so it is still allowed and brings the rate down).
+   so), and nothing while the campaign's abandonment rate is at its cap (an agent-reserved call,
+   or one dialled one-to-one for a ready agent, cannot be abandoned, so it is still allowed and
+   brings the rate down: at the cap the dialer falls back to progressive).
 
 A refusal names the first failing check, the others in `also`, and `until`: the first instant at
 which all checks pass if nothing else happens (no new attempt, same figures), in UTC; None when
@@ -63,6 +64,7 @@ class LeadFacts:
     time_zones: tuple[str, ...] = ()  # IANA names, from the import (IMP-3)
     blocked: BlockEntry | None = None  # `Blocklist.check(e164, campaign, now)`, asked just now
     agent_reserved: bool = False  # an agent waits for this call (preview, click-to-call, own callback)
+    agent_free: bool = False  # dialled one-to-one for a ready agent (progressive): cannot be abandoned
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +205,7 @@ def _machine_today(case: _Case, t: datetime) -> Failure | None:
 
 def _abandon_cap(case: _Case, t: datetime) -> Failure | None:
     figures = case.history.abandonment
-    if case.lead.agent_reserved or not figures.reached(case.settings.abandon_cap):
+    if case.lead.agent_reserved or case.lead.agent_free or not figures.reached(case.settings.abandon_cap):
         return None
     if figures.resets_at is not None and t >= figures.resets_at:
         return None

@@ -86,7 +86,10 @@ def endpoint_from_settings(settings: Settings) -> AmiEndpoint:
 class OriginateRequest:
     """An outbound call: dial `channel`, on answer run `context,exten,priority`.
 
-    `channel_id` becomes the new channel's uniqueid (generated when not given).
+    `channel_id` becomes the new channel's uniqueid and `action_id` the ActionID its
+    `OriginateFinished` carries (each generated when not given). A caller that matches the
+    result by ActionID must choose it before sending: a failed dial's result can arrive before
+    `originate()` returns.
     """
 
     channel: str
@@ -97,6 +100,7 @@ class OriginateRequest:
     timeout_ms: int = 30_000
     variables: Mapping[str, str] = field(default_factory=dict)
     channel_id: str | None = None
+    action_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +355,7 @@ class AmiLink:
 
     async def originate(self, request: OriginateRequest) -> OriginateQueued:
         """Place a call; return once Asterisk has queued it. Never re-sent on reconnect."""
-        action_id = f"rc-orig-{uuid.uuid4().hex}"
+        action_id = request.action_id or f"rc-orig-{uuid.uuid4().hex}"
         channel_id = request.channel_id or f"rc-{uuid.uuid4().hex}"
         fields: dict[str, Any] = {
             "Action": "Originate",

@@ -18,13 +18,17 @@ from ringcast.settings import Settings
 AGI_CONTEXT = "ringcast-agi"  # run the FastAGI route named by RINGCAST_AGI_ROUTE
 PARK_CONTEXT = "ringcast-park"  # hold an answered call until it is Redirected
 AMD_CONTEXT = "ringcast-amd"  # answering-machine detection, reported as UserEvent RingcastAmd, then park
-AGENT_CONTEXT = "ringcast-agent"  # join the agent's own conference RINGCAST_CONF
+AGENT_CONTEXT = "ringcast-agent"  # an agent's phone leg: join its own conference RINGCAST_CONF
+BRIDGE_CONTEXT = "ringcast-bridge"  # a customer: join the agent conference named by the extension
+ABANDON_CONTEXT = "ringcast-abandon"  # no agent in time: play RINGCAST_ABANDON_MESSAGE, hang up
 OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: rejected, ringcast takes no inbound calls yet
 
 # Channel variables the engine sets.
 AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"
 CONF_VAR = "RINGCAST_CONF"
+ABANDON_MESSAGE_VAR = "RINGCAST_ABANDON_MESSAGE"  # sound file(s) for Playback, '&'-separated
+AGENT_CONFERENCE_PREFIX = "agent-"  # an agent's conference is agent-<agent id>
 
 # What the dialplan reports back.
 AMD_USER_EVENT = "RingcastAmd"  # fields Status (${AMDSTATUS}) and Cause (${AMDCAUSE})
@@ -83,6 +87,15 @@ def dialplan(settings: Settings) -> str:
             f"exten => s,1,ConfBridge(${{{CONF_VAR}}},{AGENT_BRIDGE_PROFILE},{AGENT_USER_PROFILE})",
             " same => n,Hangup()",
             "",
+            f"[{BRIDGE_CONTEXT}]",
+            f"exten => _{_literal(AGENT_CONFERENCE_PREFIX)}.,1,"
+            f"ConfBridge(${{EXTEN}},{AGENT_BRIDGE_PROFILE},{CUSTOMER_USER_PROFILE})",
+            " same => n,Hangup()",
+            "",
+            f"[{ABANDON_CONTEXT}]",
+            f"exten => s,1,Playback(${{{ABANDON_MESSAGE_VAR}}})",
+            " same => n,Hangup()",
+            "",
             f"[{OUTBOUND_CONTEXT}]",
             *[
                 f"exten => {n},1,Dial(PJSIP/${{EXTEN}}@{TRUNK_ENDPOINT})\n same => n,Hangup()"
@@ -94,6 +107,11 @@ def dialplan(settings: Settings) -> str:
             "",
         ]
     )
+
+
+def _literal(text: str) -> str:
+    """`text` inside an extension pattern: N, X and Z are wildcards in any case, so bracket them."""
+    return "".join(f"[{c}]" if c.upper() in "NXZ" else c for c in text)
 
 
 def confbridge_profiles() -> str:

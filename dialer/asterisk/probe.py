@@ -66,17 +66,19 @@ class CallProbe:
     async def call(self, number: str, ring_timeout_s: float = 30.0) -> ProbeResult:
         channel_id = f"rc-probe-{uuid.uuid4().hex[:16]}"
         result = ProbeResult(number=number, channel_id=channel_id, started_at=time.time())
+        action_id = f"rc-orig-{channel_id}"
         self._by_channel[channel_id] = result
-        queued = await self.link.originate(
+        self._by_action[action_id] = result  # before sending: a failed dial's result comes at once
+        await self.link.originate(
             OriginateRequest(
                 channel=f"PJSIP/{number}@{self.trunk}",
                 context="ringcast-amd",
                 caller_id=self.caller_id,
                 timeout_ms=int(ring_timeout_s * 1000),
                 channel_id=channel_id,
+                action_id=action_id,
             )
         )
-        self._by_action[queued.action_id] = result
         return result
 
     async def run(

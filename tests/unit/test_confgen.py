@@ -72,6 +72,12 @@ def test_dialplan_contexts(settings: Settings) -> None:
             "exten => s,1,ConfBridge(${RINGCAST_CONF},ringcast_agent_bridge,ringcast_agent_user)",
             "same => n,Hangup()",
         ],
+        # `n` is a pattern letter even in lower case: bracketed, so only agent-<id> matches
+        "ringcast-bridge": [
+            "exten => _age[n]t-.,1,ConfBridge(${EXTEN},ringcast_agent_bridge,ringcast_customer_user)",
+            "same => n,Hangup()",
+        ],
+        "ringcast-abandon": ["exten => s,1,Playback(${RINGCAST_ABANDON_MESSAGE})", "same => n,Hangup()"],
         "ringcast-outbound": [
             "exten => _X.,1,Dial(PJSIP/${EXTEN}@carrier)",
             "same => n,Hangup()",

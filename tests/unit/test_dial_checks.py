@@ -252,6 +252,7 @@ def test_at_the_abandonment_cap_only_agent_reserved_calls_go_out() -> None:
     daily = AbandonmentRate(AbandonWindow.DAY, datetime(2024, 5, 6, tzinfo=zone), reset, 100.0, 3.0)
     assert check(utc(2024, 5, 6, 5), figures=daily) == Refused(R.ABANDON_CAP, utc(2024, 5, 7, 1))
     assert check(utc(2024, 5, 6, 5), figures=daily, agent_reserved=True) is ALLOWED
+    assert check(utc(2024, 5, 6, 5), figures=daily, agent_free=True) is ALLOWED
     below = AbandonmentRate(AbandonWindow.DAY, datetime(2024, 5, 6, tzinfo=zone), reset, 100.0, 2.9)
     assert check(utc(2024, 5, 6, 5), figures=below) is ALLOWED
     monthly = AbandonmentRate(AbandonWindow.ROLLING_30_DAYS, utc(2024, 4, 6, 5), None, 100.0, 3.0)

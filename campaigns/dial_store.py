@@ -1,0 +1,430 @@
+"""The live dialer's database side: the hopper, the dial-time compliance check, attempts and outcomes.
+
+Synchronous functions the engine runs in its database thread, each one transaction:
+
+- `take_leads`: due leads of a running campaign's lists, best first, moved to `queued` (the
+  hopper); on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several engines never take the same lead.
+- `open_attempts`: right before the originate, `check_dial` with current data (blocklist, the
+  number's attempts in every campaign, the campaign's abandonment figures); a refused lead goes
+  back with its `until` and the refusal lands in the audit log (`dial.refused`, the compliance
+  report's source); an allowed one gets its attempt row and moves to `dialing`.
+- `close_attempt`: the call's record (times, outcome, AMD, agent, cause, connection delay) and
+  the lead's next state by the campaign's retry rules; `dispose_attempt`: the agent's disposition.
+- `give_back`: leads taken but not dialled (pause, stop, shutdown) go back to where they were.
+
+Every lead transition goes through `campaigns.lifecycle`; the attempt's one-open-per-lead index
+backs up "never in two calls at once" across processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
+
+from campaigns.compliance.abandonment import AbandonmentRate, AttemptRecord, abandonment_rate
+from campaigns.compliance.blocklist import Blocklist
+from campaigns.compliance.blocklist_store import entries_for
+from campaigns.compliance.rules import (
+    Allowed,
+    CampaignRules,
+    DialHistory,
+    LeadFacts,
+    RefusalReason,
+    Refused,
+    check_dial,
+)
+from campaigns.config import RESERVED_DISPOSITION, CampaignConfig
+from campaigns.lifecycle import Disposition, LeadStatus, LeadStep, ScheduleCallback, ScheduleRetry
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Attempt, AuditEntry, Callback, CampaignList, Lead
+from campaigns.persistence.models import Disposition as DispositionRow
+from campaigns.persistence.models.enums import CallbackState, CallOutcome, LeadState
+from campaigns.persistence.models.leads import DIALABLE
+from ringcast.errors import UserError
+
+# An answered call whose agent gave no disposition (wrap-up ended, agent gone, engine restarted):
+# tried again after the rules' `answered` delay.
+UNDISPOSED = Disposition(RESERVED_DISPOSITION, final=False)
+_HISTORY = timedelta(days=8)  # the week cap's 7 x 24 h, and a day of slack for zones
+_UNKNOWN_WAIT = timedelta(hours=1)  # a refusal with no known end is looked at again after this
+ACTOR = "dialer"
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedLead:
+    """A lead in the hopper."""
+
+    lead_id: int
+    e164: str
+    time_zones: tuple[str, ...]
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedAttempt:
+    lead: QueuedLead
+    attempt_id: int
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedLead:
+    lead: QueuedLead
+    verdict: Refused
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What the engine learnt about one call, for `close_attempt`."""
+
+    attempt_id: int
+    outcome: CallOutcome
+    answered_at: datetime | None
+    bridged_at: datetime | None
+    ended_at: datetime
+    agent_id: int | None = None
+    amd_result: str | None = None
+    amd_cause: str | None = None
+    hangup_cause: int | None = None
+    hangup_cause_text: str | None = None
+    connect_ms: int | None = None
+
+
+def channel_id_for(attempt_id: int) -> str:
+    """The customer channel's uniqueid for an attempt (set with the originate's ChannelId)."""
+    return f"rc-call-{attempt_id}"
+
+
+def attempt_id_of(channel_id: str) -> int | None:
+    prefix = "rc-call-"
+    if channel_id.startswith(prefix) and channel_id[len(prefix) :].isdigit():
+        return int(channel_id[len(prefix) :])
+    return None
+
+
+def take_leads(database: Database, campaign: CampaignConfig, limit: int, now: datetime) -> list[QueuedLead]:
+    """Up to `limit` due leads of the campaign's lists, higher list then lead priority first, now queued."""
+    if limit <= 0 or not campaign.lists:
+        return []
+    list_ids = [entry.list_id for entry in campaign.lists]
+    with database.session() as session:
+        query = (
+            select(Lead)
+            .join(CampaignList, CampaignList.list_id == Lead.list_id)
+            .where(CampaignList.campaign_id == campaign.id, Lead.list_id.in_(list_ids))
+            .where(text(DIALABLE), Lead.next_attempt_at <= now)
+            .order_by(CampaignList.priority.desc(), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+            .limit(limit)
+        )
+        if database.backend == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=Lead)
+        leads = list(session.scalars(query))
+        taken = []
+        for lead in leads:
+            step = LeadStatus(lead.id, lead.state, lead.attempt_count).queue()
+            taken.append(QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count))
+            lead.state = step.state
+        return taken
+
+
+def open_attempts(
+    database: Database,
+    campaign: CampaignConfig,
+    leads: Sequence[QueuedLead],
+    now: datetime,
+    *,
+    agent_free: int = 0,
+) -> list[OpenedAttempt | RefusedLead]:
+    """Check each lead against current data; open an attempt for each allowed one (see module docstring).
+
+    The first `agent_free` leads are dialled one-to-one for ready agents (they cannot be abandoned).
+    """
+    rules = CampaignRules(campaign.compliance, campaign.time_zone, campaign.caller_id)
+    results: list[OpenedAttempt | RefusedLead] = []
+    with database.session() as session:
+        figures = _abandonment(session, campaign, now)
+        for n, queued in enumerate(leads):
+            connection = session.connection()
+            blocked = Blocklist(entries_for(connection, queued.e164)).check(queued.e164, campaign.id, now)
+            facts = LeadFacts(queued.e164, queued.time_zones, blocked, agent_free=n < agent_free)
+            verdict = check_dial(facts, rules, DialHistory(figures, _history(session, queued.e164, now)), now)
+            if isinstance(verdict, Refused):
+                _refuse(session, campaign, queued, verdict, now)
+                results.append(RefusedLead(queued, verdict))
+                continue
+            assert isinstance(verdict, Allowed)
+            results.append(_open(session, campaign, queued, now))
+    return results
+
+
+def abandonment_figures(database: Database, campaign: CampaignConfig, now: datetime) -> AbandonmentRate:
+    """The campaign's abandonment rate over its compliance window, as of `now`."""
+    with database.session() as session:
+        return _abandonment(session, campaign, now)
+
+
+def _abandonment(session: Session, campaign: CampaignConfig, now: datetime) -> AbandonmentRate:
+    settings = campaign.compliance
+    since = now - timedelta(days=31)
+    rows = session.execute(
+        select(Attempt.dialed_at, Attempt.outcome, Attempt.abandoned).where(
+            Attempt.campaign_id == campaign.id,
+            Attempt.dialed_at >= since,
+            Attempt.outcome.in_([CallOutcome.ANSWERED, CallOutcome.ABANDONED, CallOutcome.MACHINE]),
+        )
+    )
+    records = [AttemptRecord(at, outcome, abandoned) for at, outcome, abandoned in rows]
+    return abandonment_rate(records, settings, ZoneInfo(campaign.time_zone), now)
+
+
+def _history(session: Session, e164: str, now: datetime) -> tuple[AttemptRecord, ...]:
+    rows = session.execute(
+        select(Attempt.dialed_at, Attempt.outcome, Attempt.abandoned).where(
+            Attempt.e164 == e164, Attempt.dialed_at >= now - _HISTORY
+        )
+    )
+    return tuple(AttemptRecord(at, outcome, abandoned) for at, outcome, abandoned in rows)
+
+
+def _refuse(
+    session: Session, campaign: CampaignConfig, queued: QueuedLead, verdict: Refused, now: datetime
+) -> None:
+    lead = session.get_one(Lead, queued.lead_id)
+    status = LeadStatus(lead.id, lead.state, lead.attempt_count)
+    if verdict.reason in (RefusalReason.DNC, RefusalReason.BLACKLISTED) and verdict.until is None:
+        lead.state = status.requeue(now).lead.block().state
+    elif verdict.reason is RefusalReason.ABANDON_CAP:
+        _requeue(session, lead, now)  # the campaign is held back, not the lead
+    else:
+        _requeue(session, lead, verdict.until or now + _UNKNOWN_WAIT)
+    session.add(
+        AuditEntry(
+            at=now,
+            actor=ACTOR,
+            action="dial.refused",
+            entity="lead",
+            entity_id=str(lead.id),
+            details={
+                "campaign": campaign.name,
+                "e164": queued.e164,
+                "reason": verdict.reason.value,
+                "also": [reason.value for reason in verdict.also],
+                "until": verdict.until.isoformat() if verdict.until else None,
+            },
+        )
+    )
+
+
+def _open(session: Session, campaign: CampaignConfig, queued: QueuedLead, now: datetime) -> OpenedAttempt:
+    lead = session.get_one(Lead, queued.lead_id)
+    step = LeadStatus(lead.id, lead.state, lead.attempt_count).dial()
+    attempt = Attempt(
+        lead_id=lead.id,
+        campaign_id=campaign.id,
+        e164=lead.e164,
+        trunk=campaign.trunk,
+        caller_id=campaign.caller_id,
+        dialed_at=now,
+    )
+    session.add(attempt)
+    session.flush()
+    attempt.uniqueid = channel_id_for(attempt.id)
+    lead.state, lead.attempt_count, lead.last_attempt_at = step.state, step.lead.attempts, now
+    return OpenedAttempt(queued, attempt.id, attempt.uniqueid)
+
+
+def record_originate(database: Database, attempt_id: int, action_id: str) -> None:
+    with database.session() as session:
+        session.execute(update(Attempt).where(Attempt.id == attempt_id).values(originate_action_id=action_id))
+
+
+def close_attempt(database: Database, campaign: CampaignConfig, result: AttemptResult) -> LeadState:
+    """Record how the call ended; settle the lead by the retry rules (an answered one awaits its disposition).
+
+    A cancelled attempt (we hung up before an answer, or the originate never went out) gives the
+    attempt back to the lead. Returns the lead's new state.
+    """
+    with database.session() as session:
+        attempt = session.get_one(Attempt, result.attempt_id)
+        if attempt.ended_at is not None:
+            return session.get_one(Lead, attempt.lead_id).state  # already closed (reconciled)
+        attempt.answered_at, attempt.bridged_at = result.answered_at, result.bridged_at
+        attempt.ended_at, attempt.outcome = result.ended_at, result.outcome
+        attempt.agent_id, attempt.connect_ms = result.agent_id, result.connect_ms
+        attempt.amd_result = result.amd_result  # type: ignore[assignment]
+        attempt.amd_cause = result.amd_cause
+        attempt.hangup_cause, attempt.hangup_cause_text = result.hangup_cause, result.hangup_cause_text
+        attempt.abandoned = result.outcome is CallOutcome.ABANDONED
+        lead = session.get_one(Lead, attempt.lead_id)
+        status = LeadStatus(lead.id, lead.state, lead.attempt_count)
+        if result.outcome is CallOutcome.CANCELLED:
+            step = status.cancel(result.ended_at)
+        else:
+            step = status.end_call(result.outcome)
+            lead.last_outcome = result.outcome
+            if result.outcome is not CallOutcome.ANSWERED:
+                step = step.lead.settle(campaign.retry, result.ended_at)
+        _apply(session, lead, step, campaign)
+        return lead.state
+
+
+def dispose_attempt(
+    database: Database,
+    campaign: CampaignConfig,
+    attempt_id: int,
+    code: str,
+    now: datetime,
+    *,
+    callback_at: datetime | None = None,
+    actor: str = ACTOR,
+) -> LeadState:
+    """The agent's disposition (CMP-5) for an answered attempt; a callback the customer asked for (AGT-4)."""
+    disposition = _disposition(campaign, code)
+    with database.session() as session:
+        attempt = session.get_one(Attempt, attempt_id)
+        lead = session.get_one(Lead, attempt.lead_id)
+        status = LeadStatus(lead.id, lead.state, lead.attempt_count)
+        step = status.dispose(disposition, campaign.retry, now, callback_at=callback_at)
+        attempt.disposition_id = _disposition_id(session, campaign, code)
+        _apply(session, lead, step, campaign, actor=actor, agent_id=attempt.agent_id)
+        return lead.state
+
+
+def _disposition(campaign: CampaignConfig, code: str) -> Disposition:
+    for disposition in (*campaign.dispositions, UNDISPOSED):
+        if disposition.code == code:
+            return disposition
+    known = ", ".join(d.code for d in campaign.dispositions)
+    raise UserError(f"disposition {code!r}: not one of campaign {campaign.name}'s ({known})")
+
+
+def _disposition_id(session: Session, campaign: CampaignConfig, code: str) -> int | None:
+    return session.scalar(
+        select(DispositionRow.id).where(
+            DispositionRow.campaign_id == campaign.id, DispositionRow.code == code
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptInProgress:
+    attempt_id: int
+    campaign_id: int
+    channel_id: str
+
+
+def attempts_in_progress(database: Database) -> list[AttemptInProgress]:
+    """Every attempt not yet ended (after a restart: what the previous run left open)."""
+    with database.session() as session:
+        rows = session.execute(
+            select(Attempt.id, Attempt.campaign_id, Attempt.uniqueid).where(Attempt.ended_at.is_(None))
+        )
+        return [AttemptInProgress(a, c, u or channel_id_for(a)) for a, c, u in rows]
+
+
+def requeue_abandoned_hopper(database: Database, now: datetime) -> int:
+    """Leads a previous run took into its hopper and never dialled go back, due now; returns how many."""
+    with database.session() as session:
+        leads = list(session.scalars(select(Lead).where(Lead.state == LeadState.QUEUED)))
+        for lead in leads:
+            _requeue(session, lead, now)
+        return len(leads)
+
+
+def give_back(database: Database, leads: Sequence[QueuedLead], now: datetime) -> None:
+    """Hopper leads that will not be dialled go back, due at once."""
+    if not leads:
+        return
+    with database.session() as session:
+        for queued in leads:
+            lead = session.get_one(Lead, queued.lead_id)
+            if lead.state is LeadState.QUEUED:
+                _requeue(session, lead, now)
+
+
+def _requeue(session: Session, lead: Lead, until: datetime) -> None:
+    """A queued lead goes back: to its pending callback (due time kept), else due at `until`."""
+    callback = session.scalar(
+        select(func.count()).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
+    )
+    step = LeadStatus(lead.id, lead.state, lead.attempt_count).requeue(until, callback=bool(callback))
+    lead.state = step.state
+    if not callback:
+        lead.next_attempt_at = until
+
+
+def _apply(
+    session: Session,
+    lead: Lead,
+    step: LeadStep,
+    campaign: CampaignConfig,
+    *,
+    actor: str = ACTOR,
+    agent_id: int | None = None,
+) -> None:
+    lead.state, lead.attempt_count = step.state, step.lead.attempts
+    for command in step.commands:
+        if isinstance(command, ScheduleRetry):
+            lead.next_attempt_at = command.at
+        elif isinstance(command, ScheduleCallback):
+            _schedule_callback(session, lead, campaign, command.at, actor, agent_id)
+
+
+def _schedule_callback(
+    session: Session, lead: Lead, campaign: CampaignConfig, at: datetime, actor: str, agent_id: int | None
+) -> None:
+    pending = session.scalar(
+        select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
+    )
+    if pending is not None:
+        pending.due_at = at
+        return
+    zone = lead.time_zones[0] if lead.time_zones else campaign.time_zone
+    session.add(
+        Callback(
+            lead_id=lead.id,
+            campaign_id=campaign.id,
+            agent_id=agent_id,
+            due_at=at,
+            time_zone=zone,
+            created_by=actor,
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCounts:
+    """A campaign's leads as `campaign why` and `status` need them."""
+
+    by_state: dict[str, int]
+    due: int  # dialable and due now
+    later: int  # dialable, due later
+    next_due_at: datetime | None
+
+
+def lead_counts(database: Database, campaign: CampaignConfig, now: datetime) -> LeadCounts:
+    list_ids = [entry.list_id for entry in campaign.lists]
+    if not list_ids:
+        return LeadCounts({}, 0, 0, None)
+    with database.session() as session:
+        by_state = {
+            str(state): count
+            for state, count in session.execute(
+                select(Lead.state, func.count()).where(Lead.list_id.in_(list_ids)).group_by(Lead.state)
+            )
+        }
+        dialable = select(func.count()).where(Lead.list_id.in_(list_ids), text(DIALABLE))
+        due = session.scalar(dialable.where(Lead.next_attempt_at <= now)) or 0
+        later = session.scalar(dialable.where(Lead.next_attempt_at > now)) or 0
+        next_due = session.scalar(
+            select(func.min(Lead.next_attempt_at)).where(
+                Lead.list_id.in_(list_ids), text(DIALABLE), Lead.next_attempt_at > now
+            )
+        )
+    return LeadCounts(by_state, due, later, next_due)

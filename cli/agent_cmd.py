@@ -1,0 +1,244 @@
+"""`ringcast agent ...` and `ringcast group ...`: agents (座席) and their groups (技能组).
+
+The administration commands here work on the database through `campaigns.agent_store`: create,
+list, show and deactivate agents; create and list groups, add agents to them and take them out.
+The desk commands (login, logout, ready, pause, hangup, disposition, callback, status) go to the
+running engine's control API (`ringcast serve`).
+Every change is audited with `--actor` (default: the OS user). An agent's phone is a PJSIP
+endpoint (`PJSIP/agent1`) or, for a remote agent (AGT-6), a number dialled through the trunk.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from campaigns import agent_store as store
+from cli.campaign import ACTOR_HELP, JSON_HELP, change_by, open_database, print_json
+from cli.engine_client import call_engine
+from ringcast.errors import UserError
+from ringcast.settings import load_settings
+
+agent_app = typer.Typer(no_args_is_help=True, help="Manage agents (座席).")
+group_app = typer.Typer(no_args_is_help=True, help="Manage agent groups (技能组).")
+
+
+@agent_app.command("create")
+def create(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    phone: str = typer.Option(..., "--phone", help="PJSIP/agent1, or a number for a remote agent."),
+    display_name: str | None = typer.Option(None, "--display-name", help="Shown name [default: NAME]."),
+    number: str | None = typer.Option(None, "--number", help="Agent number (工号) announced to callees."),
+    groups: list[str] | None = typer.Option(None, "--group", help="A group to join (repeatable)."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Create an agent (logged out)."""
+    with open_database() as database:
+        agent = store.create_agent(
+            database,
+            name,
+            display_name=display_name,
+            dial_string=phone,
+            agent_number=number,
+            groups=groups or [],
+            change=change_by(actor),
+        )
+    typer.echo(f"created agent {agent.name} ({agent.dial_string}), groups: {', '.join(agent.groups) or '-'}")
+
+
+@agent_app.command("list")
+def list_agents(
+    include_inactive: bool = typer.Option(False, "--all", help="Deactivated agents too."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Every active agent, with its phone, number, state and groups."""
+    with open_database() as database:
+        agents = store.list_agents(database, include_inactive=include_inactive)
+    if as_json:
+        print_json([agent.describe() for agent in agents])
+        return
+    table = Table("agent", "name", "phone", "number", "state", "groups", "active")
+    for agent in agents:
+        table.add_row(
+            agent.name,
+            agent.display_name,
+            agent.dial_string,
+            agent.agent_number or "-",
+            agent.state.value,
+            ", ".join(agent.groups) or "-",
+            "yes" if agent.active else "no",
+        )
+    Console().print(table)
+
+
+@agent_app.command("show")
+def show(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """One agent's settings and current state."""
+    with open_database() as database:
+        described = store.load_agent(database, name).describe()
+    if as_json:
+        print_json(described)
+        return
+    table = Table("setting", "value", title=f"agent {name}")
+    for key, value in described.items():
+        table.add_row(key, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+    Console().print(table)
+
+
+@agent_app.command("deactivate")
+def deactivate(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Deactivate a logged-out agent (kept for the call records)."""
+    with open_database() as database:
+        changed = store.deactivate_agent(database, name, change_by(actor))
+    typer.echo(f"deactivated agent {name}" if changed else f"agent {name} is already inactive")
+
+
+# ---- the engine's agent operations (AGT-1, AGT-4): through the control API of `ringcast serve`
+
+
+def _agent_call(path: str, body: dict[str, Any] | None = None, method: str = "POST") -> Any:
+    return call_engine(load_settings(), method, path, body)
+
+
+def _print_state(status: dict[str, Any]) -> None:
+    extra = f" ({status['reason']})" if status.get("reason") else ""
+    call = f", call {status['call']}" if status.get("call") else ""
+    typer.echo(f"agent {status.get('agent', '?')}: {status['state']}{extra}{call}")
+
+
+@agent_app.command("login")
+def login(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    campaign: str | None = typer.Option(None, "--campaign", help="Campaign to work [default: the group's]."),
+) -> None:
+    """Call the agent's phone and keep it in the agent's conference; ready once it answers (AGT-2)."""
+    _print_state(_agent_call(f"/agents/{name}/login", {"campaign": campaign}))
+
+
+@agent_app.command("logout")
+def logout(name: str = typer.Argument(..., help="The agent's login name.")) -> None:
+    """Log out: the phone leg is hung up."""
+    _print_state(_agent_call(f"/agents/{name}/logout"))
+
+
+@agent_app.command("ready")
+def ready(name: str = typer.Argument(..., help="The agent's login name.")) -> None:
+    """Ready for calls (示闲); ends wrap-up or a pause."""
+    _print_state(_agent_call(f"/agents/{name}/ready"))
+
+
+@agent_app.command("pause")
+def pause(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    reason: str = typer.Option(..., "--reason", help="Why: break, meeting, training..."),
+) -> None:
+    """Not ready (示忙), with a reason."""
+    _print_state(_agent_call(f"/agents/{name}/pause", {"reason": reason}))
+
+
+@agent_app.command("hangup")
+def hangup(name: str = typer.Argument(..., help="The agent's login name.")) -> None:
+    """End the customer's call."""
+    _print_state(_agent_call(f"/agents/{name}/hangup"))
+
+
+@agent_app.command("disposition")
+def disposition(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    code: str = typer.Argument(..., help="One of the campaign's disposition codes."),
+    stay: bool = typer.Option(False, "--stay", help="Stay in wrap-up instead of becoming ready."),
+) -> None:
+    """The result of the agent's last call (CMP-5); then ready."""
+    status = _agent_call(f"/agents/{name}/disposition", {"code": code, "ready": not stay})
+    _print_state(status)
+    typer.echo(f"lead: {status['lead_state']}")
+
+
+@agent_app.command("callback")
+def callback(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    at: datetime = typer.Option(..., "--at", help="When, e.g. 2026-12-01T10:30+08:00 (the customer's time)."),
+    code: str = typer.Option("call_back_later", "--code", help="A retryable disposition code."),
+) -> None:
+    """The customer asked to be called back at a time (AGT-4)."""
+    if at.tzinfo is None:
+        raise UserError(f"callback --at {at.isoformat()}: give the UTC offset, e.g. {at.isoformat()}+08:00")
+    status = _agent_call(f"/agents/{name}/disposition", {"code": code, "callback_at": at.isoformat()})
+    _print_state(status)
+    typer.echo(f"lead: {status['lead_state']}, callback at {at.isoformat()}")
+
+
+@agent_app.command("status")
+def status(
+    name: str | None = typer.Argument(None, help="One agent [default: every logged-in agent]."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Agents' live states as the engine sees them."""
+    rows: list[dict[str, Any]] = (
+        [_agent_call(f"/agents/{name}", method="GET")] if name else _agent_call("/agents", method="GET")
+    )
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        _print_state(row)
+
+
+@group_app.command("create")
+def create_group(
+    name: str = typer.Argument(..., help="The group's name."),
+    description: str | None = typer.Option(None, "--description", help="What the group is for."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Create an agent group."""
+    with open_database() as database:
+        store.create_group(database, name, description, change_by(actor))
+    typer.echo(f"created agent group {name}")
+
+
+@group_app.command("list")
+def list_groups(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Every group with its active agents."""
+    with open_database() as database:
+        groups = store.list_groups(database)
+    if as_json:
+        print_json([{"name": g.name, "description": g.description, "agents": list(g.agents)} for g in groups])
+        return
+    table = Table("group", "description", "agents")
+    for group in groups:
+        table.add_row(group.name, group.description or "", ", ".join(group.agents) or "-")
+    Console().print(table)
+
+
+@group_app.command("add")
+def add(
+    group: str = typer.Argument(..., help="The group's name."),
+    agents: list[str] = typer.Argument(..., help="Agents to add."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Add agents to a group."""
+    with open_database() as database:
+        added = store.add_to_group(database, group, agents, change_by(actor))
+    typer.echo(f"group {group}: added {', '.join(added) or 'nobody new'}")
+
+
+@group_app.command("remove")
+def remove(
+    group: str = typer.Argument(..., help="The group's name."),
+    agents: list[str] = typer.Argument(..., help="Agents to take out."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Take agents out of a group."""
+    with open_database() as database:
+        removed = store.remove_from_group(database, group, agents, change_by(actor))
+    typer.echo(f"group {group}: removed {', '.join(removed) or 'nobody (none was in it)'}")

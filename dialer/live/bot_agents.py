@@ -1,0 +1,59 @@
+"""Simulated agents for the lab, the demo and the benchmarks: they work through the control API.
+
+A bot logs in (the engine calls its phone: on the lab, the carrier's auto-answering
+`agent-<name>` number), watches its own state, and after each call waits its wrap-up time and
+gives a disposition, cycling through `codes`; then it is ready again. It does what a person at
+the agent desktop does, over the same API, so the engine cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import httpx
+
+POLL_S = 0.1
+
+
+@dataclass
+class BotAgents:
+    client: httpx.AsyncClient  # base_url and Authorization header set
+    names: Sequence[str]
+    campaign: str
+    wrap_s: float = 1.0
+    codes: Sequence[str] = ("sale", "not_interested", "call_back_later")
+    served: Counter[str] = field(default_factory=Counter)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Log every bot in (concurrently); raises if one cannot log in."""
+        await asyncio.gather(*(self._login(name) for name in self.names))
+        self._tasks = [asyncio.create_task(self._work(name), name=f"bot-{name}") for name in self.names]
+
+    async def stop(self) -> None:
+        """Finish the dispositions in hand, then log every bot out."""
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+        for name in self.names:
+            await self.client.post(f"/agents/{name}/logout")
+
+    async def _login(self, name: str) -> None:
+        response = await self.client.post(f"/agents/{name}/login", json={"campaign": self.campaign})
+        if response.status_code != 200:
+            raise RuntimeError(f"bot {name} could not log in: {response.text}")
+
+    async def _work(self, name: str) -> None:
+        while not self._stop.is_set():
+            status = (await self.client.get(f"/agents/{name}")).json()
+            if status["state"] == "wrap_up" and status.get("awaiting_disposition"):
+                await asyncio.sleep(self.wrap_s)
+                code = self.codes[self.served[name] % len(self.codes)]
+                response = await self.client.post(f"/agents/{name}/disposition", json={"code": code})
+                if response.status_code != 200:
+                    raise RuntimeError(f"bot {name} could not give a disposition: {response.text}")
+                self.served[name] += 1
+            await asyncio.sleep(POLL_S)

@@ -1,0 +1,98 @@
+"""The agent desk: the logged-in agents the engine serves, their phone legs and their state (AGT-1, AGT-2).
+
+Each logged-in agent has a session: its `AgentStatus` (the pure machine of `dialer.agents.state`),
+the campaign it works, its conference (`agent-<id>`, which its phone leg keeps open for the whole
+session so that a customer is connected at once) and the channel of that leg. The desk applies
+steps, keeps each agent's recent state changes for the occupancy guard (AGT-7), and chooses the
+agent for an answered call (longest idle, `dialer.agents.selection`). No I/O: the service persists
+the changes it returns and carries out their commands.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from campaigns.persistence.models.enums import AgentState
+from dialer.agents.selection import OCCUPANCY_WINDOW, Candidate, choose_agent
+from dialer.agents.state import AgentStatus, AgentStep, StateChange, Wrap
+from dialer.asterisk.confgen import AGENT_CONFERENCE_PREFIX
+
+
+def conference_of(agent_id: int) -> str:
+    return f"{AGENT_CONFERENCE_PREFIX}{agent_id}"
+
+
+def agent_leg_id(agent_id: int, nonce: str) -> str:
+    """The uniqueid of an agent's phone leg (set with the originate's ChannelId)."""
+    return f"rc-agent-{agent_id}-{nonce}"
+
+
+def agent_of_leg(channel_id: str) -> int | None:
+    parts = channel_id.split("-")
+    if len(parts) == 4 and parts[:2] == ["rc", "agent"] and parts[2].isdigit():
+        return int(parts[2])
+    return None
+
+
+@dataclass
+class AgentSession:
+    agent_id: int
+    name: str
+    campaign_id: int
+    status: AgentStatus
+    wrap: Wrap
+    max_occupancy: float = 1.0
+    leg_channel: str | None = None  # the phone leg's channel name (for Hangup), once up
+    last_attempt_id: int | None = None  # the call awaiting this agent's disposition
+    recent: deque[StateChange] = field(default_factory=deque)
+
+    @property
+    def conference(self) -> str:
+        return conference_of(self.agent_id)
+
+
+class AgentDesk:
+    def __init__(self) -> None:
+        self.sessions: dict[int, AgentSession] = {}
+
+    def __iter__(self) -> Iterator[AgentSession]:
+        return iter(self.sessions.values())
+
+    def get(self, agent_id: int) -> AgentSession | None:
+        return self.sessions.get(agent_id)
+
+    def of_campaign(self, campaign_id: int) -> list[AgentSession]:
+        return [s for s in self.sessions.values() if s.campaign_id == campaign_id]
+
+    def apply(self, session: AgentSession, step: AgentStep) -> StateChange | None:
+        """Take the step; returns the state-log row to persist (None when nothing changed)."""
+        session.status = step.agent
+        if step.change is not None:
+            session.recent.append(step.change)
+            horizon = step.change.at - OCCUPANCY_WINDOW - timedelta(minutes=1)
+            while len(session.recent) > 1 and session.recent[1].at < horizon:
+                session.recent.popleft()
+        if step.state is AgentState.LOGGED_OUT:
+            self.sessions.pop(session.agent_id, None)
+        return step.change
+
+    def choose(
+        self, campaign_id: int, now: datetime, resting: frozenset[int] = frozenset()
+    ) -> AgentSession | None:
+        """The ready agent of the campaign to give an answered call, or None."""
+        candidates = [
+            Candidate(s.status, tuple(s.recent), s.max_occupancy)
+            for s in self.of_campaign(campaign_id)
+            if s.agent_id not in resting
+        ]
+        chosen = choose_agent(candidates, now)
+        return None if chosen is None else self.sessions[chosen.agent_id]
+
+    def counts(self, campaign_id: int) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for s in self.of_campaign(campaign_id):
+            counts[s.status.state.value] = counts.get(s.status.state.value, 0) + 1
+        return counts

@@ -1,0 +1,171 @@
+"""One running campaign: its pacer, its hopper of queued leads, and the loop that launches calls.
+
+Every `TICK_S` (and at once when woken by an event) the runner asks the pacer how many calls to
+launch, takes that many leads from the hopper (refilled from the database in batches), has them
+checked and their attempts opened (`dial_store.open_attempts`: compliance at dial time), then
+hands each to the service to originate. Nothing is launched while the AMI link is down or the
+campaign is paused; `why()` names what holds dialing back right now (`campaign why`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from campaigns import dial_store
+from campaigns.config import CampaignConfig
+from campaigns.dial_store import OpenedAttempt, QueuedLead, RefusedLead
+from campaigns.persistence.db import Database
+from dialer.live.dbthread import DatabaseThread
+from dialer.pacing.decision import Decision
+from dialer.pacing.pacer import Mode, Pacer, PacerConfig
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.2
+FIGURES_EVERY_S = 10.0  # how often the abandonment figures are read back from the database
+HOPPER_PER_AGENT = 4  # leads kept queued per logged-in agent
+HOPPER_MIN = 10
+
+
+def pacer_config(config: CampaignConfig) -> PacerConfig:
+    compliance = config.compliance
+    share = compliance.amd_false_positive_share if compliance.counts_amd_false_positives else 0.0
+    return PacerConfig(
+        mode=Mode(config.dial_mode.value),
+        abandon_cap=compliance.abandon_cap,
+        amd_false_positive_share=share or 0.0,
+        connect_within_s=compliance.connect_within.total_seconds(),
+        amd=config.amd,
+        max_lines=config.max_lines,
+        ratio=config.ratio,
+    )
+
+
+Launch = Callable[["CampaignRunner", OpenedAttempt], Awaitable[None]]
+
+
+class CampaignRunner:
+    def __init__(
+        self,
+        config: CampaignConfig,
+        database: Database,
+        db: DatabaseThread,
+        link_up: Callable[[], bool],
+        agents: Callable[[], int],
+        launch: Launch,
+    ) -> None:
+        self.config = config
+        self.pacer = Pacer(pacer_config(config))
+        self.database = database
+        self.db = db
+        self.hopper: deque[QueuedLead] = deque()
+        self.lines: set[str] = set()  # channel ids of calls in progress
+        self.refused: Counter[str] = Counter()  # refusal reasons since start
+        self.last_refusal_until: dict[str, datetime | None] = {}
+        self.last_decision: Decision | None = None
+        self.at_abandon_cap = False  # then only one-to-one dials for ready agents go out
+        self._figures_at = 0.0
+        self.list_empty = False
+        self.dialed = 0
+        self._link_up = link_up
+        self._agents = agents
+        self._launch = launch
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def id(self) -> int:
+        return self.config.id
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name=f"campaign-{self.config.name}")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Stop launching; leads in the hopper go back (calls in progress finish normally)."""
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        leads, self.hopper = list(self.hopper), deque()
+        await self.db.run(dial_store.give_back, self.database, leads, datetime.now(UTC))
+
+    async def _loop(self) -> None:
+        while not self._stopping:
+            try:
+                await self._tick()
+            except Exception:
+                log.exception("campaign %s: pacing step failed; retrying", self.config.name)
+                await asyncio.sleep(1.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), TICK_S)
+            self._wake.clear()
+
+    async def _tick(self) -> None:
+        clock = time.time()
+        if clock - self._figures_at >= FIGURES_EVERY_S:
+            self._figures_at = clock
+            figures = await self.db.run(
+                dial_store.abandonment_figures, self.database, self.config, datetime.now(UTC)
+            )
+            self.at_abandon_cap = figures.reached(self.config.compliance.abandon_cap)
+        decision = self.pacer.decide(time.time())
+        self.last_decision = decision
+        covered = max(decision.ready_agents - decision.lines, 0)  # one call per ready agent
+        launch = min(decision.launch, covered) if self.at_abandon_cap else decision.launch
+        if launch <= 0 or not self._link_up() or self._stopping:
+            return
+        await self._refill(launch)
+        batch = [self.hopper.popleft() for _ in range(min(launch, len(self.hopper)))]
+        if not batch:
+            return
+        now = datetime.now(UTC)
+        results = await self.db.run(
+            dial_store.open_attempts, self.database, self.config, batch, now, agent_free=covered
+        )
+        for result in results:
+            if isinstance(result, RefusedLead):
+                self.refused[result.verdict.reason.value] += 1
+                self.last_refusal_until[result.verdict.reason.value] = result.verdict.until
+                continue
+            self.dialed += 1
+            await self._launch(self, result)
+
+    async def _refill(self, wanted: int) -> None:
+        target = max(HOPPER_MIN, HOPPER_PER_AGENT * self._agents(), wanted)
+        if len(self.hopper) >= wanted or self._stopping:
+            return
+        taken = await self.db.run(
+            dial_store.take_leads, self.database, self.config, target - len(self.hopper), datetime.now(UTC)
+        )
+        self.hopper.extend(taken)
+        self.list_empty = not self.hopper
+
+    def telemetry(self) -> dict[str, Any]:
+        decision = self.last_decision
+        reasoning = decision.reasoning if decision else None
+        return {
+            "campaign": self.config.name,
+            "mode": self.config.dial_mode.value,
+            "lines": len(self.lines),
+            "hopper": len(self.hopper),
+            "dialed": self.dialed,
+            "refused": dict(self.refused),
+            "decision": None if decision is None else str(decision),
+            "answer_rate": self.pacer.estimates.answer.value,
+            "abandon_rate": self.pacer.controller.observed_rate,
+            "abandon_cap": self.config.compliance.abandon_cap,
+            "expected_free_agents": None if reasoning is None else reasoning.expected_free_agents,
+            "risk": None if reasoning is None else reasoning.risk,
+            "risk_budget": None if reasoning is None else reasoning.risk_budget,
+        }

@@ -1,0 +1,99 @@
+"""The engine's local control API (FastAPI on 127.0.0.1): what the CLI, agents and the web console call.
+
+Every request carries `Authorization: Bearer <token>` (the settings' token, else the one kept in
+the data directory); the token is compared in constant time and never logged. Errors a user can
+fix come back as `{"error": "one line"}` with status 409 (state conflicts) or 404.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from dialer.live.service import LiveDialer
+from ringcast.errors import UserError
+
+
+class LoginBody(BaseModel):
+    campaign: str | None = None
+
+
+class PauseBody(BaseModel):
+    reason: str
+
+
+class DispositionBody(BaseModel):
+    code: str
+    callback_at: datetime | None = None  # a callback the customer asked for (AGT-4), aware
+    ready: bool = True
+
+
+def create_app(dialer: LiveDialer, token: str) -> FastAPI:
+    def authorised(request: Request) -> None:
+        given = request.headers.get("authorization", "")
+        if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            raise HTTPException(status_code=401, detail="missing or wrong API token")
+
+    app = FastAPI(title="ringcast control API", dependencies=[Depends(authorised)])
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"error": str(exc)})
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)})
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"ok": True, "ami_up": dialer.ami.up.is_set(), "campaigns": len(dialer.runners)}
+
+    @app.get("/agents")
+    async def agents() -> list[dict[str, Any]]:
+        return dialer.agents()
+
+    @app.get("/agents/{name}")
+    async def agent(name: str) -> dict[str, Any]:
+        for status in dialer.agents():
+            if status.get("agent") == name:
+                return status
+        return {"agent": name, "state": "logged_out"}
+
+    @app.post("/agents/{name}/login")
+    async def login(name: str, body: LoginBody) -> dict[str, Any]:
+        return await dialer.login(name, body.campaign)
+
+    @app.post("/agents/{name}/logout")
+    async def logout(name: str) -> dict[str, Any]:
+        return await dialer.logout(name)
+
+    @app.post("/agents/{name}/ready")
+    async def ready(name: str) -> dict[str, Any]:
+        return await dialer.ready(name)
+
+    @app.post("/agents/{name}/pause")
+    async def pause(name: str, body: PauseBody) -> dict[str, Any]:
+        return await dialer.pause(name, body.reason)
+
+    @app.post("/agents/{name}/hangup")
+    async def hangup(name: str) -> dict[str, Any]:
+        return await dialer.hangup(name)
+
+    @app.post("/agents/{name}/disposition")
+    async def disposition(name: str, body: DispositionBody) -> dict[str, Any]:
+        return await dialer.dispose(name, body.code, body.callback_at, body.ready)
+
+    @app.get("/campaigns/{name}/status")
+    async def campaign_status(name: str) -> dict[str, Any]:
+        return dialer.campaign_status(name)
+
+    @app.get("/campaigns/{name}/why")
+    async def campaign_why(name: str) -> dict[str, Any]:
+        return await dialer.why(name)
+
+    return app
