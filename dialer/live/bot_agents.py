@@ -41,6 +41,12 @@ class BotAgents:
         for name in self.names:
             await self.client.post(f"/agents/{name}/logout")
 
+    async def abandon(self) -> None:
+        """Stop at once without logging out (the engine is gone)."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     async def _login(self, name: str) -> None:
         response = await self.client.post(f"/agents/{name}/login", json={"campaign": self.campaign})
         if response.status_code != 200:

@@ -1,0 +1,125 @@
+"""Shared set-up of the live dialer's lab tests: a 300-lead list, blocklists, bot agents, a campaign.
+
+The leads' numbers encode the lab carrier's behaviour (`carrier_plan`); every 29th is on the DNC
+list, leads 280-289 fall under a blacklisted prefix, and leads 290-299 live in a zone where it is
+the middle of the night. The others live where it is early afternoon, whatever the time of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from campaigns import agent_store, campaign_store
+from campaigns.campaign_store import CampaignEvent
+from campaigns.compliance import blocklist_store
+from campaigns.compliance.blocklist import BlockEntry
+from campaigns.compliance.blocklist_store import Change
+from campaigns.config import CampaignSpec
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Attempt, ContactList, Lead
+from campaigns.persistence.models.enums import BlockKind, BlockMatch
+
+CAMPAIGN = "e2e"
+AGENTS = [f"bot{n}" for n in range(1, 6)]
+WRAP_S = 1.0
+TOKEN = "e2e-token"
+DNC_INDEXES = range(0, 300, 29)  # every 29th lead: on the DNC list
+BLACKLIST_PREFIX = "+861399"  # leads 280-289 are dialled under this prefix
+NIGHT_INDEXES = range(290, 300)  # in a zone where it is the middle of the night
+
+
+def zone_at_local_hour(hour: int, now: datetime) -> str:
+    """An `Etc/GMT±N` zone whose local hour is `hour` at `now` (POSIX signs are inverted)."""
+    offset = (hour - now.hour + 12) % 24 - 12
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def lead_number(index: int) -> str:
+    """Lead `index`'s number: unique middle digits, then K T R D for the carrier (talk ≤ 15 s, ring ≤ 3 s)."""
+    k, t, r, d = 1 + index % 9, index % 3, 1 + index % 3, index % 10
+    prefix = BLACKLIST_PREFIX if 280 <= index < 290 else "+861380"
+    return f"{prefix}{index:04d}{k}{t}{r}{d}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Setup:
+    database: Database
+    numbers: dict[int, str]
+    night: set[str]
+    blocked: set[str]
+
+
+def prepare(database: Database, now: datetime) -> Setup:
+    change = Change(CAMPAIGN, now)
+    day_zone, night_zone = zone_at_local_hour(14, now), zone_at_local_hour(2, now)
+    numbers = {i: lead_number(i) for i in range(300)}
+    with database.session() as session:
+        contacts = ContactList(name=CAMPAIGN, source_file="generated")
+        session.add(contacts)
+        session.flush()
+        for i, number in numbers.items():
+            zone = night_zone if i in NIGHT_INDEXES else day_zone
+            session.add(
+                Lead(
+                    list_id=contacts.id,
+                    e164=number,
+                    raw_input=number,
+                    time_zones=[zone],
+                    next_attempt_at=now - timedelta(minutes=1),
+                    priority=0,
+                )
+            )
+    blocked = {numbers[i] for i in DNC_INDEXES}
+    for number in sorted(blocked):
+        blocklist_store.add(database, BlockEntry(BlockKind.DNC, number, reason="asked"), change)
+    prefix = BlockEntry(BlockKind.BLACKLIST, BLACKLIST_PREFIX, BlockMatch.PREFIX, reason="fraud range")
+    blocklist_store.add(database, prefix, change)
+    blocked |= {n for n in numbers.values() if n.startswith(BLACKLIST_PREFIX)}
+    agent_store.create_group(database, "bots", None, change)
+    for name in AGENTS:
+        agent_store.create_agent(
+            database,
+            name,
+            display_name=name,
+            dial_string=f"PJSIP/agent-{name}@carrier",
+            agent_number=None,
+            groups=["bots"],
+            change=change,
+        )
+    spec = CampaignSpec.parse(
+        {
+            "dial_mode": "predictive",
+            "caller_id": "4008001234",
+            "group": "bots",
+            "preset": "cn",
+            "amd": True,
+            "abandon_message": "vm-goodbye",
+            "lists": [{"name": CAMPAIGN}],
+            "max_lines": 40,
+        }
+    )
+    campaign_store.create(database, CAMPAIGN, spec, change, trunks=["carrier"])
+    campaign_store.change_state(database, CAMPAIGN, CampaignEvent.START, change, trunks=["carrier"])
+    return Setup(database, numbers, {numbers[i] for i in NIGHT_INDEXES}, blocked)
+
+
+async def wait_for_calls_to_end(database: Database, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with database.session() as session:
+            if not session.scalar(select(func.count()).where(Attempt.ended_at.is_(None))):
+                return
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"calls still up {timeout_s:.0f}s after the campaign was paused")
