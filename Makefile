@@ -63,13 +63,14 @@ test: venv
 SAMPLE   := ../shared/data/sample-contacts-gbk.csv
 SCENARIO := ../shared/scenarios/telesales-20.yaml
 
-# The demo, step by step: calls through the lab, the sample GBK list imported (every row accounted
-# for), and a predictive campaign against progressive in the pacing simulator.
+# The demo, step by step: the sample GBK list imported (every row accounted for), calls through the
+# lab, a two-minute predictive campaign with five simulated agents and its report, then the pacer
+# against progressive in the simulator.
 demo: lab
-	$(BIN)/ringcast demo
 	$(BIN)/ringcast db upgrade
-	@if [ -f $(SAMPLE) ]; then $(BIN)/ringcast import $(SAMPLE) --list demo-sample --rejects demo-rejects.csv; \
-	  $(BIN)/ringcast list show demo-sample; else echo "($(SAMPLE) not found: skipping the import)"; fi
+	@[ -f $(SAMPLE) ] || { echo "error: $(SAMPLE) not found: the demo dials that list"; exit 1; }
+	$(BIN)/ringcast import $(SAMPLE) --list demo-sample --rejects demo-rejects.csv
+	$(BIN)/ringcast demo
 	@if [ -f $(SCENARIO) ]; then for mode in progressive predictive; do \
 	  echo "simulated 4-hour campaign, 20 agents, $$mode:"; \
 	  $(BIN)/ringcast simulate $(SCENARIO) --mode $$mode --seed 1 || exit 1; done; fi

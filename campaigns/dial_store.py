@@ -311,6 +311,14 @@ def _disposition_id(session: Session, campaign: CampaignConfig, code: str) -> in
     )
 
 
+def calls_in_progress(database: Database, campaign_id: int) -> int:
+    """The campaign's attempts whose call has not ended."""
+    with database.session() as session:
+        return session.scalar(
+            select(func.count()).where(Attempt.campaign_id == campaign_id, Attempt.ended_at.is_(None))
+        ) or 0
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptInProgress:
     attempt_id: int

@@ -1,7 +1,8 @@
 """`ringcast demo`: what the product does today, end to end on the lab.
 
-Until the campaign dialer lands it places one call per carrier behaviour through the
-real pbx → carrier trunk and prints what Asterisk reported for each.
+First one call per carrier behaviour through the real pbx → carrier trunk, with what Asterisk
+reported for each; then the main job (`demo_campaign`): a predictive campaign over the imported
+sample list with five simulated agents, live progress, and its report.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.demo_campaign import run_demo_campaign
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.carrier_plan import behaviour_for
 from dialer.asterisk.probe import CallProbe, ProbeResult
@@ -29,8 +32,10 @@ DEMO_NUMBERS = [
 ]
 
 
-def demo() -> None:
-    """Place one call per customer behaviour through the lab and show what happened."""
+def demo(
+    seconds: float = typer.Option(120.0, "--seconds", help="How long the demo campaign dials."),
+) -> None:
+    """Calls through the lab, then a predictive campaign with five simulated agents, and its report."""
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print("[bold]ringcast demo[/]: calls through the lab's pbx → carrier trunk")
     with console.status("calling…"):
@@ -49,6 +54,7 @@ def demo() -> None:
             f"{result.hangup_cause} {result.hangup_cause_text}" if result.hangup_cause is not None else "-",
         )
     console.print(table)
+    run_demo_campaign(load_settings(), console, seconds)
 
 
 async def _place_calls() -> list[ProbeResult]:

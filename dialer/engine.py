@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
+import httpx
 import uvicorn
 
 from campaigns.persistence.db import Database
-from dialer.asterisk.ami import AmiLink
+from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import FastAgiServer
+from dialer.asterisk.ports import free_tcp_port
 from dialer.live.reconcile import reconcile_after_restart
 from dialer.live.service import LiveDialer
+from ringcast.errors import UserError
+from ringcast.settings import Settings
 from web.api import create_app
 
 log = logging.getLogger(__name__)
@@ -89,6 +93,39 @@ class Engine:
             log.warning("AMI link down (%s): dialing paused until it is back", event.reason)
         elif isinstance(event, LinkUp) and event.reconnect:
             log.info("AMI link back up")
+
+
+@contextlib.asynccontextmanager
+async def running_engine(database: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The engine in this process, its API and FastAGI on free local ports, and a client of its API.
+
+    For the demo, the lab tests and the benchmarks: one call sets it all up and tears it down.
+    """
+    api = ApiEndpoint("127.0.0.1", free_tcp_port(), settings.api_token())
+    engine = Engine(
+        database=database,
+        ami=AmiLink(endpoint_from_settings(settings)),
+        fastagi=FastAgiServer(settings.fastagi.host, free_tcp_port()),
+        api=api,
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    running = asyncio.create_task(engine.run(stop, on_ready=ready.set), name="engine")
+    waiting = asyncio.create_task(ready.wait())
+    await asyncio.wait([waiting, running], timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    waiting.cancel()
+    if running.done():
+        await running  # raises why the engine could not start
+    if not ready.is_set():
+        stop.set()
+        await running
+        raise UserError("the engine did not start within 30 s")
+    base_url, headers = f"http://{api.host}:{api.port}", {"Authorization": f"Bearer {api.token}"}
+    try:
+        async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=45) as client:
+            yield client
+    finally:
+        stop.set()
+        await running
 
 
 def _api_server(dialer: LiveDialer, api: ApiEndpoint) -> uvicorn.Server:

@@ -1,4 +1,4 @@
-"""Is a local port free, and if not, which process holds it (from /proc, no external tools)."""
+"""Is a local port free, and if not, which process holds it (from /proc, no external tools); a free one."""
 
 from __future__ import annotations
 
@@ -25,6 +25,13 @@ class Port:
 
     def __str__(self) -> str:
         return f"{self.protocol.upper()} {self.address}:{self.number}"
+
+
+def free_tcp_port(address: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for a private API or FastAGI server)."""
+    with socket.socket() as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
 
 
 def is_free(port: Port) -> bool:

@@ -161,7 +161,7 @@ class CampaignRunner:
             "hopper": len(self.hopper),
             "dialed": self.dialed,
             "refused": dict(self.refused),
-            "decision": None if decision is None else str(decision),
+            "decision": None if decision is None else decision.explain(),
             "answer_rate": self.pacer.estimates.answer.value,
             "abandon_rate": self.pacer.controller.observed_rate,
             "abandon_cap": self.config.compliance.abandon_cap,

@@ -35,13 +35,12 @@ from campaigns.persistence.models import Agent, Attempt, Lead
 from campaigns.persistence.models.enums import AgentState, LeadState
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.lab import Lab
+from dialer.asterisk.ports import free_tcp_port
 from dialer.live.bot_agents import BotAgents
 from ringcast.settings import load_settings
 from tests.support.live_campaign import (
     AGENTS,
     CAMPAIGN,
-    TOKEN,
-    free_port,
     prepare,
     wait_for_calls_to_end,
 )
@@ -49,6 +48,7 @@ from tests.support.live_campaign import (
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
 RUN_S = 20.0
+TOKEN = "crash-test-token"
 
 
 @dataclass
@@ -102,7 +102,7 @@ def engine_process(lab: Lab, tmp_path: Path) -> Iterator[EngineProcess]:
     database.upgrade()
     prepare(database, datetime.now(UTC))
     database.dispose()
-    engine = EngineProcess(url, tmp_path, free_port(), free_port())
+    engine = EngineProcess(url, tmp_path, free_tcp_port(), free_tcp_port())
     yield engine
     if engine.process is not None and engine.process.poll() is None:
         engine.kill(signal.SIGTERM)

@@ -13,7 +13,6 @@ The campaign runs `RINGCAST_E2E_SECONDS` (default 180, the issue's three minutes
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from collections import Counter
@@ -30,19 +29,15 @@ from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, AuditEntry, Lead
 from campaigns.persistence.models.enums import CallOutcome, LeadState
-from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.carrier_plan import Outcome, behaviour_for
-from dialer.asterisk.fastagi import FastAgiServer
 from dialer.asterisk.lab import Lab
-from dialer.engine import ApiEndpoint, Engine
+from dialer.engine import running_engine
 from dialer.live.bot_agents import BotAgents
 from ringcast.settings import load_settings
 from tests.support.live_campaign import (
     AGENTS,
-    TOKEN,
     WRAP_S,
     Setup,
-    free_port,
     prepare,
     wait_for_calls_to_end,
 )
@@ -54,27 +49,12 @@ RUN_S = float(os.environ.get("RINGCAST_E2E_SECONDS", "180"))
 
 @pytest.fixture
 async def engine_api(lab: Lab, tmp_path) -> AsyncIterator[tuple[Setup, httpx.AsyncClient]]:  # type: ignore[no-untyped-def]
-    settings = load_settings()
     database = Database(f"sqlite:///{tmp_path / 'e2e.db'}")
     database.upgrade()
     setup = prepare(database, datetime.now(UTC))
-    api = ApiEndpoint("127.0.0.1", free_port(), TOKEN)
-    engine = Engine(
-        database=database,
-        ami=AmiLink(endpoint_from_settings(settings)),
-        fastagi=FastAgiServer("127.0.0.1", free_port()),
-        api=api,
-    )
-    stop, ready = asyncio.Event(), asyncio.Event()
-    running = asyncio.create_task(engine.run(stop, on_ready=ready.set))
-    await asyncio.wait_for(ready.wait(), 30)
-    base_url, headers = f"http://{api.host}:{api.port}", {"Authorization": f"Bearer {TOKEN}"}
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=45) as client:
+    async with running_engine(database, load_settings()) as client:
         yield setup, client
-    stop.set()
-    await running
-    with contextlib.suppress(Exception):
-        database.dispose()
+    database.dispose()
 
 
 async def test_predictive_campaign_on_the_lab_matches_the_carriers_log(

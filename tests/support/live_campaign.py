@@ -8,7 +8,6 @@ the middle of the night. The others live where it is early afternoon, whatever t
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,7 +27,6 @@ from campaigns.persistence.models.enums import BlockKind, BlockMatch
 CAMPAIGN = "e2e"
 AGENTS = [f"bot{n}" for n in range(1, 6)]
 WRAP_S = 1.0
-TOKEN = "e2e-token"
 DNC_INDEXES = range(0, 300, 29)  # every 29th lead: on the DNC list
 BLACKLIST_PREFIX = "+861399"  # leads 280-289 are dialled under this prefix
 NIGHT_INDEXES = range(290, 300)  # in a zone where it is the middle of the night
@@ -45,12 +43,6 @@ def lead_number(index: int) -> str:
     k, t, r, d = 1 + index % 9, index % 3, 1 + index % 3, index % 10
     prefix = BLACKLIST_PREFIX if 280 <= index < 290 else "+861380"
     return f"{prefix}{index:04d}{k}{t}{r}{d}"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
