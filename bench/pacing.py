@@ -150,22 +150,31 @@ def busy_floor(agents: int = 500, calls: int = 2000, seed: int = 7) -> tuple[Pac
     return pacer, now
 
 
-def decide_cost(repeat: int = 200) -> float:
-    """Median seconds of one predictive `decide` that recomputes its forecast.
+def decide_costs(repeat: int = 40, ticks: int = 24) -> tuple[float, float]:
+    """Seconds of one predictive `decide` on a busy floor: that of a forecast, and the slowest of all.
 
-    Each sample works on a copy of the same busy floor with one fresh event, so that the forecast
-    is due; the tables of learned distributions (rebuilt once a minute) are not part of it.
+    Each sample runs `ticks` decisions 0.25 s apart on a copy of the same busy floor, one fresh event
+    before each (so the forecast is recomputed every other one), while the forecast tables are
+    rebuilt a slice per decision; each decision's time is its median over the samples. Returned:
+    the median of those that recomputed the forecast, and the largest.
     """
     pacer, now = busy_floor()
-    pacer.decide(now)
-    samples = []
+    samples: list[list[float]] = []
+    forecasts: set[int] = set()
     for k in range(repeat):
         sample = copy.deepcopy(pacer)
-        sample.observe(CallDialed(now + 0.5, f"x{k}"))
-        started = time.perf_counter()
-        sample.decide(now + 0.6)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+        times = []
+        for tick in range(ticks):
+            at = now + 0.25 * tick
+            sample.observe(CallDialed(at, f"x{k}-{tick}"))
+            started = time.perf_counter()
+            reasoning = sample.decide(at).reasoning
+            times.append(time.perf_counter() - started)
+            if reasoning is not None and reasoning.at == at:
+                forecasts.add(tick)
+        samples.append(times)
+    per_decision = [statistics.median(times) for times in zip(*samples, strict=True)]
+    return statistics.median(per_decision[tick] for tick in forecasts), max(per_decision)
 
 
 def simulator_speed(path: Path) -> float:
@@ -198,13 +207,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     print(f"\n{len(jobs)} runs in {time.perf_counter() - started:.0f} s on {args.jobs} processes")
 
-    cost = decide_cost()
+    cost, slowest = decide_costs()
     speed_source = next((p for p in paths if p.stem == "collections-50"), paths[0])
     speed = simulator_speed(speed_source)
     verdict = {True: "PASS", False: "FAIL"}
     perf = [
-        f"decide, 500 agents and 2,000 calls in flight: {cost * 1e3:.2f} ms"
-        f" (target ≤ {DECIDE_TARGET_S * 1e3:.0f} ms) {verdict[cost <= DECIDE_TARGET_S]}",
+        f"decide, 500 agents and 2,000 calls in flight: {cost * 1e3:.2f} ms a forecast, the slowest"
+        f" (forecast and a slice of the tables' rebuild) {slowest * 1e3:.2f} ms"
+        f" (target ≤ {DECIDE_TARGET_S * 1e3:.0f} ms)"
+        f" {verdict[slowest <= DECIDE_TARGET_S]}",
         f"simulator, {speed_source.stem} stretched to 4 h (predictive): {speed:.1f} s"
         f" (target ≤ {SIMULATOR_TARGET_S:.0f} s) {verdict[speed <= SIMULATOR_TARGET_S]}",
     ]
@@ -214,7 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     header = f"# Pacing benchmark\n\n{args.seeds} seeds per scenario and mode; ratio mode with k = 2.\n\n"
     footer = "\n".join(f"- {line}" for line in perf)
     (args.out / "pacing.md").write_text(f"{header}{table}\n\n{footer}\n")
-    report = {"seeds": args.seeds, "summary": rows, "runs": runs, "decide_s": cost, "simulator_4h_s": speed}
+    report = {
+        "seeds": args.seeds,
+        "summary": rows,
+        "runs": runs,
+        "decide_s": cost,
+        "decide_slowest_s": slowest,
+        "simulator_4h_s": speed,
+    }
     (args.out / "pacing.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return 0
 

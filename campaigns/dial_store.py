@@ -1,16 +1,14 @@
-"""The live dialer's database side: the hopper, the dial-time compliance check, attempts and outcomes.
+"""The live dialer's database side: the dial-time compliance check, attempts and their outcomes.
 
-Synchronous functions the engine runs in its database thread, each one transaction:
+Synchronous functions the engine runs in its database thread, each one transaction (the hopper's
+side, which leads come next, is `campaigns.hopper`):
 
-- `take_leads`: due leads of a running campaign's lists, best first, moved to `queued` (the
-  hopper); on PostgreSQL `FOR UPDATE SKIP LOCKED`, so several engines never take the same lead.
 - `open_attempts`: right before the originate, `check_dial` with current data (blocklist, the
   number's attempts in every campaign, the campaign's abandonment figures); a refused lead goes
   back with its `until` and the refusal lands in the audit log (`dial.refused`, the compliance
   report's source); an allowed one gets its attempt row and moves to `dialing`.
 - `close_attempt`: the call's record (times, outcome, AMD, agent, cause, connection delay) and
   the lead's next state by the campaign's retry rules; `dispose_attempt`: the agent's disposition.
-- `give_back`: leads taken but not dialled (pause, stop, shutdown) go back to where they were.
 
 Every lead transition goes through `campaigns.lifecycle`; the attempt's one-open-per-lead index
 backs up "never in two calls at once" across processes.
@@ -20,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.compliance.abandonment import AbandonmentRate, AttemptRecord, abandonment_rate
@@ -39,12 +37,12 @@ from campaigns.compliance.rules import (
     check_dial,
 )
 from campaigns.config import RESERVED_DISPOSITION, CampaignConfig
+from campaigns.hopper import QueuedLead, requeue
 from campaigns.lifecycle import Disposition, LeadStatus, LeadStep, ScheduleCallback, ScheduleRetry
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Attempt, AuditEntry, Callback, CampaignList, Lead
+from campaigns.persistence.models import Attempt, AuditEntry, Callback, Lead
 from campaigns.persistence.models import Disposition as DispositionRow
 from campaigns.persistence.models.enums import CallbackState, CallOutcome, LeadState
-from campaigns.persistence.models.leads import DIALABLE
 from ringcast.errors import UserError
 
 # An answered call whose agent gave no disposition (wrap-up ended, agent gone, engine restarted):
@@ -53,16 +51,6 @@ UNDISPOSED = Disposition(RESERVED_DISPOSITION, final=False)
 _HISTORY = timedelta(days=8)  # the week cap's 7 x 24 h, and a day of slack for zones
 _UNKNOWN_WAIT = timedelta(hours=1)  # a refusal with no known end is looked at again after this
 ACTOR = "dialer"
-
-
-@dataclass(frozen=True, slots=True)
-class QueuedLead:
-    """A lead in the hopper."""
-
-    lead_id: int
-    e164: str
-    time_zones: tuple[str, ...]
-    attempts: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,54 +83,21 @@ class AttemptResult:
     connect_ms: int | None = None
 
 
-def channel_id_for(attempt_id: int) -> str:
-    """The customer channel's uniqueid for an attempt (set with the originate's ChannelId)."""
-    return f"rc-call-{attempt_id}"
-
-
-def attempt_id_of(channel_id: str) -> int | None:
-    prefix = "rc-call-"
-    if channel_id.startswith(prefix) and channel_id[len(prefix) :].isdigit():
-        return int(channel_id[len(prefix) :])
-    return None
-
-
-def take_leads(database: Database, campaign: CampaignConfig, limit: int, now: datetime) -> list[QueuedLead]:
-    """Up to `limit` due leads of the campaign's lists, higher list then lead priority first, now queued."""
-    if limit <= 0 or not campaign.lists:
-        return []
-    list_ids = [entry.list_id for entry in campaign.lists]
-    with database.session() as session:
-        query = (
-            select(Lead)
-            .join(CampaignList, CampaignList.list_id == Lead.list_id)
-            .where(CampaignList.campaign_id == campaign.id, Lead.list_id.in_(list_ids))
-            .where(text(DIALABLE), Lead.next_attempt_at <= now)
-            .order_by(CampaignList.priority.desc(), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
-            .limit(limit)
-        )
-        if database.backend == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=Lead)
-        leads = list(session.scalars(query))
-        taken = []
-        for lead in leads:
-            step = LeadStatus(lead.id, lead.state, lead.attempt_count).queue()
-            taken.append(QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count))
-            lead.state = step.state
-        return taken
-
-
 def open_attempts(
     database: Database,
     campaign: CampaignConfig,
     leads: Sequence[QueuedLead],
     now: datetime,
     *,
+    channel_prefix: str,
     agent_free: int = 0,
+    agent_reserved: bool = False,
 ) -> list[OpenedAttempt | RefusedLead]:
     """Check each lead against current data; open an attempt for each allowed one (see module docstring).
 
-    The first `agent_free` leads are dialled one-to-one for ready agents (they cannot be abandoned).
+    The first `agent_free` leads are dialled one-to-one for ready agents (they cannot be abandoned);
+    with `agent_reserved` an agent waits for every one of them (preview, click-to-call). Each call's
+    channel will be `channel_prefix` followed by its attempt id.
     """
     rules = CampaignRules(campaign.compliance, campaign.time_zone, campaign.caller_id)
     results: list[OpenedAttempt | RefusedLead] = []
@@ -151,14 +106,16 @@ def open_attempts(
         for n, queued in enumerate(leads):
             connection = session.connection()
             blocked = Blocklist(entries_for(connection, queued.e164)).check(queued.e164, campaign.id, now)
-            facts = LeadFacts(queued.e164, queued.time_zones, blocked, agent_free=n < agent_free)
+            facts = LeadFacts(
+                queued.e164, queued.time_zones, blocked, agent_reserved, agent_free=n < agent_free
+            )
             verdict = check_dial(facts, rules, DialHistory(figures, _history(session, queued.e164, now)), now)
             if isinstance(verdict, Refused):
                 _refuse(session, campaign, queued, verdict, now)
                 results.append(RefusedLead(queued, verdict))
                 continue
             assert isinstance(verdict, Allowed)
-            results.append(_open(session, campaign, queued, now))
+            results.append(_open(session, campaign, queued, now, channel_prefix))
     return results
 
 
@@ -198,10 +155,15 @@ def _refuse(
     status = LeadStatus(lead.id, lead.state, lead.attempt_count)
     if verdict.reason in (RefusalReason.DNC, RefusalReason.BLACKLISTED) and verdict.until is None:
         lead.state = status.requeue(now).lead.block().state
+        session.execute(  # a blocked number gets no callback either
+            update(Callback)
+            .where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
+            .values(state=CallbackState.CANCELLED)
+        )
     elif verdict.reason is RefusalReason.ABANDON_CAP:
-        _requeue(session, lead, now)  # the campaign is held back, not the lead
+        requeue(session, lead, now)  # the campaign is held back, not the lead
     else:
-        _requeue(session, lead, verdict.until or now + _UNKNOWN_WAIT)
+        requeue(session, lead, verdict.until or now + _UNKNOWN_WAIT, refused=True)
     session.add(
         AuditEntry(
             at=now,
@@ -220,7 +182,9 @@ def _refuse(
     )
 
 
-def _open(session: Session, campaign: CampaignConfig, queued: QueuedLead, now: datetime) -> OpenedAttempt:
+def _open(
+    session: Session, campaign: CampaignConfig, queued: QueuedLead, now: datetime, channel_prefix: str
+) -> OpenedAttempt:
     lead = session.get_one(Lead, queued.lead_id)
     step = LeadStatus(lead.id, lead.state, lead.attempt_count).dial()
     attempt = Attempt(
@@ -233,14 +197,9 @@ def _open(session: Session, campaign: CampaignConfig, queued: QueuedLead, now: d
     )
     session.add(attempt)
     session.flush()
-    attempt.uniqueid = channel_id_for(attempt.id)
+    attempt.uniqueid = f"{channel_prefix}{attempt.id}"
     lead.state, lead.attempt_count, lead.last_attempt_at = step.state, step.lead.attempts, now
     return OpenedAttempt(queued, attempt.id, attempt.uniqueid)
-
-
-def record_originate(database: Database, attempt_id: int, action_id: str) -> None:
-    with database.session() as session:
-        session.execute(update(Attempt).where(Attempt.id == attempt_id).values(originate_action_id=action_id))
 
 
 def close_attempt(database: Database, campaign: CampaignConfig, result: AttemptResult) -> LeadState:
@@ -262,14 +221,21 @@ def close_attempt(database: Database, campaign: CampaignConfig, result: AttemptR
         attempt.abandoned = result.outcome is CallOutcome.ABANDONED
         lead = session.get_one(Lead, attempt.lead_id)
         status = LeadStatus(lead.id, lead.state, lead.attempt_count)
-        if result.outcome is CallOutcome.CANCELLED:
-            step = status.cancel(result.ended_at)
+        callback = session.scalar(
+            select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
+        )
+        if result.outcome is CallOutcome.CANCELLED:  # never placed: a callback stays as it was
+            back_at = result.ended_at if callback is None else callback.due_at
+            step = status.cancel(back_at, callback=callback is not None)
         else:
+            if callback is not None:
+                callback.state = CallbackState.DONE  # this call was the callback
+
             step = status.end_call(result.outcome)
             lead.last_outcome = result.outcome
             if result.outcome is not CallOutcome.ANSWERED:
                 step = step.lead.settle(campaign.retry, result.ended_at)
-        _apply(session, lead, step, campaign)
+        _apply(session, lead, step, campaign, now=result.ended_at)
         return lead.state
 
 
@@ -291,7 +257,7 @@ def dispose_attempt(
         status = LeadStatus(lead.id, lead.state, lead.attempt_count)
         step = status.dispose(disposition, campaign.retry, now, callback_at=callback_at)
         attempt.disposition_id = _disposition_id(session, campaign, code)
-        _apply(session, lead, step, campaign, actor=actor, agent_id=attempt.agent_id)
+        _apply(session, lead, step, campaign, now=now, actor=actor, agent_id=attempt.agent_id)
         return lead.state
 
 
@@ -314,9 +280,12 @@ def _disposition_id(session: Session, campaign: CampaignConfig, code: str) -> in
 def calls_in_progress(database: Database, campaign_id: int) -> int:
     """The campaign's attempts whose call has not ended."""
     with database.session() as session:
-        return session.scalar(
-            select(func.count()).where(Attempt.campaign_id == campaign_id, Attempt.ended_at.is_(None))
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count()).where(Attempt.campaign_id == campaign_id, Attempt.ended_at.is_(None))
+            )
+            or 0
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,38 +301,7 @@ def attempts_in_progress(database: Database) -> list[AttemptInProgress]:
         rows = session.execute(
             select(Attempt.id, Attempt.campaign_id, Attempt.uniqueid).where(Attempt.ended_at.is_(None))
         )
-        return [AttemptInProgress(a, c, u or channel_id_for(a)) for a, c, u in rows]
-
-
-def requeue_abandoned_hopper(database: Database, now: datetime) -> int:
-    """Leads a previous run took into its hopper and never dialled go back, due now; returns how many."""
-    with database.session() as session:
-        leads = list(session.scalars(select(Lead).where(Lead.state == LeadState.QUEUED)))
-        for lead in leads:
-            _requeue(session, lead, now)
-        return len(leads)
-
-
-def give_back(database: Database, leads: Sequence[QueuedLead], now: datetime) -> None:
-    """Hopper leads that will not be dialled go back, due at once."""
-    if not leads:
-        return
-    with database.session() as session:
-        for queued in leads:
-            lead = session.get_one(Lead, queued.lead_id)
-            if lead.state is LeadState.QUEUED:
-                _requeue(session, lead, now)
-
-
-def _requeue(session: Session, lead: Lead, until: datetime) -> None:
-    """A queued lead goes back: to its pending callback (due time kept), else due at `until`."""
-    callback = session.scalar(
-        select(func.count()).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
-    )
-    step = LeadStatus(lead.id, lead.state, lead.attempt_count).requeue(until, callback=bool(callback))
-    lead.state = step.state
-    if not callback:
-        lead.next_attempt_at = until
+        return [AttemptInProgress(a, c, u or "") for a, c, u in rows]
 
 
 def _apply(
@@ -372,6 +310,7 @@ def _apply(
     step: LeadStep,
     campaign: CampaignConfig,
     *,
+    now: datetime,
     actor: str = ACTOR,
     agent_id: int | None = None,
 ) -> None:
@@ -380,11 +319,17 @@ def _apply(
         if isinstance(command, ScheduleRetry):
             lead.next_attempt_at = command.at
         elif isinstance(command, ScheduleCallback):
-            _schedule_callback(session, lead, campaign, command.at, actor, agent_id)
+            _schedule_callback(session, lead, campaign, command.at, now, actor, agent_id)
 
 
 def _schedule_callback(
-    session: Session, lead: Lead, campaign: CampaignConfig, at: datetime, actor: str, agent_id: int | None
+    session: Session,
+    lead: Lead,
+    campaign: CampaignConfig,
+    at: datetime,
+    now: datetime,
+    actor: str,
+    agent_id: int | None,
 ) -> None:
     pending = session.scalar(
         select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
@@ -401,38 +346,6 @@ def _schedule_callback(
             due_at=at,
             time_zone=zone,
             created_by=actor,
-            created_at=datetime.now(UTC),
+            created_at=now,
         )
     )
-
-
-@dataclass(frozen=True, slots=True)
-class LeadCounts:
-    """A campaign's leads as `campaign why` and `status` need them."""
-
-    by_state: dict[str, int]
-    due: int  # dialable and due now
-    later: int  # dialable, due later
-    next_due_at: datetime | None
-
-
-def lead_counts(database: Database, campaign: CampaignConfig, now: datetime) -> LeadCounts:
-    list_ids = [entry.list_id for entry in campaign.lists]
-    if not list_ids:
-        return LeadCounts({}, 0, 0, None)
-    with database.session() as session:
-        by_state = {
-            str(state): count
-            for state, count in session.execute(
-                select(Lead.state, func.count()).where(Lead.list_id.in_(list_ids)).group_by(Lead.state)
-            )
-        }
-        dialable = select(func.count()).where(Lead.list_id.in_(list_ids), text(DIALABLE))
-        due = session.scalar(dialable.where(Lead.next_attempt_at <= now)) or 0
-        later = session.scalar(dialable.where(Lead.next_attempt_at > now)) or 0
-        next_due = session.scalar(
-            select(func.min(Lead.next_attempt_at)).where(
-                Lead.list_id.in_(list_ids), text(DIALABLE), Lead.next_attempt_at > now
-            )
-        )
-    return LeadCounts(by_state, due, later, next_due)

@@ -2,8 +2,8 @@
 
 The administration commands here work on the database through `campaigns.agent_store`: create,
 list, show and deactivate agents; create and list groups, add agents to them and take them out.
-The desk commands (login, logout, ready, pause, hangup, disposition, callback, status) go to the
-running engine's control API (`ringcast serve`).
+The desk commands (login, logout, ready, pause, hangup, disposition, callback, preview, call,
+status) go to the running engine's control API (`ringcast serve`).
 Every change is audited with `--actor` (default: the OS user). An agent's phone is a PJSIP
 endpoint (`PJSIP/agent1`) or, for a remote agent (AGT-6), a number dialled through the trunk.
 """
@@ -176,6 +176,33 @@ def callback(
     status = _agent_call(f"/agents/{name}/disposition", {"code": code, "callback_at": at.isoformat()})
     _print_state(status)
     typer.echo(f"lead: {status['lead_state']}, callback at {at.isoformat()}")
+
+
+@agent_app.command("preview")
+def preview(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    dial: bool = typer.Option(False, "--dial", help="Dial the lead being previewed."),
+    skip: bool = typer.Option(False, "--skip", help="Skip it: it comes back later."),
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
+    """Preview dialing (DIAL-1): show the next lead (the agent waits, paused), then --dial or --skip it."""
+    if dial and skip:
+        raise UserError("agent preview: give --dial or --skip, not both")
+    path = "/preview/dial" if dial else "/preview/skip" if skip else "/preview"
+    result = _agent_call(f"/agents/{name}{path}")
+    if as_json or path == "/preview":
+        print_json(result)
+    else:
+        _print_state(result)
+
+
+@agent_app.command("call")
+def call(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    number: str = typer.Argument(..., help="E.164, or a national number of the default region."),
+) -> None:
+    """Click-to-call (DIAL-2): dial a number for the agent, checked like every dial."""
+    _print_state(_agent_call(f"/agents/{name}/call", {"number": number}))
 
 
 @agent_app.command("status")

@@ -1,7 +1,8 @@
 """`ringcast campaign status [--watch]` and `ringcast campaign why`: a running campaign, seen live.
 
-Both ask the running engine (`ringcast serve`) through its control API; when no engine runs they
-answer from the database alone and say so. `status --watch` redraws every second until Ctrl-C:
+Both ask the running engine (`ringcast serve`) through its control API; `why` answers from the
+database alone when no engine runs, and says so; `status` then says the engine is not running.
+`status --watch` redraws every second until Ctrl-C:
 dial level, lines in progress, answer rate, rolling abandon rate against the cap, agents by state
 and their idle time, and the pacer's reasoning (DIAL-9).
 """
@@ -17,7 +18,7 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
 
-from campaigns import campaign_store, dial_store
+from campaigns import campaign_store, hopper
 from cli.campaign import JSON_HELP, open_database, print_json
 from cli.engine_client import call_engine, engine_running
 from dialer.live.why import DialingFacts, why_not_dialing
@@ -37,7 +38,7 @@ def why(
     else:
         with open_database() as database:
             config = campaign_store.load_campaign(database, name)
-            counts = dial_store.lead_counts(database, config, datetime.now(UTC))
+            counts = hopper.lead_counts(database, config, datetime.now(UTC))
         facts = DialingFacts(
             campaign=name,
             state=config.state.value,

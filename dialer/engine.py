@@ -47,6 +47,7 @@ class Engine:
     ami: AmiLink
     fastagi: FastAgiServer
     api: ApiEndpoint
+    default_region: str = "CN"  # numbers agents type without a country code
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         await asyncio.to_thread(self.database.check_migrated)
@@ -58,7 +59,7 @@ class Engine:
             await self.ami.connect()
             await reconcile_after_restart(self.database, self.ami)
             await self.fastagi.start()
-            dialer = LiveDialer(self.database, self.ami)
+            dialer = LiveDialer(self.database, self.ami, self.default_region)
             await dialer.start()
             server = _api_server(dialer, self.api)
             serving = asyncio.create_task(server.serve(), name="control-api")
@@ -107,6 +108,7 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         ami=AmiLink(endpoint_from_settings(settings)),
         fastagi=FastAgiServer(settings.fastagi.host, free_tcp_port()),
         api=api,
+        default_region=settings.default_region,
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(engine.run(stop, on_ready=ready.set), name="engine")

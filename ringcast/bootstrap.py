@@ -16,4 +16,5 @@ def bootstrap(settings: Settings) -> Engine:
         ami=AmiLink(endpoint_from_settings(settings)),
         fastagi=FastAgiServer(settings.fastagi.host, settings.fastagi.port),
         api=ApiEndpoint(settings.api.host, settings.api.port, settings.api_token()),
+        default_region=settings.default_region,
     )

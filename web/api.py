@@ -2,7 +2,8 @@
 
 Every request carries `Authorization: Bearer <token>` (the settings' token, else the one kept in
 the data directory); the token is compared in constant time and never logged. Errors a user can
-fix come back as `{"error": "one line"}` with status 409 (state conflicts) or 404.
+fix (unknown agent, illegal state change, refused dial) come back as `{"error": "one line"}` with
+status 409; a missing or wrong token as 401.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ class LoginBody(BaseModel):
 
 class PauseBody(BaseModel):
     reason: str
+
+
+class CallBody(BaseModel):
+    number: str  # E.164, or national in the engine's default region
 
 
 class DispositionBody(BaseModel):
@@ -55,38 +60,54 @@ def create_app(dialer: LiveDialer, token: str) -> FastAPI:
 
     @app.get("/agents")
     async def agents() -> list[dict[str, Any]]:
-        return dialer.agents()
+        return dialer.agents.all()
 
     @app.get("/agents/{name}")
     async def agent(name: str) -> dict[str, Any]:
-        for status in dialer.agents():
+        for status in dialer.agents.all():
             if status.get("agent") == name:
                 return status
         return {"agent": name, "state": "logged_out"}
 
     @app.post("/agents/{name}/login")
     async def login(name: str, body: LoginBody) -> dict[str, Any]:
-        return await dialer.login(name, body.campaign)
+        return await dialer.agents.login(name, body.campaign)
 
     @app.post("/agents/{name}/logout")
     async def logout(name: str) -> dict[str, Any]:
-        return await dialer.logout(name)
+        return await dialer.agents.logout(name)
 
     @app.post("/agents/{name}/ready")
     async def ready(name: str) -> dict[str, Any]:
-        return await dialer.ready(name)
+        return await dialer.agents.ready(name)
 
     @app.post("/agents/{name}/pause")
     async def pause(name: str, body: PauseBody) -> dict[str, Any]:
-        return await dialer.pause(name, body.reason)
+        return await dialer.agents.pause(name, body.reason)
 
     @app.post("/agents/{name}/hangup")
     async def hangup(name: str) -> dict[str, Any]:
-        return await dialer.hangup(name)
+        return await dialer.agents.hangup(name)
 
     @app.post("/agents/{name}/disposition")
     async def disposition(name: str, body: DispositionBody) -> dict[str, Any]:
-        return await dialer.dispose(name, body.code, body.callback_at, body.ready)
+        return await dialer.agents.dispose(name, body.code, body.callback_at, body.ready)
+
+    @app.post("/agents/{name}/preview")
+    async def preview(name: str) -> dict[str, Any]:
+        return await dialer.agents.preview(name)
+
+    @app.post("/agents/{name}/preview/dial")
+    async def dial_preview(name: str) -> dict[str, Any]:
+        return await dialer.agents.dial_preview(name)
+
+    @app.post("/agents/{name}/preview/skip")
+    async def skip_preview(name: str) -> dict[str, Any]:
+        return await dialer.agents.skip(name)
+
+    @app.post("/agents/{name}/call")
+    async def click_to_call(name: str, body: CallBody) -> dict[str, Any]:
+        return await dialer.agents.click_to_call(name, body.number)
 
     @app.get("/campaigns/{name}/status")
     async def campaign_status(name: str) -> dict[str, Any]:

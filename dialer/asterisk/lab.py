@@ -27,6 +27,7 @@ from ringcast.errors import UserError
 from ringcast.settings import Settings
 
 RESET_TIMEOUT_S = 10.0
+PORT_RELEASE_S = 5.0  # how long a restart waits for the stopped process to let go of its ports
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,9 @@ class Lab:
         return self._start(name, files)
 
     def _start(self, name: str, files: dict[str, str]) -> float:
+        deadline = time.monotonic() + PORT_RELEASE_S  # a process just stopped may still hold them
+        while not all(is_free(port) for port in self._ports(name)) and time.monotonic() < deadline:
+            time.sleep(0.1)
         for port in self._ports(name):
             if not is_free(port):
                 raise UserError(

@@ -1,6 +1,7 @@
 """One outbound call's life, from the originate to the hang-up, as a pure state machine (DIAL-7).
 
     dialing --answered--> detecting (AMD on) | waiting (a human, AMD off)
+                        | connecting (an agent was reserved before the dial: preview, click-to-call)
     detecting --verdict(human)--> waiting; --verdict(machine)--> dropping
     waiting --reserve(agent)--> connecting --joined--> bridged
     waiting --abandon--> abandoning (the abandon message plays, then the call is hung up)
@@ -95,6 +96,8 @@ class OutboundCall:
 
     @transition(log, _LOG_LEVEL, C.DIALING)
     def answered(self, at: float) -> OutboundCall:
+        if self.agent_id is not None:  # reserved at the dial: straight to its agent, no AMD
+            return replace(self, state=C.CONNECTING, answered_at=at, human_at=at)
         if self.amd:
             return replace(self, state=C.DETECTING, answered_at=at)
         return replace(self, state=C.WAITING, answered_at=at, human_at=at)

@@ -25,18 +25,6 @@ def conference_of(agent_id: int) -> str:
     return f"{AGENT_CONFERENCE_PREFIX}{agent_id}"
 
 
-def agent_leg_id(agent_id: int, nonce: str) -> str:
-    """The uniqueid of an agent's phone leg (set with the originate's ChannelId)."""
-    return f"rc-agent-{agent_id}-{nonce}"
-
-
-def agent_of_leg(channel_id: str) -> int | None:
-    parts = channel_id.split("-")
-    if len(parts) == 4 and parts[:2] == ["rc", "agent"] and parts[2].isdigit():
-        return int(parts[2])
-    return None
-
-
 @dataclass
 class AgentSession:
     agent_id: int

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from campaigns import agent_store, campaign_store, dial_store
+from campaigns import agent_store, campaign_store, dial_store, hopper
 from campaigns.dial_store import UNDISPOSED, AttemptResult
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import CallOutcome, LeadState
 from dialer.asterisk.ami import AmiError, AmiLink, ChannelSnapshot
+from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
-from dialer.live.desk import agent_of_leg
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,8 @@ async def reconcile_after_restart(database: Database, ami: AmiLink) -> int:
     db = DatabaseThread()
     try:
         alive = {channel.uniqueid: channel for channel in await ami.channels()}
-        ours = [c for c in alive.values() if dial_store.attempt_id_of(c.uniqueid) or agent_of_leg(c.uniqueid)]
+        channel_ids = ChannelIds.for_database(database.masked_url)
+        ours = [c for c in alive.values() if channel_ids.ours(c.uniqueid)]
         for channel in ours:
             try:
                 await ami.hangup(channel.channel)
@@ -58,7 +59,7 @@ async def reconcile_after_restart(database: Database, ami: AmiLink) -> int:
                     dial_store.dispose_attempt, database, config, attempt.attempt_id, UNDISPOSED.code, now
                 )
             closed += 1
-        requeued = await db.run(dial_store.requeue_abandoned_hopper, database, now)
+        requeued = await db.run(hopper.requeue_abandoned_hopper, database, now)
         agents = await db.run(agent_store.log_out_all, database, now, RESTART)
         if closed or requeued or agents or ours:
             log.warning(

@@ -18,9 +18,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from campaigns import dial_store
+from campaigns import dial_store, hopper
+from campaigns.compliance.rules import RefusalReason
 from campaigns.config import CampaignConfig
-from campaigns.dial_store import OpenedAttempt, QueuedLead, RefusedLead
+from campaigns.dial_store import OpenedAttempt, RefusedLead
+from campaigns.hopper import QueuedLead
 from campaigns.persistence.db import Database
 from dialer.live.dbthread import DatabaseThread
 from dialer.pacing.decision import Decision
@@ -29,6 +31,7 @@ from dialer.pacing.pacer import Mode, Pacer, PacerConfig
 log = logging.getLogger(__name__)
 
 TICK_S = 0.2
+CALLBACKS_EVERY_S = 1.0  # how often due callbacks are looked for (they go ahead of the hopper)
 FIGURES_EVERY_S = 10.0  # how often the abandonment figures are read back from the database
 HOPPER_PER_AGENT = 4  # leads kept queued per logged-in agent
 HOPPER_MIN = 10
@@ -60,6 +63,7 @@ class CampaignRunner:
         link_up: Callable[[], bool],
         agents: Callable[[], int],
         launch: Launch,
+        channel_prefix: str,
     ) -> None:
         self.config = config
         self.pacer = Pacer(pacer_config(config))
@@ -72,11 +76,13 @@ class CampaignRunner:
         self.last_decision: Decision | None = None
         self.at_abandon_cap = False  # then only one-to-one dials for ready agents go out
         self._figures_at = 0.0
+        self._callbacks_at = 0.0
         self.list_empty = False
         self.dialed = 0
         self._link_up = link_up
         self._agents = agents
         self._launch = launch
+        self._channel_prefix = channel_prefix
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -98,7 +104,7 @@ class CampaignRunner:
         if self._task is not None:
             await self._task
         leads, self.hopper = list(self.hopper), deque()
-        await self.db.run(dial_store.give_back, self.database, leads, datetime.now(UTC))
+        await self.db.run(hopper.give_back, self.database, leads, datetime.now(UTC))
 
     async def _loop(self) -> None:
         while not self._stopping:
@@ -131,22 +137,50 @@ class CampaignRunner:
             return
         now = datetime.now(UTC)
         results = await self.db.run(
-            dial_store.open_attempts, self.database, self.config, batch, now, agent_free=covered
+            dial_store.open_attempts,
+            self.database,
+            self.config,
+            batch,
+            now,
+            channel_prefix=self._channel_prefix,
+            agent_free=covered,
         )
+        launches = []
         for result in results:
             if isinstance(result, RefusedLead):
-                self.refused[result.verdict.reason.value] += 1
-                self.last_refusal_until[result.verdict.reason.value] = result.verdict.until
+                reason = result.verdict.reason
+                self.refused[reason.value] += 1
+                self.last_refusal_until[reason.value] = result.verdict.until
+                self.at_abandon_cap |= reason is RefusalReason.ABANDON_CAP  # before the next reading
                 continue
             self.dialed += 1
-            await self._launch(self, result)
+            launches.append(self._launch(self, result))
+        await asyncio.gather(*launches)  # the originates go out together
+
+    async def take_one(self) -> QueuedLead | None:
+        """The next lead of the hopper for an agent's preview (DIAL-1), or None when none is due."""
+        self._callbacks_at = 0.0  # a callback due now comes first
+        await self._refill(1)
+        return self.hopper.popleft() if self.hopper else None
 
     async def _refill(self, wanted: int) -> None:
+        clock = time.time()
+        if clock - self._callbacks_at >= CALLBACKS_EVERY_S:
+            self._callbacks_at = clock
+            due = await self.db.run(
+                hopper.take_leads,
+                self.database,
+                self.config,
+                wanted,
+                datetime.now(UTC),
+                callbacks_only=True,
+            )
+            self.hopper.extendleft(reversed(due))
         target = max(HOPPER_MIN, HOPPER_PER_AGENT * self._agents(), wanted)
         if len(self.hopper) >= wanted or self._stopping:
             return
         taken = await self.db.run(
-            dial_store.take_leads, self.database, self.config, target - len(self.hopper), datetime.now(UTC)
+            hopper.take_leads, self.database, self.config, target - len(self.hopper), datetime.now(UTC)
         )
         self.hopper.extend(taken)
         self.list_empty = not self.hopper

@@ -44,7 +44,6 @@ class DialingFacts:
     refused_until: Mapping[str, datetime | None] = field(default_factory=dict)
     abandon_rate: float = 0.0
     abandon_cap: float = 1.0
-    launch_bound: str | None = None  # what bounded the pacer's last decision
 
 
 def _at(instant: datetime | None) -> str:

@@ -6,6 +6,9 @@ covered by a call in progress; `ratio` keeps `ratio` calls in progress per ready
 launches every call whose forecast abandon risk (see `forecast`) is within the budget the abandon
 feedback (see `controller`) allows, and never fewer than `progressive` would. All modes respect
 `max_lines`, the leads left and the agents held back by their maximum occupancy (AGT-7).
+
+The forecast's tables (see `tables`) are rebuilt now and then, a slice per predictive decision, so
+that no decision pays for a whole rebuild.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from dialer.pacing.controller import AbandonController
 from dialer.pacing.decision import Decision, Reasoning
 from dialer.pacing.estimators import Estimates
 from dialer.pacing.events import PacingEvent
-from dialer.pacing.forecast import Outlook, Tables
-from dialer.pacing.state import Floor
+from dialer.pacing.forecast import Outlook
+from dialer.pacing.state import AgentState, Floor
+from dialer.pacing.tables import Tables
 from ringcast.errors import UserError
 
 _FRESH_S = 0.5  # a forecast stands at least this long (dial-to-answer takes seconds)
 _STALE_S = 1.0  # and this long when no event arrived (time alone changes little)
+_SLICED_FROM_S = 5.0  # tables rebuilt at most this often are built a slice per decision
 _LIST_EVIDENCE = 20  # calls ended before a finite list's running out can be judged
 
 
@@ -93,8 +98,10 @@ class Pacer:
             on_waiting_resolved=self.controller.observe,
         )
         self._start: float | None = None
-        self._tables: Tables | None = None
-        self._tables_at = -math.inf
+        self._tables = self._new_tables(0.0).complete()  # from the priors alone: no agent yet
+        self._tables_at = -math.inf  # when the data behind them were taken
+        self._building: Tables | None = None  # their successor, a slice per decision
+        self._building_at = -math.inf
         self._reasoning: Reasoning | None = None  # the last forecast's
         self._changed = True  # an event arrived since that forecast
 
@@ -116,6 +123,7 @@ class Pacer:
         if mode == Mode.PREVIEW or not floor.agents:
             launch, bound = 0, mode.value if mode == Mode.PREVIEW else "no agents"
         elif mode == Mode.PREDICTIVE:
+            self._rebuild_tables(now)
             launch, bound, reasoning = self._predictive(now, ready, lines)
         else:
             wanted = ready if mode == Mode.PROGRESSIVE else math.floor(self.config.ratio * ready + 0.5)
@@ -146,15 +154,10 @@ class Pacer:
         last = self._reasoning
         if last is not None and now - last.at < (_FRESH_S if self._changed else _STALE_S):
             return progressive, "progressive" if progressive else "risk", last
-        assert self._start is not None
-        if now - self._tables_at >= min(60.0, max(1.0, (now - self._start) / 20.0)):
-            grace, points = self.config.connect_within_s, self.config.forecast_points
-            self._tables = Tables(self.estimates, self.floor, now, grace=grace, points=points)
-            self._tables_at = now
-        assert self._tables is not None
         estimates = self.estimates
         outlook = Outlook(self._tables, self.floor, now, estimates.answer.value, estimates.human.value)
         list_bound = self._list_bound(now, outlook.p_new)
+        self._expect_answers(now)
         budget = 0.0 if list_bound else self.controller.budget
         launch, risk = _largest_within(outlook, budget, self._room(lines)[0])
         bound = "risk"
@@ -171,9 +174,45 @@ class Pacer:
             risk=risk,
             risk_budget=budget,
             abandon_rate=self.controller.observed_rate,
-            abandon_target=self.controller.target,
+            abandon_target=self.controller.aim,
         )
         return launch, bound, self._reasoning
+
+    def _expect_answers(self, now: float) -> None:
+        """Tell the controller how many calls will wait for an agent in the whole campaign, at the
+        pace seen so far (for a campaign with an end)."""
+        start, ends_at, controller = self._start, self.config.ends_at, self.controller
+        if ends_at is not None and start is not None and now > start and controller.answered:
+            controller.expect(controller.answered * (ends_at - start) / (now - start))
+
+    def _new_tables(self, now: float) -> Tables:
+        return Tables(
+            self.estimates,
+            amd=self.config.amd,
+            talking=self.floor.elapsed(AgentState.TALK, now),
+            wrapping=self.floor.elapsed(AgentState.WRAP, now),
+            grace=self.config.connect_within_s,
+            points=self.config.forecast_points,
+        )
+
+    def _rebuild_tables(self, now: float) -> None:
+        """Advance the tables being built by one slice, and put them in use once complete.
+
+        A build starts when the tables in use are older than elapsed/20 s (at least 1 s, at most a
+        minute): the distributions are learned fast at first, slowly later. While builds are due
+        more often than every `_SLICED_FROM_S` (the first minutes, when the floor is still small
+        and every second of data counts), a build is done at once.
+        """
+        assert self._start is not None
+        interval = min(60.0, max(1.0, (now - self._start) / 20.0))
+        if self._building is None:
+            if now - self._tables_at < interval:
+                return
+            self._building, self._building_at = self._new_tables(now), now
+        if interval < _SLICED_FROM_S:
+            self._building.complete()
+        if self._building.advance():
+            self._tables, self._tables_at, self._building = self._building, self._building_at, None
 
     def _list_bound(self, now: float, p_ready: float) -> bool:
         """Whether the leads left cannot keep every agent busy until `ends_at`.
@@ -182,12 +221,12 @@ class Pacer:
         agents run out of work anyway), so the pacer dials progressively; also until it has seen
         enough calls end to tell.
         """
-        leads, ends_at, tables = self.floor.leads_remaining, self.config.ends_at, self._tables
-        if leads is None or ends_at is None or tables is None:
+        leads, ends_at = self.floor.leads_remaining, self.config.ends_at
+        if leads is None or ends_at is None:
             return False
         if self.estimates.talk.observed < _LIST_EVIDENCE:
             return True
-        calls_needed = len(self.floor.agents) * max(ends_at - now, 0.0) / tables.cycle_s
+        calls_needed = len(self.floor.agents) * max(ends_at - now, 0.0) / self._tables.cycle_s
         return leads * p_ready < calls_needed
 
 

@@ -17,6 +17,7 @@ from campaigns.persistence.models import AuditEntry, Campaign
 from campaigns.persistence.models.enums import LeadState
 from cli.agent_cmd import agent_app, group_app
 from cli.campaign import campaign_app
+from dialer.asterisk.ports import free_tcp_port
 from tests.db.importing import Run, cli_on
 from tests.db.test_campaign_store import SHANGHAI_AND_NEW_YORK, add_list
 
@@ -303,4 +304,35 @@ def test_attach_and_detach_lists(run: Run, database: Database, capsys: pytest.Ca
     assert [share["name"] for share in json_of(run, capsys, "campaign", "show", "x")["lists"]] == ["b"]
     assert output(run, capsys, "campaign", "show", "nope")[2] == (
         "error: no campaign named 'nope' (`ringcast campaign list` shows them)\n"
+    )
+
+
+def test_why_without_an_engine_answers_from_the_database(
+    run: Run, database: Database, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RINGCAST_API__PORT", str(free_tcp_port()))  # nobody listens there
+    team(run, "alice")
+    add_list(database, "leads", ("+8613800138000", LeadState.NEW, ["Asia/Shanghai"]))
+    assert run("campaign", "create", "spring", *READY) == 0
+    answer = json_of(run, capsys, "campaign", "why", "spring")
+    assert answer["reasons"] == [
+        "campaign spring is draft, not running (`ringcast campaign start`)",
+        "the engine is not running (`ringcast serve`)",
+    ]
+    assert answer["leads"] == {"new": 1}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("agent", "login", "alice"), ("agent", "status"), ("campaign", "status", "spring")],
+)
+def test_live_commands_without_an_engine_say_so_in_one_line(
+    run: Run, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+) -> None:
+    port = free_tcp_port()
+    monkeypatch.setenv("RINGCAST_API__PORT", str(port))
+    code, out, err = output(run, capsys, *command)
+    assert (code, out) == (2, "")
+    assert err.strip() == (
+        f"error: the engine is not running at http://127.0.0.1:{port} (start it with `ringcast serve`)"
     )

@@ -37,6 +37,7 @@ from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.lab import Lab
 from dialer.asterisk.ports import free_tcp_port
 from dialer.live.bot_agents import BotAgents
+from dialer.live.channel_ids import ChannelIds
 from ringcast.settings import load_settings
 from tests.support.live_campaign import (
     AGENTS,
@@ -124,8 +125,14 @@ async def _work(engine: EngineProcess, seconds: float) -> BotAgents:
     return bots
 
 
-async def _our_channels(ami: AmiLink) -> list[str]:
-    return [c.uniqueid for c in await ami.channels() if c.uniqueid.startswith(("rc-call-", "rc-agent-"))]
+async def _our_channels(ami: AmiLink, engine: EngineProcess) -> list[str]:
+    """The engine's channels still up in Asterisk (state, application, age: for the failure message)."""
+    ids = ChannelIds.for_database(Database(engine.database_url).masked_url)
+    return [
+        f"{c.uniqueid} {c.state} {c.application} {c.duration_s}s"
+        for c in await ami.channels()
+        if ids.ours(c.uniqueid)
+    ]
 
 
 def _snapshot(database: Database) -> tuple[int, int, int]:
@@ -172,12 +179,12 @@ async def test_kill_9_mid_campaign_then_restart_reconciles_everything(
     await bots.abandon()
     left_open, in_between, logged_in = _snapshot(database)
     assert logged_in == len(AGENTS)
-    assert await _our_channels(ami), "the killed engine's agent legs should still be up in Asterisk"
+    assert await _our_channels(ami, engine_process), "the killed engine's agent legs should still be up"
 
     engine_process.start()  # reconciles before it answers /health
     assert _snapshot(database) == (0, 0, 0), f"left behind: {left_open} open attempts, {in_between} leads"
     await asyncio.sleep(2.0)
-    assert await _our_channels(ami) == []
+    assert await _our_channels(ami, engine_process) == []
 
     bots = await _work(engine_process, RUN_S / 2)
     campaign_store.change_state(database, CAMPAIGN, CampaignEvent.PAUSE, Change("test", datetime.now(UTC)))

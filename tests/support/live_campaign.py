@@ -53,7 +53,7 @@ class Setup:
     blocked: set[str]
 
 
-def prepare(database: Database, now: datetime) -> Setup:
+def prepare(database: Database, now: datetime, mode: str = "predictive") -> Setup:
     change = Change(CAMPAIGN, now)
     day_zone, night_zone = zone_at_local_hour(14, now), zone_at_local_hour(2, now)
     numbers = {i: lead_number(i) for i in range(300)}
@@ -92,7 +92,7 @@ def prepare(database: Database, now: datetime) -> Setup:
         )
     spec = CampaignSpec.parse(
         {
-            "dial_mode": "predictive",
+            "dial_mode": mode,
             "caller_id": "4008001234",
             "group": "bots",
             "preset": "cn",

@@ -95,3 +95,13 @@ def test_events_out_of_order_are_refused() -> None:
     ended = _call().hung_up(1.0, 16)
     with pytest.raises(IllegalTransition):
         ended.hung_up(2.0, 16)
+
+
+def test_a_call_dialled_for_a_reserved_agent_goes_straight_to_it_without_amd() -> None:
+    call = OutboundCall(8, 80, 1, "rc-call-8", dialed_at=100.0, amd=True, agent_id=5)
+    call = call.answered(104.0)
+    assert (call.state, call.agent_id, call.human_at) == (CallState.CONNECTING, 5, 104.0)
+    assert call.joined(104.003).connect_ms == 3
+    assert OutboundCall(9, 90, 1, "rc-call-9", dialed_at=1.0, agent_id=5).hung_up(20.0, 19).outcome is (
+        CallOutcome.FAILED
+    )

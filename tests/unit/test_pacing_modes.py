@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialer.pacing import Mode, Pacer, PacerConfig
+from dialer.pacing import Decision, Mode, Pacer, PacerConfig
 from dialer.pacing.events import (
     AgentLoggedIn,
     AgentPaused,
@@ -117,12 +117,23 @@ def _trained(agents: int, **settings: object) -> Pacer:
     return p
 
 
+def _settled(p: Pacer, now: float) -> Decision:
+    """`decide` at `now`, the forecast tables having caught up with the history first.
+
+    The tables are rebuilt a slice per decision, as the engine keeps asking; a pacer that was only
+    fed events has not built them yet, so it first decides a while one second earlier.
+    """
+    for _ in range(40):
+        p.decide(now - 1.0)
+    return p.decide(now)
+
+
 def test_predictive_dials_ahead_of_agents_finishing_their_wrap_up() -> None:
     p = _trained(agents=10)
     for agent in range(10):
         p.observe(CallBridged(300.0, f"x{agent}", agent))
         p.observe(TalkEnded(800.0, agent))
-    decision = p.decide(808.0)  # every agent free in 2 s, calls take 5 s to answer
+    decision = _settled(p, 808.0)  # every agent free in 2 s, calls take 5 s to answer
     assert decision.launch > 0
     assert decision.bound == "risk"
     assert decision.reasoning is not None
@@ -131,7 +142,34 @@ def test_predictive_dials_ahead_of_agents_finishing_their_wrap_up() -> None:
     busy = _trained(agents=10)
     for agent in range(10):
         busy.observe(CallBridged(790.0, f"x{agent}", agent))  # just started talking: 100 s to go
-    assert busy.decide(808.0).launch == 0
+    assert _settled(busy, 808.0).launch == 0
+
+
+def test_the_forecast_tables_catch_up_a_slice_per_decision() -> None:
+    p = _trained(agents=10)
+    for agent in range(10):
+        p.observe(CallBridged(300.0, f"x{agent}", agent))
+        p.observe(TalkEnded(800.0, agent))
+    first = p.decide(807.0).reasoning  # still the tables of the priors: wrap-ups of 15 to 60 s
+    assert first is not None and first.expected_free_agents == pytest.approx(
+        10 / 3
+    )  # of the prior 15, 30, 60 s, only 15 s ends in time
+    for _ in range(40):
+        p.decide(807.0)
+    caught_up = p.decide(808.0).reasoning  # the learned 10 s wrap-up: all free within 2 s + grace
+    assert caught_up is not None and caught_up.expected_free_agents == pytest.approx(10.0, abs=0.5)
+
+
+def test_in_the_first_minutes_the_forecast_tables_are_built_at_once() -> None:
+    p = pacer(Mode.PREDICTIVE, agents=1)
+    for cycle in range(30):  # 1 s of talk, 1 s of wrap-up, 30 times
+        p.observe(CallBridged(3.0 * cycle, cycle, 0))
+        p.observe(TalkEnded(3.0 * cycle + 1.0, 0))
+        p.observe(WrapEnded(3.0 * cycle + 2.0, 0))
+    p.observe(CallBridged(94.0, "last", 0))
+    p.observe(TalkEnded(95.0, 0))
+    reasoning = p.decide(95.5).reasoning  # builds are due every 95.5 / 20 < 5 s: at once
+    assert reasoning is not None and reasoning.expected_free_agents == pytest.approx(1.0, abs=0.05)
 
 
 def test_minimum_wrap_up_holds_agents_back_in_the_forecast() -> None:
@@ -142,7 +180,7 @@ def test_minimum_wrap_up_holds_agents_back_in_the_forecast() -> None:
             p.observe(AgentLoggedIn(790.0, agent, min_wrap_s=min_wrap))
             p.observe(CallBridged(790.0, f"x{agent}", agent))
             p.observe(TalkEnded(800.0, agent))
-    soon, later = free_soon.decide(808.0), held.decide(808.0)
+    soon, later = _settled(free_soon, 808.0), _settled(held, 808.0)
     assert soon.reasoning is not None and later.reasoning is not None
     assert soon.reasoning.expected_free_agents > 3.5  # the prior still allows for a few long wrap-ups
     assert later.reasoning.expected_free_agents == 0.0
@@ -170,6 +208,17 @@ def test_a_list_that_runs_out_before_the_end_is_dialed_progressively() -> None:
     p = _trained(agents=10, ends_at=10_000.0)
     p.observe(LeadsRemaining(800.0, 100_000))
     assert p.decide(900.0).bound != "list"
+
+
+def test_a_campaign_with_an_end_keeps_an_abandon_of_its_expected_total_in_reserve() -> None:
+    p = pacer(Mode.PREDICTIVE, agents=1, ends_at=1000.0)
+    for call in range(20):  # 20 calls waited in the first 100 s: 200 expected by the end
+        p.observe(CallDialed(call * 4.0, call))
+        p.observe(CallAnswered(call * 4.0 + 3.0, call))
+        p.observe(CallBridged(call * 4.0 + 3.0, call, "elsewhere"))
+    decision = p.decide(100.0)
+    assert decision.reasoning is not None
+    assert decision.reasoning.abandon_target == pytest.approx(0.027 - 1 / 200)
 
 
 def test_abandons_feed_the_controller() -> None:

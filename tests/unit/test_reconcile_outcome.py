@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from campaigns.dial_store import attempt_id_of, channel_id_for
 from campaigns.persistence.models.enums import CallOutcome
 from dialer.asterisk.ami import ChannelSnapshot
-from dialer.live.desk import agent_leg_id, agent_of_leg
+from dialer.live.channel_ids import ChannelIds
 from dialer.live.reconcile import closing_outcome
 
 
@@ -21,9 +20,14 @@ def test_closing_outcomes() -> None:
     assert all(len(closing_outcome(c)[1]) <= 64 for c in (None, _channel("Up", "Wait")))
 
 
-def test_channel_ids_round_trip_and_do_not_collide() -> None:
-    assert attempt_id_of(channel_id_for(42)) == 42
-    assert agent_of_leg(agent_leg_id(7, "ab12")) == 7
-    assert attempt_id_of(agent_leg_id(7, "ab12")) is None
-    assert agent_of_leg(channel_id_for(42)) is None
-    assert attempt_id_of("rc-probe-0123") is None
+def test_channel_ids_round_trip_and_are_scoped_to_their_database() -> None:
+    ours = ChannelIds.for_database("sqlite:////var/lib/ringcast/a.db")
+    theirs = ChannelIds.for_database("sqlite:////tmp/test.db")
+    assert ours == ChannelIds.for_database("sqlite:////var/lib/ringcast/a.db")  # stable over restarts
+    assert ours.tag != theirs.tag and len(ours.tag) == 8
+    leg = ours.agent_leg(7)
+    assert (ours.attempt_of(ours.call(42)), ours.agent_of(leg)) == (42, 7)
+    assert ours.attempt_of(leg) is None and ours.agent_of(ours.call(42)) is None
+    assert ours.call(42).startswith(ours.call_prefix)
+    assert not theirs.ours(ours.call(42)) and not theirs.ours(leg)
+    assert not ours.ours("rc-probe-0123") and not ours.ours(f"rc-{ours.tag}-call-x")

@@ -1,0 +1,214 @@
+"""The hopper's database side: which leads a campaign dials next, and leads going back.
+
+Synchronous functions the engine runs in its database thread, each one transaction:
+
+- `take_leads`: due leads of a running campaign, now `queued`: its due callbacks first, then the
+  new and retry leads of its lists, best first; on PostgreSQL `FOR UPDATE SKIP LOCKED`, so
+  several engines never take the same lead.
+- `give_back` / `requeue`: leads taken but not dialled (pause, stop, a skipped preview, a refusal
+  at dial time) go back to their callback or their list; `requeue_abandoned_hopper` does it for
+  what a previous run left queued.
+- `manual_lead`: the lead of a number an agent dials by hand (click-to-call); `lead_card`: what
+  an agent sees of a lead; `lead_counts`: the campaign's leads for `campaign why`.
+
+Every lead transition goes through `campaigns.lifecycle`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select, text
+from sqlalchemy.orm import Session
+
+from campaigns.config import CampaignConfig
+from campaigns.lifecycle import LeadStatus
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Callback, CampaignList, ContactList, Lead
+from campaigns.persistence.models.enums import CallbackState, LeadState
+from campaigns.persistence.models.leads import DIALABLE
+from ringcast.errors import UserError
+
+_DIALABLE = text(f"({DIALABLE})")  # bracketed: an OR among the query's other conditions
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedLead:
+    """A lead in the hopper."""
+
+    lead_id: int
+    e164: str
+    time_zones: tuple[str, ...]
+    attempts: int
+
+
+def take_leads(
+    database: Database, campaign: CampaignConfig, limit: int, now: datetime, *, callbacks_only: bool = False
+) -> list[QueuedLead]:
+    """Up to `limit` due leads, now queued: the campaign's due callbacks first (earliest first), then
+    (unless `callbacks_only`) new and retry leads of its lists, higher list then lead priority first."""
+    if limit <= 0:
+        return []
+    with database.session() as session:
+        leads = _take(session, _due_callbacks(campaign, now), limit)
+        if len(leads) < limit and campaign.lists and not callbacks_only:
+            leads += _take(session, _due_leads(campaign, now), limit - len(leads))
+        taken = []
+        for lead in leads:
+            step = LeadStatus(lead.id, lead.state, lead.attempt_count).queue()
+            taken.append(QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count))
+            lead.state = step.state
+        return taken
+
+
+def _take(session: Session, query: Select[Lead], limit: int) -> list[Lead]:
+    """The first `limit` leads of `query`, locked; on PostgreSQL other engines skip them."""
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Lead)
+    return list(session.scalars(query.limit(limit)))
+
+
+def _due_callbacks(campaign: CampaignConfig, now: datetime) -> Select[Lead]:
+    return (
+        select(Lead)
+        .join(Callback, Callback.lead_id == Lead.id)
+        .where(Callback.campaign_id == campaign.id, Callback.state == CallbackState.PENDING)
+        .where(Callback.due_at <= now, Lead.state == LeadState.CALLBACK)
+        .order_by(Callback.due_at, Lead.id)
+    )
+
+
+def _due_leads(campaign: CampaignConfig, now: datetime) -> Select[Lead]:
+    list_ids = [entry.list_id for entry in campaign.lists]
+    return (
+        select(Lead)
+        .join(CampaignList, CampaignList.list_id == Lead.list_id)
+        .where(CampaignList.campaign_id == campaign.id, Lead.list_id.in_(list_ids))
+        .where(_DIALABLE, Lead.next_attempt_at <= now)
+        .order_by(CampaignList.priority.desc(), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+    )
+
+
+def lead_card(database: Database, lead_id: int) -> dict[str, Any]:
+    """What an agent sees of a lead before dialling it (preview) or while talking."""
+    with database.session() as session:
+        lead = session.get_one(Lead, lead_id)
+        return {
+            "lead_id": lead.id,
+            "e164": lead.e164,
+            "attributes": dict(lead.attributes or {}),
+            "region": lead.region,
+            "city": lead.city,
+            "carrier": lead.carrier,
+            "time_zones": list(lead.time_zones or ()),
+            "attempts": lead.attempt_count,
+            "last_outcome": lead.last_outcome.value if lead.last_outcome else None,
+        }
+
+
+def manual_lead(
+    database: Database, campaign: CampaignConfig, e164: str, time_zones: tuple[str, ...], now: datetime
+) -> QueuedLead:
+    """A number an agent dials by hand (click-to-call, DIAL-2), queued: its lead in the campaign's
+    lists, else a new lead in the campaign's own `manual-<campaign>` list (attached at priority 0)."""
+    with database.session() as session:
+        list_ids = [entry.list_id for entry in campaign.lists]
+        lead = session.scalar(select(Lead).where(Lead.e164 == e164, Lead.list_id.in_(list_ids)).limit(1))
+        if lead is None:
+            lead = _new_manual_lead(session, campaign, e164, time_zones, now)
+        if lead.state not in (LeadState.NEW, LeadState.RETRY, LeadState.CALLBACK):
+            raise UserError(f"{e164} cannot be dialled now: its lead is {lead.state.value}")
+        lead.state = LeadStatus(lead.id, lead.state, lead.attempt_count).queue().state
+        return QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count)
+
+
+def _new_manual_lead(
+    session: Session, campaign: CampaignConfig, e164: str, time_zones: tuple[str, ...], now: datetime
+) -> Lead:
+    name = f"manual-{campaign.name}"[:100]
+    contacts = session.scalar(select(ContactList).where(ContactList.name == name))
+    if contacts is None:
+        contacts = ContactList(name=name, source_file="click-to-call", imported_at=now)
+        session.add(contacts)
+        session.flush()
+        session.add(CampaignList(campaign_id=campaign.id, list_id=contacts.id))
+    lead = session.scalar(select(Lead).where(Lead.list_id == contacts.id, Lead.e164 == e164))
+    if lead is None:
+        lead = Lead(
+            list_id=contacts.id, e164=e164, raw_input=e164, time_zones=list(time_zones), next_attempt_at=now
+        )
+        session.add(lead)
+        session.flush()
+    return lead
+
+
+def requeue_abandoned_hopper(database: Database, now: datetime) -> int:
+    """Leads a previous run took into its hopper and never dialled go back, due now; returns how many."""
+    with database.session() as session:
+        leads = list(session.scalars(select(Lead).where(Lead.state == LeadState.QUEUED)))
+        for lead in leads:
+            requeue(session, lead, now)
+        return len(leads)
+
+
+def give_back(database: Database, leads: Sequence[QueuedLead], now: datetime) -> None:
+    """Hopper leads that will not be dialled go back, due at once."""
+    if not leads:
+        return
+    with database.session() as session:
+        for queued in leads:
+            lead = session.get_one(Lead, queued.lead_id)
+            if lead.state is LeadState.QUEUED:
+                requeue(session, lead, now)
+
+
+def requeue(session: Session, lead: Lead, until: datetime, *, refused: bool = False) -> None:
+    """A queued lead goes back, due at `until`: to its pending callback, else to its list.
+
+    A callback keeps its due time unless the lead was `refused` at dial time: then it waits for
+    `until` too, as the other leads do (not before its own due time).
+    """
+    callback = session.scalar(
+        select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
+    )
+    step = LeadStatus(lead.id, lead.state, lead.attempt_count).requeue(until, callback=callback is not None)
+    lead.state = step.state
+    if callback is None:
+        lead.next_attempt_at = until
+    elif refused:
+        callback.due_at = max(callback.due_at, until)
+
+
+@dataclass(frozen=True, slots=True)
+class LeadCounts:
+    """A campaign's leads as `campaign why` and `status` need them."""
+
+    by_state: dict[str, int]
+    due: int  # dialable and due now
+    later: int  # dialable, due later
+    next_due_at: datetime | None
+
+
+def lead_counts(database: Database, campaign: CampaignConfig, now: datetime) -> LeadCounts:
+    list_ids = [entry.list_id for entry in campaign.lists]
+    if not list_ids:
+        return LeadCounts({}, 0, 0, None)
+    with database.session() as session:
+        by_state = {
+            str(state): count
+            for state, count in session.execute(
+                select(Lead.state, func.count()).where(Lead.list_id.in_(list_ids)).group_by(Lead.state)
+            )
+        }
+        dialable = select(func.count()).where(Lead.list_id.in_(list_ids), _DIALABLE)
+        due = session.scalar(dialable.where(Lead.next_attempt_at <= now)) or 0
+        later = session.scalar(dialable.where(Lead.next_attempt_at > now)) or 0
+        next_due = session.scalar(
+            select(func.min(Lead.next_attempt_at)).where(
+                Lead.list_id.in_(list_ids), _DIALABLE, Lead.next_attempt_at > now
+            )
+        )
+    return LeadCounts(by_state, due, later, next_due)

@@ -1,0 +1,361 @@
+"""The agents' side of the live dialer: what agents do (the control API's operations), what befalls them.
+
+`AgentService` logs agents in by calling their phone into their own conference (AGT-2), applies
+every state change (`step`: persisted to the state log, wrap-up timers armed, the pacer told via
+`agent_pacing`, a waiting customer served when an agent becomes ready), and carries out the
+agent's requests: ready, pause with a reason, hang up, disposition and callback (CMP-5, AGT-4),
+preview (DIAL-1: take the next lead, then dial or skip it) and click-to-call (DIAL-2: the agent's
+phone is already up, so the customer is dialled for the agent). Calls themselves belong to
+`service.LiveDialer`, which owns this object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import phonenumbers
+from phonenumbers import timezone
+
+from campaigns import agent_store, dial_store, hopper
+from campaigns.dial_store import RefusedLead
+from campaigns.hopper import QueuedLead
+from campaigns.persistence.models.enums import AgentState
+from dialer.agents.state import AgentStatus, AgentStep, CancelWrapTimer, RescueCall, StartWrapTimer, Wrap
+from dialer.asterisk.ami import AmiError, OriginateRequest
+from dialer.asterisk.confgen import AGENT_CONTEXT, CONF_VAR, TRUNK_ENDPOINT
+from dialer.asterisk.events import ConferenceJoined
+from dialer.live.agent_pacing import pacer_events
+from dialer.live.desk import AgentSession
+from dialer.pacing import events as pe
+from ringcast.errors import UserError
+
+if TYPE_CHECKING:
+    from dialer.live.service import LiveDialer
+
+log = logging.getLogger(__name__)
+
+LOGIN_TIMEOUT_S = 30.0
+SKIPPED_LEAD_BACK_AFTER = timedelta(minutes=30)  # a lead an agent skipped in preview
+PREVIEW = "preview"  # the pause reason while an agent looks at a lead
+
+
+@dataclass
+class _Login:
+    session: AgentSession
+    joined: asyncio.Future[None]
+
+
+class AgentService:
+    def __init__(self, dialer: LiveDialer) -> None:
+        self.dialer = dialer
+        self.desk = dialer.desk
+        self._logins: dict[int, _Login] = {}  # the phone leg is ringing
+        self._wrap_timers: dict[int, asyncio.TimerHandle] = {}
+        self._held: set[int] = set()  # paused for the pacer during a call of their own
+        self._previews: dict[int, QueuedLead] = {}  # lead each previewing agent holds
+
+    # ---- every state change -----------------------------------------------------------------------
+
+    async def step(self, session: AgentSession, step: AgentStep) -> None:
+        """Apply a transition: persist it, carry out its commands, tell the pacer, serve waiting calls."""
+        change = self.desk.apply(session, step)
+        for command in step.commands:
+            if isinstance(command, StartWrapTimer):
+                self._arm_wrap_timer(session.agent_id, command.at)
+            elif isinstance(command, CancelWrapTimer):
+                self._cancel_wrap_timer(session.agent_id)
+            elif isinstance(command, RescueCall):
+                await self.dialer.rescue(command.call)
+        if change is None:
+            return
+        dialer = self.dialer
+        dialer.db.submit(agent_store.record_agent_change_in, dialer.database, change, session.campaign_id)
+        runner = dialer.runners.get(session.campaign_id)
+        held = session.agent_id in self._held
+        if runner is not None:
+            min_wrap_s = session.wrap.minimum.total_seconds()
+            occupancy = session.max_occupancy
+            for event in pacer_events(change, held=held, max_occupancy=occupancy, min_wrap_s=min_wrap_s):
+                runner.pacer.observe(event)
+        if held and change.to_state in (AgentState.READY, AgentState.LOGGED_OUT):
+            self._held.discard(session.agent_id)
+        if change.from_state is AgentState.WRAP_UP and session.last_attempt_id is not None:
+            dialer.settle_undisposed(session.campaign_id, session.last_attempt_id)
+            session.last_attempt_id = None
+        if change.to_state is AgentState.LOGGED_OUT:
+            await self._give_back_preview(session.agent_id)
+        if change.to_state is AgentState.READY:
+            await dialer.serve_waiting(session.campaign_id)
+
+    def _arm_wrap_timer(self, agent_id: int, at: datetime) -> None:
+        self._cancel_wrap_timer(agent_id)
+        delay = max((at - datetime.now(UTC)).total_seconds(), 0.0)
+        loop = asyncio.get_running_loop()
+        self._wrap_timers[agent_id] = loop.call_later(
+            delay, lambda: asyncio.ensure_future(self._wrap_expired(agent_id))
+        )
+
+    def _cancel_wrap_timer(self, agent_id: int) -> None:
+        timer = self._wrap_timers.pop(agent_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _wrap_expired(self, agent_id: int) -> None:
+        self._wrap_timers.pop(agent_id, None)
+        session = self.desk.get(agent_id)
+        if session is not None and session.status.state is AgentState.WRAP_UP:
+            await self.step(session, session.status.wrap_done(datetime.now(UTC)))
+
+    # ---- the phone leg ----------------------------------------------------------------------------
+
+    async def login(self, agent_name: str, campaign_name: str | None = None) -> dict[str, Any]:
+        """Call the agent's phone into its own conference; ready once the leg has joined (AGT-2)."""
+        dialer = self.dialer
+        agent = await dialer.db.run(agent_store.load_agent, dialer.database, agent_name)
+        if not agent.active:
+            raise UserError(f"agent {agent_name} is deactivated")
+        if agent.id in self.desk.sessions or agent.id in self._logins:
+            raise UserError(f"agent {agent_name} is already logged in")
+        campaign = dialer.campaign_for(agent.group_ids, campaign_name)
+        wrap = Wrap(
+            timedelta(seconds=campaign.wrap_up_s) if campaign.wrap_up_s is not None else None,
+            timedelta(seconds=campaign.min_wrap_s),
+        )
+        status = AgentStatus.logged_out(agent.id, datetime.now(UTC))
+        session = AgentSession(agent.id, agent.name, campaign.id, status, wrap, campaign.max_occupancy)
+        login = _Login(session, asyncio.get_running_loop().create_future())
+        self._logins[agent.id] = login
+        channel_id = dialer.channel_ids.agent_leg(agent.id)
+        trunk = campaign.trunk or TRUNK_ENDPOINT
+        dial = agent.dial_string if "/" in agent.dial_string else f"PJSIP/{agent.dial_string}@{trunk}"
+        request = OriginateRequest(
+            channel=dial,
+            context=AGENT_CONTEXT,
+            caller_id=campaign.caller_id,
+            timeout_ms=int(LOGIN_TIMEOUT_S * 1000),
+            variables={CONF_VAR: session.conference},
+            channel_id=channel_id,
+            action_id=f"rc-orig-{channel_id}",
+        )
+        try:
+            await dialer.originate_leg(request)
+            await asyncio.wait_for(login.joined, LOGIN_TIMEOUT_S + 5)
+        except (TimeoutError, AmiError, UserError) as exc:
+            self._logins.pop(agent.id, None)
+            dialer.forget_leg(channel_id)
+            await dialer.hangup_channel(channel_id)
+            reason = exc if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+            raise UserError(f"agent {agent_name}: login failed, the phone did not join ({reason})") from None
+        return self.status(agent.id)
+
+    def leg_failed(self, agent_id: int) -> None:
+        """The login call was not answered."""
+        login = self._logins.get(agent_id)
+        if login is not None and not login.joined.done():
+            login.joined.set_exception(UserError(f"agent {agent_id}'s phone did not answer"))
+
+    async def leg_joined(self, agent_id: int, event: ConferenceJoined) -> None:
+        login = self._logins.pop(agent_id, None)
+        if login is None:
+            return
+        session = login.session
+        session.leg_channel = event.channel
+        self.desk.sessions[agent_id] = session
+        await self.step(session, session.status.login(datetime.fromtimestamp(event.received_at, UTC)))
+        if not login.joined.done():
+            login.joined.set_result(None)
+
+    async def leg_gone(self, agent_id: int, at: float) -> None:
+        """The agent's phone leg hung up: logged out at once (a call in hand is rescued or ends)."""
+        login = self._logins.get(agent_id)
+        if login is not None and not login.joined.done():
+            login.joined.set_exception(UserError("the phone hung up before joining"))
+            return
+        session = self.desk.get(agent_id)
+        if session is not None:
+            await self.step(session, session.status.phone_lost(datetime.fromtimestamp(at, UTC)))
+
+    # ---- what agents ask --------------------------------------------------------------------------
+
+    def session(self, agent_name: str) -> AgentSession:
+        for session in self.desk:
+            if session.name == agent_name:
+                return session
+        raise UserError(f"agent {agent_name} is not logged in", hint="`ringcast agent login NAME` first")
+
+    async def logout(self, agent_name: str) -> dict[str, Any]:
+        session = self.session(agent_name)
+        await self.step(session, session.status.logout(datetime.now(UTC)))
+        if session.leg_channel:
+            await self.dialer.hangup_channel_named(session.leg_channel)
+        return {"agent": agent_name, "state": AgentState.LOGGED_OUT.value}
+
+    async def ready(self, agent_name: str) -> dict[str, Any]:
+        session = self.session(agent_name)
+        if session.agent_id in self._previews:
+            raise UserError(f"agent {agent_name} holds a preview lead: dial it or skip it first")
+        await self.step(session, session.status.ready(datetime.now(UTC)))
+        return self.status(session.agent_id)
+
+    async def pause(self, agent_name: str, reason: str) -> dict[str, Any]:
+        session = self.session(agent_name)
+        await self.step(session, session.status.pause(datetime.now(UTC), reason))
+        return self.status(session.agent_id)
+
+    async def hangup(self, agent_name: str) -> dict[str, Any]:
+        """The agent ends the customer's call (AGT-4)."""
+        session = self.session(agent_name)
+        if session.status.call is None:
+            raise UserError(f"agent {agent_name} has no call to hang up")
+        await self.dialer.hangup_channel(session.status.call)
+        return self.status(session.agent_id)
+
+    async def dispose(
+        self, agent_name: str, code: str, callback_at: datetime | None = None, ready: bool = True
+    ) -> dict[str, Any]:
+        """The disposition of the agent's last call (CMP-5), a callback if asked (AGT-4); then ready."""
+        session = self.session(agent_name)
+        if session.last_attempt_id is None:
+            raise UserError(f"agent {agent_name} has no call awaiting a disposition")
+        dialer = self.dialer
+        config = await dialer.config(session.campaign_id)
+        state = await dialer.db.run(
+            dial_store.dispose_attempt,
+            dialer.database,
+            config,
+            session.last_attempt_id,
+            code,
+            datetime.now(UTC),
+            callback_at=callback_at,
+            actor=f"agent:{agent_name}",
+        )
+        session.last_attempt_id = None
+        if ready and session.status.state is AgentState.WRAP_UP:
+            await self.step(session, session.status.ready(datetime.now(UTC)))
+        return self.status(session.agent_id) | {"lead_state": state.value}
+
+    # ---- preview (DIAL-1) and click-to-call (DIAL-2) ----------------------------------------------
+
+    async def preview(self, agent_name: str) -> dict[str, Any]:
+        """The next lead of the agent's campaign, held for the agent (paused meanwhile) until dial or skip."""
+        session = self.session(agent_name)
+        if session.agent_id in self._previews:
+            lead = self._previews[session.agent_id]
+        else:
+            if session.status.state is not AgentState.READY:
+                raise UserError(f"agent {agent_name} is {session.status.state.value}: be ready to preview")
+            runner = self.dialer.runners.get(session.campaign_id)
+            if runner is None:
+                raise UserError(f"agent {agent_name}'s campaign is not running")
+            taken = await runner.take_one()
+            if taken is None:
+                raise UserError("no lead of the campaign is due now (`ringcast campaign why`)")
+            lead = self._previews[session.agent_id] = taken
+            await self.step(session, session.status.pause(datetime.now(UTC), PREVIEW))
+        dialer = self.dialer
+        return await dialer.db.run(hopper.lead_card, dialer.database, lead.lead_id)
+
+    async def skip(self, agent_name: str) -> dict[str, Any]:
+        """Do not call the previewed lead now: it comes back later; the agent is ready."""
+        session = self.session(agent_name)
+        lead = self._previews.pop(session.agent_id, None)
+        if lead is None:
+            raise UserError(f"agent {agent_name} holds no preview lead")
+        dialer = self.dialer
+        back = datetime.now(UTC) + SKIPPED_LEAD_BACK_AFTER
+        await dialer.db.run(hopper.give_back, dialer.database, [lead], back)
+        await self.step(session, session.status.ready(datetime.now(UTC)))
+        return self.status(session.agent_id)
+
+    async def dial_preview(self, agent_name: str) -> dict[str, Any]:
+        session = self.session(agent_name)
+        lead = self._previews.pop(session.agent_id, None)
+        if lead is None:
+            raise UserError(f"agent {agent_name} holds no preview lead", hint="ask for one with preview")
+        await self.step(session, session.status.ready(datetime.now(UTC)))
+        return await self._dial_for(session, lead)
+
+    async def click_to_call(self, agent_name: str, number: str) -> dict[str, Any]:
+        """Dial `number` for the agent, whose phone is already in its conference (DIAL-2)."""
+        session = self.session(agent_name)
+        if session.status.state is not AgentState.READY:
+            raise UserError(f"agent {agent_name} is {session.status.state.value}: be ready to place a call")
+        dialer = self.dialer
+        config = await dialer.config(session.campaign_id)
+        e164, zones = _number(number, dialer.default_region)
+        now = datetime.now(UTC)
+        lead = await dialer.db.run(hopper.manual_lead, dialer.database, config, e164, zones, now)
+        return await self._dial_for(session, lead)
+
+    async def _dial_for(self, session: AgentSession, lead: QueuedLead) -> dict[str, Any]:
+        """Check and dial `lead` with `session`'s agent reserved for it (the pacer counts it paused)."""
+        dialer = self.dialer
+        config = await dialer.config(session.campaign_id)
+        now = datetime.now(UTC)
+        [result] = await dialer.db.run(
+            dial_store.open_attempts,
+            dialer.database,
+            config,
+            [lead],
+            now,
+            channel_prefix=dialer.channel_ids.call_prefix,
+            agent_reserved=True,
+        )
+        if isinstance(result, RefusedLead):
+            verdict = result.verdict
+            until = f" until {verdict.until.isoformat(timespec='minutes')}" if verdict.until else ""
+            raise UserError(f"{lead.e164} may not be called now: {verdict.reason.value}{until}")
+        self._held.add(session.agent_id)
+        runner = dialer.runners.get(session.campaign_id)
+        if runner is not None:
+            runner.pacer.observe(pe.AgentPaused(now.timestamp(), session.agent_id))
+        await self.step(session, session.status.reserve(now, result.channel_id))
+        await dialer.originate_call(config, result, session)
+        return self.status(session.agent_id) | {"lead_id": lead.lead_id, "e164": lead.e164}
+
+    async def _give_back_preview(self, agent_id: int) -> None:
+        lead = self._previews.pop(agent_id, None)
+        if lead is not None:
+            dialer = self.dialer
+            await dialer.db.run(hopper.give_back, dialer.database, [lead], datetime.now(UTC))
+
+    # ---- views ------------------------------------------------------------------------------------
+
+    def status(self, agent_id: int) -> dict[str, Any]:
+        session = self.desk.get(agent_id)
+        if session is None:
+            return {"agent_id": agent_id, "state": AgentState.LOGGED_OUT.value}
+        status = session.status
+        call = self.dialer.calls.get(status.call) if status.call else None
+        preview = self._previews.get(agent_id)
+        return {
+            "agent_id": agent_id,
+            "agent": session.name,
+            "campaign_id": session.campaign_id,
+            "state": status.state.value,
+            "since": status.since.isoformat(),
+            "reason": status.reason,
+            "call": status.call,
+            "call_state": call.state.value if call else None,
+            "awaiting_disposition": session.last_attempt_id,
+            "preview_lead": preview.lead_id if preview else None,
+        }
+
+    def all(self) -> list[dict[str, Any]]:
+        return [self.status(session.agent_id) for session in self.desk]
+
+
+def _number(number: str, region: str) -> tuple[str, tuple[str, ...]]:
+    """`number` in E.164 (read as a number of `region` when it has no country code) and its time zones."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException as exc:
+        raise UserError(f"number {number!r}: {exc}") from None
+    if not phonenumbers.is_possible_number(parsed):
+        raise UserError(f"number {number!r}: not a possible phone number in {region} or abroad")
+    zones = tuple(z for z in timezone.time_zones_for_number(parsed) if z != "Etc/Unknown")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), zones

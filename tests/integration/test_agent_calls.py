@@ -1,0 +1,151 @@
+"""Agent-driven calls on the lab: preview (DIAL-1), click-to-call (DIAL-2), callbacks (AGT-4), hang-up.
+
+One agent works a preview campaign through the control API: it previews a lead (paused while it
+looks), skips one, dials another, talks, asks for a callback a few seconds later, and gets that
+lead back first when it is due. Then it dials a number by hand, hangs up on the customer itself,
+and is refused a number on the DNC list. The carrier's log confirms what was really dialled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+import phonenumbers
+import pytest
+from phonenumbers import timezone
+from sqlalchemy import select
+
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Attempt, Callback, Lead
+from campaigns.persistence.models.enums import CallbackState, CallOutcome, LeadState
+from dialer.asterisk.lab import Lab
+from dialer.engine import running_engine
+from ringcast.settings import load_settings
+from tests.support.live_campaign import CAMPAIGN, DNC_INDEXES, Setup, prepare
+
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
+
+AGENT = "bot1"
+# Numbers the carrier answers as a human who talks 15 s (last digits 1201), in zones around the
+# world: the test dials by hand the first one where it is now mid-day (calling hours 09-21).
+HAND_DIALLED = ("+442079461201", "+12125551201", "+8613800131201", "+61298761201")
+
+
+def _hand_dialled_number() -> str:
+    for number in HAND_DIALLED:
+        [zone] = timezone.time_zones_for_number(phonenumbers.parse(number))
+        if 10 <= datetime.now(ZoneInfo(zone)).hour < 19:
+            return number
+    raise AssertionError("no candidate number is in its calling hours now")
+
+
+@pytest.fixture
+async def preview_campaign(lab: Lab, tmp_path: Path) -> AsyncIterator[tuple[Setup, httpx.AsyncClient]]:
+    database = Database(f"sqlite:///{tmp_path / 'agent-calls.db'}")
+    database.upgrade()
+    setup = prepare(database, datetime.now(UTC), mode="preview")
+    async with running_engine(database, load_settings()) as client:
+        response = await client.post(f"/agents/{AGENT}/login", json={"campaign": CAMPAIGN})
+        assert response.status_code == 200, response.text
+        yield setup, client
+    database.dispose()
+
+
+async def _post(
+    client: httpx.AsyncClient, path: str, body: dict[str, object] | None = None
+) -> dict[str, object]:
+    response = await client.post(f"/agents/{AGENT}{path}", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, object] = response.json()
+    return result
+
+
+async def _until(client: httpx.AsyncClient, state: str, timeout_s: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status: dict[str, object] = (await client.get(f"/agents/{AGENT}")).json()
+        if status["state"] == state:
+            return status
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"agent {AGENT} not {state} within {timeout_s:.0f} s: {status}")
+
+
+def _leads(database: Database) -> list[Lead]:
+    with database.session() as session:
+        return list(session.scalars(select(Lead)))
+
+
+def _lead(database: Database, e164: str) -> Lead:
+    with database.session() as session:
+        return session.scalars(select(Lead).where(Lead.e164 == e164)).one()
+
+
+async def test_preview_skip_dial_callback_and_click_to_call(
+    preview_campaign: tuple[Setup, httpx.AsyncClient], lab: Lab
+) -> None:
+    setup, client = preview_campaign
+    database = setup.database
+    started = time.time()
+
+    first = await _post(client, "/preview")  # lead 0: on the DNC list, but the card shows it
+    assert first["e164"] == setup.numbers[0] and 0 in DNC_INDEXES
+    assert (await _until(client, "not_ready"))["reason"] == "preview"
+    refused = await client.post(f"/agents/{AGENT}/preview/dial")
+    assert refused.status_code == 409 and "dnc" in refused.json()["error"]
+    assert _lead(database, setup.numbers[0]).state is LeadState.DNC_BLOCKED
+
+    skipped = await _post(client, "/preview")  # lead 1 (a human): skipped, back in 30 minutes
+    await _post(client, "/preview/skip")
+    lead = _lead(database, str(skipped["e164"]))
+    assert lead.state is LeadState.NEW and lead.next_attempt_at > datetime.now(UTC) + timedelta(minutes=29)
+
+    card = await _post(client, "/preview")  # lead 2, a human: dialled, talked to, asks for a callback
+    number = str(card["e164"])
+    await _post(client, "/preview/dial")
+    await _until(client, "on_call")
+    await _until(client, "wrap_up", timeout_s=40)
+    callback_at = datetime.now(UTC) + timedelta(seconds=3)
+    disposed = await _post(
+        client, "/disposition", {"code": "call_back_later", "callback_at": callback_at.isoformat()}
+    )
+    assert disposed["lead_state"] == LeadState.CALLBACK.value
+    await asyncio.sleep(3.5)
+    again = await _post(client, "/preview")  # the due callback comes before any other lead
+    assert again["e164"] == number
+    await _post(client, "/preview/dial")
+    await _until(client, "on_call")
+    await _until(client, "wrap_up", timeout_s=40)
+    await _post(client, "/disposition", {"code": "sale"})
+    assert _lead(database, number).state is LeadState.DONE
+
+    placed = await _post(client, "/call", {"number": _hand_dialled_number()})  # click-to-call, then hang up
+    await _until(client, "on_call")
+    await asyncio.sleep(1.0)
+    await _post(client, "/hangup")
+    await _until(client, "wrap_up")
+    await _post(client, "/disposition", {"code": "not_interested"})
+    dnc = await client.post(f"/agents/{AGENT}/call", json={"number": setup.numbers[DNC_INDEXES[1]]})
+    assert dnc.status_code == 409 and "dnc" in dnc.json()["error"]
+
+    with database.session() as session:
+        attempts = list(session.scalars(select(Attempt).order_by(Attempt.id)))
+        callbacks = list(session.scalars(select(Callback)))
+    assert [(a.e164, a.outcome) for a in attempts] == [
+        (number, CallOutcome.ANSWERED),
+        (number, CallOutcome.ANSWERED),
+        (placed["e164"], CallOutcome.ANSWERED),
+    ]
+    assert all(a.connect_ms is not None and a.agent_id is not None for a in attempts)
+    assert [c.state for c in callbacks] == [CallbackState.DONE]
+    hand = attempts[2]
+    assert hand.ended_at is not None and hand.bridged_at is not None
+    assert (hand.ended_at - hand.bridged_at).total_seconds() < 5, "the agent's hang-up ended the call"
+    ours = {lead.e164 for lead in _leads(database)}  # the lab may carry other tests' calls meanwhile
+    dialled = [c.number for c in lab.carrier_log(since=started - 1) if c.number in ours]
+    assert sorted(dialled) == sorted([number, number, str(placed["e164"])])
