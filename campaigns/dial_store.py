@@ -163,7 +163,7 @@ def _refuse(
     elif verdict.reason is RefusalReason.ABANDON_CAP:
         requeue(session, lead, now)  # the campaign is held back, not the lead
     else:
-        requeue(session, lead, verdict.until or now + _UNKNOWN_WAIT, refused=True)
+        requeue(session, lead, verdict.until or now + _UNKNOWN_WAIT, hold_callback=True)
     session.add(
         AuditEntry(
             at=now,

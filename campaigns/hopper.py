@@ -154,22 +154,24 @@ def requeue_abandoned_hopper(database: Database, now: datetime) -> int:
         return len(leads)
 
 
-def give_back(database: Database, leads: Sequence[QueuedLead], now: datetime) -> None:
-    """Hopper leads that will not be dialled go back, due at once."""
+def give_back(
+    database: Database, leads: Sequence[QueuedLead], until: datetime, *, hold_callbacks: bool = False
+) -> None:
+    """Hopper leads that will not be dialled now go back, due at `until` (see `requeue`)."""
     if not leads:
         return
     with database.session() as session:
         for queued in leads:
             lead = session.get_one(Lead, queued.lead_id)
             if lead.state is LeadState.QUEUED:
-                requeue(session, lead, now)
+                requeue(session, lead, until, hold_callback=hold_callbacks)
 
 
-def requeue(session: Session, lead: Lead, until: datetime, *, refused: bool = False) -> None:
+def requeue(session: Session, lead: Lead, until: datetime, *, hold_callback: bool = False) -> None:
     """A queued lead goes back, due at `until`: to its pending callback, else to its list.
 
-    A callback keeps its due time unless the lead was `refused` at dial time: then it waits for
-    `until` too, as the other leads do (not before its own due time).
+    A callback keeps its due time, unless `hold_callback` (refused at dial time, skipped by an
+    agent): then it waits for `until` too, as other leads do (never before its own due time).
     """
     callback = session.scalar(
         select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
@@ -178,7 +180,7 @@ def requeue(session: Session, lead: Lead, until: datetime, *, refused: bool = Fa
     lead.state = step.state
     if callback is None:
         lead.next_attempt_at = until
-    elif refused:
+    elif hold_callback:
         callback.due_at = max(callback.due_at, until)
 
 

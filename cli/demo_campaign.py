@@ -19,13 +19,13 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from campaigns import agent_store, campaign_store, dial_store
+from campaigns import campaign_store, dial_store
 from campaigns.campaign_store import CampaignEvent
 from campaigns.compliance.blocklist_store import Change
 from campaigns.config import CampaignConfig, CampaignSpec
 from campaigns.persistence.db import Database
 from dialer.engine import running_engine
-from dialer.live.bot_agents import BotAgents
+from dialer.live.bot_agents import BotAgents, create_lab_agents
 from reports.campaign_summary import CampaignSummary, summarise
 from ringcast.errors import UserError
 from ringcast.settings import Settings
@@ -58,20 +58,7 @@ def _change() -> Change:
 
 def _prepare(database: Database, settings: Settings) -> CampaignConfig:
     change = _change()
-    known = {agent.name for agent in agent_store.list_agents(database)}
-    if GROUP not in {group.name for group in agent_store.list_groups(database)}:
-        agent_store.create_group(database, GROUP, "the demo's simulated agents", change)
-    for name in AGENTS:
-        if name not in known:
-            agent_store.create_agent(
-                database,
-                name,
-                display_name=f"Demo agent {name[-1]}",
-                dial_string=f"PJSIP/agent-{name}@carrier",
-                agent_number=f"80{name[-1]}",
-                groups=[GROUP],
-                change=change,
-            )
+    create_lab_agents(database, GROUP, AGENTS, change, numbered=True)
     spec = CampaignSpec.parse(
         {
             "dial_mode": "predictive",

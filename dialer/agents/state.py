@@ -5,7 +5,7 @@ returning an `AgentStep`: the new status, the `StateChange` to append to the age
 (示忙示闲记录; None when nothing changed) and the commands for the engine. Illegal events raise
 `IllegalTransition`; every transition is logged once.
 
-    logged_out --login--> ready --reserve(call)--> reserved --bridge(call)--> on_call
+    logged_out --login--> ready | not_ready --reserve(call)--> reserved --bridge(call)--> on_call
     reserved --hangup--> ready (the call ended before reaching the agent)
     on_call --hangup--> wrap_up --wrap_done | ready--> ready
     ready | not_ready | wrap_up --pause(reason)--> not_ready --ready--> ready
@@ -148,9 +148,10 @@ class AgentStatus:
             return AgentStep(self, None)
         return self._to(A.NOT_READY, at, *self._leaving_wrap(), reason=reason)
 
-    @transition(log, _LOG_LEVEL, A.READY)
+    @transition(log, _LOG_LEVEL, A.READY, A.NOT_READY)
     def reserve(self, at: datetime, call: str) -> AgentStep:
-        """Chosen for `call`, which is being connected to the agent."""
+        """Chosen for `call`, which is being connected to the agent; a paused agent only reserves a
+        call for itself (the lead it previewed), never one the dialer routes (those go to ready ones)."""
         return self._to(A.RESERVED, at, call=call)
 
     @transition(log, _LOG_LEVEL, A.RESERVED)

@@ -144,14 +144,17 @@ def confbridge_profiles() -> str:
 
 
 def manager_user(username: str, secret: str, permit: str) -> str:
-    """The AMI account the engine logs in with: originate, redirect, hang up, run CLI commands."""
+    """The AMI account the engine logs in with: originate, redirect, hang up, run CLI commands;
+    it reads channel, user (UserEvent), DTMF and system events."""
     return _header("manager.conf") + "\n".join(
         [
             f"[{username}]",
             f"secret={secret}",
             "deny=0.0.0.0/0.0.0.0",
             f"permit={permit}",
-            "read=system,call,agent,user,dtmf,reporting,dialplan,agi",
+            # only the event classes the engine listens to: `dialplan` (Newexten, VarSet) and
+            # `reporting` (RTCP) alone are most of a busy PBX's events, and every one is parsed
+            "read=system,call,user,dtmf",
             "write=system,call,originate,command,reporting",
             "",
         ]

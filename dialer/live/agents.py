@@ -30,7 +30,6 @@ from dialer.asterisk.confgen import AGENT_CONTEXT, CONF_VAR, TRUNK_ENDPOINT
 from dialer.asterisk.events import ConferenceJoined
 from dialer.live.agent_pacing import pacer_events
 from dialer.live.desk import AgentSession
-from dialer.pacing import events as pe
 from ringcast.errors import UserError
 
 if TYPE_CHECKING:
@@ -41,6 +40,7 @@ log = logging.getLogger(__name__)
 LOGIN_TIMEOUT_S = 30.0
 SKIPPED_LEAD_BACK_AFTER = timedelta(minutes=30)  # a lead an agent skipped in preview
 PREVIEW = "preview"  # the pause reason while an agent looks at a lead
+MANUAL_CALL = "manual call"  # the pause reason while an agent's click-to-call is checked
 
 
 @dataclass
@@ -267,7 +267,7 @@ class AgentService:
             raise UserError(f"agent {agent_name} holds no preview lead")
         dialer = self.dialer
         back = datetime.now(UTC) + SKIPPED_LEAD_BACK_AFTER
-        await dialer.db.run(hopper.give_back, dialer.database, [lead], back)
+        await dialer.db.run(hopper.give_back, dialer.database, [lead], back, hold_callbacks=True)
         await self.step(session, session.status.ready(datetime.now(UTC)))
         return self.status(session.agent_id)
 
@@ -276,8 +276,11 @@ class AgentService:
         lead = self._previews.pop(session.agent_id, None)
         if lead is None:
             raise UserError(f"agent {agent_name} holds no preview lead", hint="ask for one with preview")
-        await self.step(session, session.status.ready(datetime.now(UTC)))
-        return await self._dial_for(session, lead)
+        try:
+            return await self._dial_for(session, lead)  # from the preview pause: nobody else gets the agent
+        except UserError:
+            await self.step(session, session.status.ready(datetime.now(UTC)))
+            raise
 
     async def click_to_call(self, agent_name: str, number: str) -> dict[str, Any]:
         """Dial `number` for the agent, whose phone is already in its conference (DIAL-2)."""
@@ -285,14 +288,22 @@ class AgentService:
         if session.status.state is not AgentState.READY:
             raise UserError(f"agent {agent_name} is {session.status.state.value}: be ready to place a call")
         dialer = self.dialer
-        config = await dialer.config(session.campaign_id)
         e164, zones = _number(number, dialer.default_region)
         now = datetime.now(UTC)
-        lead = await dialer.db.run(hopper.manual_lead, dialer.database, config, e164, zones, now)
-        return await self._dial_for(session, lead)
+        await self.step(session, session.status.pause(now, MANUAL_CALL))  # no routed call meanwhile
+        try:
+            config = await dialer.config(session.campaign_id)
+            lead = await dialer.db.run(hopper.manual_lead, dialer.database, config, e164, zones, now)
+            return await self._dial_for(session, lead)
+        except UserError:
+            await self.step(session, session.status.ready(datetime.now(UTC)))
+            raise
 
     async def _dial_for(self, session: AgentSession, lead: QueuedLead) -> dict[str, Any]:
-        """Check and dial `lead` with `session`'s agent reserved for it (the pacer counts it paused)."""
+        """Check and dial `lead` with `session`'s agent reserved for it (the pacer counts it paused).
+
+        The agent is paused (on its preview, or for its manual call) from before the first await to
+        its reservation, so the dialer cannot route another call to it meanwhile."""
         dialer = self.dialer
         config = await dialer.config(session.campaign_id)
         now = datetime.now(UTC)
@@ -309,10 +320,7 @@ class AgentService:
             verdict = result.verdict
             until = f" until {verdict.until.isoformat(timespec='minutes')}" if verdict.until else ""
             raise UserError(f"{lead.e164} may not be called now: {verdict.reason.value}{until}")
-        self._held.add(session.agent_id)
-        runner = dialer.runners.get(session.campaign_id)
-        if runner is not None:
-            runner.pacer.observe(pe.AgentPaused(now.timestamp(), session.agent_id))
+        self._held.add(session.agent_id)  # the pacer, told of the pause, counts it out until ready
         await self.step(session, session.status.reserve(now, result.channel_id))
         await dialer.originate_call(config, result, session)
         return self.status(session.agent_id) | {"lead_id": lead.lead_id, "e164": lead.e164}

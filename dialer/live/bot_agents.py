@@ -1,9 +1,10 @@
 """Simulated agents for the lab, the demo and the benchmarks: they work through the control API.
 
-A bot logs in (the engine calls its phone: on the lab, the carrier's auto-answering
-`agent-<name>` number), watches its own state, and after each call waits its wrap-up time and
-gives a disposition, cycling through `codes`; then it is ready again. It does what a person at
-the agent desktop does, over the same API, so the engine cannot tell the difference.
+`create_lab_agents` records them (with a group) in the database, their phones being the lab
+carrier's auto-answering `agent-<name>` numbers. A bot logs in (the engine calls its phone),
+watches its own state, and after each call waits its wrap-up time and gives a disposition,
+cycling through `codes`; then it is ready again. It does what a person at the agent desktop
+does, over the same API, so the engine cannot tell the difference.
 """
 
 from __future__ import annotations
@@ -15,7 +16,33 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from campaigns import agent_store
+from campaigns.compliance.blocklist_store import Change
+from campaigns.persistence.db import Database
+
 POLL_S = 0.1
+LAB_TRUNK = "carrier"
+
+
+def create_lab_agents(
+    database: Database, group: str, names: Sequence[str], change: Change, *, numbered: bool = False
+) -> None:
+    """The group and its agents (those not there yet), each on the lab carrier's `agent-<name>` phone;
+    `numbered` gives each an agent number (工号) 801, 802, ..."""
+    if group not in {known.name for known in agent_store.list_groups(database)}:
+        agent_store.create_group(database, group, "simulated agents", change)
+    existing = {agent.name for agent in agent_store.list_agents(database)}
+    for n, name in enumerate(names, start=1):
+        if name not in existing:
+            agent_store.create_agent(
+                database,
+                name,
+                display_name=name,
+                dial_string=f"PJSIP/agent-{name}@{LAB_TRUNK}",
+                agent_number=f"8{n:02d}" if numbered else None,
+                groups=[group],
+                change=change,
+            )
 
 
 @dataclass

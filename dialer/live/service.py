@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +99,7 @@ class LiveDialer:
         self.legs: dict[str, _Leg] = {}  # by channel id: customers and agent legs
         self._by_action: dict[str, str] = {}  # originate ActionID -> channel id
         self._supervisor: asyncio.Task[None] | None = None
+        self._actions: set[asyncio.Task[None]] = set()  # AMI actions in the background
         self._stopping = False
         ami.subscribe(self._on_event)
 
@@ -320,7 +321,7 @@ class LiveDialer:
         if call.state is CallState.WAITING:
             await self._connect(call)
         else:
-            await self.hangup_channel(call.channel_id)
+            self._in_background(self.hangup_channel(call.channel_id))
 
     # ---- connecting humans to agents --------------------------------------------------------------
 
@@ -348,14 +349,35 @@ class LiveDialer:
         await self._move_to_agent(call, session)
 
     async def _move_to_agent(self, call: OutboundCall, session: AgentSession) -> None:
-        """Redirect the customer into the agent's conference; if Asterisk refuses, the call ends."""
+        """Redirect the customer into the agent's conference (in the background: the next AMI
+        event need not wait for Asterisk's answer); if Asterisk refuses, the call ends."""
         leg = self.legs[call.channel_id]
-        try:
-            await self.ami.redirect(leg.channel or call.channel_id, BRIDGE_CONTEXT, session.conference)
-        except AmiError as exc:
-            log.warning("could not move %s to agent %s (%s): hanging up", call.channel_id, session.name, exc)
-            await self._release_agent(call, time.time())
-            await self.hangup_channel(call.channel_id)
+        channel = leg.channel or call.channel_id
+
+        async def move() -> None:
+            try:
+                await self.ami.redirect(channel, BRIDGE_CONTEXT, session.conference)
+            except AmiError as exc:
+                log.warning(
+                    "could not move %s to agent %s (%s): hanging up", call.channel_id, session.name, exc
+                )
+                current = self.calls.get(call.channel_id)
+                if current is not None and current.state is CallState.CONNECTING:
+                    await self._release_agent(current, time.time())
+                await self.hangup_channel(call.channel_id)
+
+        self._in_background(move())
+
+    def _in_background(self, action: Coroutine[Any, Any, None]) -> None:
+        """Run an AMI action without holding up the events behind it; failures are logged."""
+        task = asyncio.create_task(action)
+        self._actions.add(task)
+        task.add_done_callback(self._action_done)
+
+    def _action_done(self, task: asyncio.Task[None]) -> None:
+        self._actions.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("AMI action failed", exc_info=task.exception())
 
     def _connect_within(self, call: OutboundCall) -> float:
         runner = self.runners.get(call.campaign_id)
@@ -371,12 +393,16 @@ class LiveDialer:
         runner = self.runners.get(call.campaign_id)
         if runner is not None:
             runner.pacer.observe(pe.CallAbandoned(now, channel_id))
-        leg = self.legs[channel_id]
-        try:
-            await self.ami.redirect(leg.channel or channel_id, ABANDON_CONTEXT)
-        except AmiError as exc:
-            log.warning("could not play the abandon message to %s: %s", channel_id, exc)
-            await self.hangup_channel(channel_id)
+        channel = self.legs[channel_id].channel or channel_id
+
+        async def play_message() -> None:
+            try:
+                await self.ami.redirect(channel, ABANDON_CONTEXT)
+            except AmiError as exc:
+                log.warning("could not play the abandon message to %s: %s", channel_id, exc)
+                await self.hangup_channel(channel_id)
+
+        self._in_background(play_message())
 
     async def serve_waiting(self, campaign_id: int) -> None:
         """An agent became ready: the longest-waiting human of its campaign goes to it."""

@@ -168,6 +168,20 @@ def _assert_carrier_agrees(database: Database, lab: Lab, since: float) -> None:
         assert not overlaps, f"{number} was in two calls at once: {overlaps}"
 
 
+async def _finish(
+    engine: EngineProcess, database: Database, bots: BotAgents, lab: Lab, started: float
+) -> None:
+    """Pause, let the calls end, stop the engine cleanly: nothing left in between, the carrier agrees."""
+    campaign_store.change_state(database, CAMPAIGN, CampaignEvent.PAUSE, Change("test", datetime.now(UTC)))
+    await wait_for_calls_to_end(database, 60)
+    await bots.stop()
+    engine.kill(signal.SIGTERM)
+    assert engine.process is not None and engine.process.returncode == 0
+    assert _snapshot(database) == (0, 0, 0)
+    _assert_carrier_agrees(database, lab, started - 1)
+    database.dispose()
+
+
 async def test_kill_9_mid_campaign_then_restart_reconciles_everything(
     engine_process: EngineProcess, ami: AmiLink, lab: Lab
 ) -> None:
@@ -187,14 +201,7 @@ async def test_kill_9_mid_campaign_then_restart_reconciles_everything(
     assert await _our_channels(ami, engine_process) == []
 
     bots = await _work(engine_process, RUN_S / 2)
-    campaign_store.change_state(database, CAMPAIGN, CampaignEvent.PAUSE, Change("test", datetime.now(UTC)))
-    await wait_for_calls_to_end(database, 60)
-    await bots.stop()
-    engine_process.kill(signal.SIGTERM)
-    assert engine_process.process is not None and engine_process.process.returncode == 0
-    assert _snapshot(database) == (0, 0, 0)
-    _assert_carrier_agrees(database, lab, started - 1)
-    database.dispose()
+    await _finish(engine_process, database, bots, lab, started)
 
 
 async def test_pbx_restart_pauses_reconnects_and_reconciles(
@@ -219,10 +226,4 @@ async def test_pbx_restart_pauses_reconnects_and_reconciles(
     before = _attempt_count(database)
     bots = await _work(engine_process, RUN_S / 2)  # agents log in again; dialing resumes
     assert _attempt_count(database) > before, "dialing did not resume"
-    campaign_store.change_state(database, CAMPAIGN, CampaignEvent.PAUSE, Change("test", datetime.now(UTC)))
-    await wait_for_calls_to_end(database, 60)
-    await bots.stop()
-    engine_process.kill(signal.SIGTERM)
-    assert _snapshot(database) == (0, 0, 0)
-    _assert_carrier_agrees(database, lab, started - 1)
-    database.dispose()
+    await _finish(engine_process, database, bots, lab, started)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from campaigns import agent_store, campaign_store
+from campaigns import campaign_store
 from campaigns.campaign_store import CampaignEvent
 from campaigns.compliance import blocklist_store
 from campaigns.compliance.blocklist import BlockEntry
@@ -23,6 +23,7 @@ from campaigns.config import CampaignSpec
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, ContactList, Lead
 from campaigns.persistence.models.enums import BlockKind, BlockMatch
+from dialer.live.bot_agents import create_lab_agents
 
 CAMPAIGN = "e2e"
 AGENTS = [f"bot{n}" for n in range(1, 6)]
@@ -79,17 +80,7 @@ def prepare(database: Database, now: datetime, mode: str = "predictive") -> Setu
     prefix = BlockEntry(BlockKind.BLACKLIST, BLACKLIST_PREFIX, BlockMatch.PREFIX, reason="fraud range")
     blocklist_store.add(database, prefix, change)
     blocked |= {n for n in numbers.values() if n.startswith(BLACKLIST_PREFIX)}
-    agent_store.create_group(database, "bots", None, change)
-    for name in AGENTS:
-        agent_store.create_agent(
-            database,
-            name,
-            display_name=name,
-            dial_string=f"PJSIP/agent-{name}@carrier",
-            agent_number=None,
-            groups=["bots"],
-            change=change,
-        )
+    create_lab_agents(database, "bots", AGENTS, change)
     spec = CampaignSpec.parse(
         {
             "dial_mode": mode,

@@ -151,7 +151,7 @@ ALLOWED_FROM = {
     "login": {A.LOGGED_OUT},
     "ready": {A.NOT_READY, A.WRAP_UP},
     "pause": {A.READY, A.NOT_READY, A.WRAP_UP},
-    "reserve": {A.READY},
+    "reserve": {A.READY, A.NOT_READY},  # not ready: the agent's own previewed lead
     "bridge": {A.RESERVED},
     "hangup": {A.RESERVED, A.ON_CALL},
     "wrap_done": {A.WRAP_UP},
