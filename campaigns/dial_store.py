@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.compliance.abandonment import AbandonmentRate, AttemptRecord, abandonment_rate
 from campaigns.compliance.blocklist import Blocklist
-from campaigns.compliance.blocklist_store import entries_for
+from campaigns.compliance.blocklist_store import entries_for_numbers
 from campaigns.compliance.rules import (
     Allowed,
     CampaignRules,
@@ -101,21 +101,27 @@ def open_attempts(
     """
     rules = CampaignRules(campaign.compliance, campaign.time_zone, campaign.caller_id)
     results: list[OpenedAttempt | RefusedLead] = []
+    numbers = [queued.e164 for queued in leads]
     with database.session() as session:
         figures = _abandonment(session, campaign, now)
+        blocklist = entries_for_numbers(session.connection(), numbers)
+        histories = _histories(session, numbers, now)
         for n, queued in enumerate(leads):
-            connection = session.connection()
-            blocked = Blocklist(entries_for(connection, queued.e164)).check(queued.e164, campaign.id, now)
+            blocked = Blocklist(blocklist[queued.e164]).check(queued.e164, campaign.id, now)
             facts = LeadFacts(
                 queued.e164, queued.time_zones, blocked, agent_reserved, agent_free=n < agent_free
             )
-            verdict = check_dial(facts, rules, DialHistory(figures, _history(session, queued.e164, now)), now)
+            history = DialHistory(figures, tuple(histories[queued.e164]))
+            verdict = check_dial(facts, rules, history, now)
             if isinstance(verdict, Refused):
                 _refuse(session, campaign, queued, verdict, now)
                 results.append(RefusedLead(queued, verdict))
                 continue
             assert isinstance(verdict, Allowed)
             results.append(_open(session, campaign, queued, now, channel_prefix))
+            histories[queued.e164].append(
+                AttemptRecord(now, None)
+            )  # in a call now, for the rest of the batch
     return results
 
 
@@ -139,13 +145,17 @@ def _abandonment(session: Session, campaign: CampaignConfig, now: datetime) -> A
     return abandonment_rate(records, settings, ZoneInfo(campaign.time_zone), now)
 
 
-def _history(session: Session, e164: str, now: datetime) -> tuple[AttemptRecord, ...]:
+def _histories(session: Session, numbers: Sequence[str], now: datetime) -> dict[str, list[AttemptRecord]]:
+    """Each number's attempts in every campaign over the compliance history, in one query."""
+    found: dict[str, list[AttemptRecord]] = {e164: [] for e164 in numbers}
     rows = session.execute(
-        select(Attempt.dialed_at, Attempt.outcome, Attempt.abandoned).where(
-            Attempt.e164 == e164, Attempt.dialed_at >= now - _HISTORY
+        select(Attempt.e164, Attempt.dialed_at, Attempt.outcome, Attempt.abandoned).where(
+            Attempt.e164.in_(set(numbers)), Attempt.dialed_at >= now - _HISTORY
         )
     )
-    return tuple(AttemptRecord(at, outcome, abandoned) for at, outcome, abandoned in rows)
+    for e164, at, outcome, abandoned in rows:
+        found[e164].append(AttemptRecord(at, outcome, abandoned))
+    return found
 
 
 def _refuse(
