@@ -16,6 +16,7 @@ backs up "never in two calls at once" across processes.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ from ringcast.errors import UserError
 
 # An answered call whose agent gave no disposition (wrap-up ended, agent gone, engine restarted):
 # tried again after the rules' `answered` delay.
+log = logging.getLogger(__name__)
 UNDISPOSED = Disposition(RESERVED_DISPOSITION, final=False)
 _HISTORY = timedelta(days=8)  # the week cap's 7 x 24 h, and a day of slack for zones
 _UNKNOWN_WAIT = timedelta(hours=1)  # a refusal with no known end is looked at again after this
@@ -269,6 +271,21 @@ def dispose_attempt(
         attempt.disposition_id = _disposition_id(session, campaign, code)
         _apply(session, lead, step, campaign, now=now, actor=actor, agent_id=attempt.agent_id)
         return lead.state
+
+
+def settle_undisposed(database: Database, campaign: CampaignConfig, attempt_id: int, now: datetime) -> bool:
+    """Give an answered attempt that got no disposition the `undisposed` one; False (and nothing
+    written) when its lead has moved on meanwhile (a disposition came, or the lead was dialled again)."""
+    with database.session() as session:
+        attempt = session.get_one(Attempt, attempt_id)
+        lead = session.get_one(Lead, attempt.lead_id)
+        latest = lead.last_attempt_at == attempt.dialed_at
+        if lead.state is not LeadState.ANSWERED or attempt.disposition_id is not None or not latest:
+            log.info("attempt %s: lead %s is %s, no undisposed settlement", attempt_id, lead.id, lead.state)
+            return False
+        step = LeadStatus(lead.id, lead.state, lead.attempt_count).dispose(UNDISPOSED, campaign.retry, now)
+        _apply(session, lead, step, campaign, now=now)
+        return True
 
 
 def _disposition(campaign: CampaignConfig, code: str) -> Disposition:

@@ -13,7 +13,7 @@ import logging
 from datetime import UTC, datetime
 
 from campaigns import agent_store, campaign_store, dial_store, hopper
-from campaigns.dial_store import UNDISPOSED, AttemptResult
+from campaigns.dial_store import AttemptResult
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import CallOutcome, LeadState
 from dialer.asterisk.ami import AmiError, AmiLink, ChannelSnapshot
@@ -55,9 +55,7 @@ async def reconcile_after_restart(database: Database, ami: AmiLink) -> int:
             config = await db.run(campaign_store.load_campaign_by_id, database, attempt.campaign_id)
             result = AttemptResult(attempt.attempt_id, outcome, None, None, now, hangup_cause_text=text[:64])
             if await db.run(dial_store.close_attempt, database, config, result) is LeadState.ANSWERED:
-                await db.run(
-                    dial_store.dispose_attempt, database, config, attempt.attempt_id, UNDISPOSED.code, now
-                )
+                await db.run(dial_store.settle_undisposed, database, config, attempt.attempt_id, now)
             closed += 1
         requeued = await db.run(hopper.requeue_abandoned_hopper, database, now)
         agents = await db.run(agent_store.log_out_all, database, now, RESTART)

@@ -28,7 +28,7 @@ from typing import Any
 
 from campaigns import campaign_store, dial_store, hopper
 from campaigns.config import CampaignConfig
-from campaigns.dial_store import UNDISPOSED, AttemptResult, OpenedAttempt
+from campaigns.dial_store import AttemptResult, OpenedAttempt
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import AgentState, AmdResult, CallOutcome, DialMode
 from dialer.asterisk.ami import AmiError, AmiLink, OriginateRequest
@@ -603,7 +603,7 @@ def _dispose_undisposed(
     config: Callable[[], CampaignConfig] | None,
 ) -> None:
     campaign = config() if config is not None else campaign_store.load_campaign_by_id(database, campaign_id)
-    dial_store.dispose_attempt(database, campaign, attempt_id, UNDISPOSED.code, now)
+    dial_store.settle_undisposed(database, campaign, attempt_id, now)
 
 
 def _fail_result(outcome: str) -> pe.FailResult:

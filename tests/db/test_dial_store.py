@@ -402,3 +402,21 @@ def test_lead_counts(database: Database) -> None:
 
 def test_lead_counts_of_a_campaign_without_lists(database: Database) -> None:
     assert hopper.lead_counts(database, create(database, lists=[]), NOW) == LeadCounts({}, 0, 0, None)
+
+
+def test_an_undisposed_settlement_applies_once_and_never_after_the_lead_moved_on(database: Database) -> None:
+    (lead_id,) = add_list(database, "leads", row(1))
+    campaign = create(database)
+    attempt_id = answered_attempt(database, campaign)
+    assert dial_store.settle_undisposed(database, campaign, attempt_id, LATER) is True
+    assert lead(database, lead_id) == (S.RETRY, 1, LATER + 24 * HOUR)  # the rules' `answered` delay
+    assert dial_store.settle_undisposed(database, campaign, attempt_id, LATER) is False  # already settled
+
+
+def test_an_undisposed_settlement_does_not_override_the_agents_disposition(database: Database) -> None:
+    (lead_id,) = add_list(database, "leads", row(1))
+    campaign = create(database)
+    attempt_id = answered_attempt(database, campaign)
+    assert dial_store.dispose_attempt(database, campaign, attempt_id, "sale", LATER) is S.DONE
+    assert dial_store.settle_undisposed(database, campaign, attempt_id, LATER) is False
+    assert lead(database, lead_id) == (S.DONE, 1, NOW)
