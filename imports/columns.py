@@ -90,7 +90,7 @@ class Columns:
         keyed = [(index, _encode(name) + ":") for index, name in self.attributes]
 
         def encode(cells: list[str]) -> str:
-            parts = [key + _encode(cells[index].strip()) for index, key in keyed if cells[index].strip()]
+            parts = [key + _encode(text) for index, key in keyed if (text := cells[index].strip())]
             return "{" + ",".join(parts) + "}"
 
         return encode

@@ -33,7 +33,7 @@ from imports.number_facts import FactFinder, Facts, Invalid, Place, describe, ph
 from imports.number_parse import DigitParser, ParseError
 from imports.reasons import Reason
 
-MEMO_SIZE = 200_000  # raw texts remembered; the memo is emptied when it is full
+MEMO_SIZE = 500_000  # entries per memo (a few hundred bytes each); a memo is emptied when full
 _MAX_FAST_TEXT = 100
 _EXTENSION_WORD = re.compile(r"\s*(?:转|分机号?|分機號?)\s*")
 _DIGIT = re.compile(r"\d")
@@ -45,7 +45,6 @@ _EDGE_SPACE = " \t\r\n\u3000\u00a0"
 _FIRST_DIGITS = frozenset("0123456789０１２３４５６７８９")
 _SEPARATORS = " -－.()（）\u3000"
 _TO_DIGITS = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)}, **dict.fromkeys(_SEPARATORS)})
-_NOT_SIMPLE = str.maketrans(dict.fromkeys("0123456789０１２３４５６７８９" + _SEPARATORS))
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown or missing country code",
     NumberParseException.NOT_A_NUMBER: "not a phone number",
@@ -82,7 +81,7 @@ def prepare(raw: str) -> str:
 
 
 def _simple(raw: str) -> tuple[bool, str] | None:
-    """(plus?, digits and separators) when `raw` is a plain number, else None.
+    """(plus?, its digits in ASCII) when `raw` is a plain number, else None.
 
     Plain: optional spaces and opening brackets, an optional `+` (ASCII or full-width), then a
     digit, then only digits and the separators space, dash, dot, brackets (ASCII or full-width)
@@ -96,8 +95,10 @@ def _simple(raw: str) -> tuple[bool, str] | None:
     plus = text[:1] in ("+", "＋")
     if plus:
         text = text[1:]
-    if text[:1] in _FIRST_DIGITS and not text.translate(_NOT_SIMPLE):
-        return plus, text
+    if text[:1] in _FIRST_DIGITS:
+        digits = text.translate(_TO_DIGITS)  # full-width digits made ASCII, separators dropped
+        if digits.isascii() and digits.isdigit():
+            return plus, digits
     return None
 
 
@@ -110,8 +111,7 @@ def _without_digits(text: str) -> NumberProblem | None:
     return NumberProblem(Reason.INVALID_NUMBER, "not a phone number: it has no digits")
 
 
-def _result(country_code: int, national: str, extension: str | None, outcome: Facts | Invalid) -> Normalised:
-    e164 = f"+{country_code}{national}"
+def _result(e164: str, extension: str | None, outcome: Facts | Invalid) -> Normalised:
     if isinstance(outcome, Invalid):
         return NumberProblem(Reason.INVALID_NUMBER, f"not a valid number ({outcome.why}): {e164}")
     number_type, place = outcome
@@ -133,7 +133,8 @@ def reference_normalise(raw: str, region: str) -> Normalised:
     except NumberParseException as error:
         return _parse_problem(error.error_type)
     national = phonenumbers.national_significant_number(numobj)
-    return _result(numobj.country_code or 0, national, numobj.extension or None, describe(numobj))
+    e164 = f"+{numobj.country_code or 0}{national}"
+    return _result(e164, numobj.extension or None, describe(numobj))
 
 
 class _PrefixMemo:
@@ -170,23 +171,34 @@ class _PrefixMemo:
         self._size += 1
 
 
+class _Number(NamedTuple):
+    """A parsed number, apart from its digits: the E.164 head (`+86`), where its national number
+    starts in the digits, and the facts about it."""
+
+    head: str
+    offset: int
+    outcome: Facts | Invalid
+
+
 class NumberNormaliser:
     """`reference_normalise` for one default region, with the fast path; keep one per import.
 
     Digit strings are memoised by blocks: `imports.number_parse` says how many leading digits
     decided a parse, `imports.number_facts` how many leading national digits decided the facts,
-    and each outcome is stored under those digits (with the sign and length for a parse, the
-    calling code and length for facts). So every number of a block (all of 138 0013 xxxx,
-    however it was typed) after the first costs a few dict probes. Texts the fast path does not
-    handle are memoised whole.
+    and the whole outcome is stored under the digits that decided both (with the sign and
+    length), so that every number of a block (all of 138 0013 xxxx typed the same way) after the
+    first is one dict probe. The facts are also memoised on their own, by national digits (with
+    the calling code and length), so that the first number of a block typed another way (+86,
+    0086...) only costs a parse. Texts the fast path does not handle are memoised whole.
     """
 
     def __init__(self, region: str) -> None:
         self.region = region.upper()
         self._parser = DigitParser(self.region)
         self._facts = FactFinder()
-        self._parses = _PrefixMemo()
-        self._outcomes = _PrefixMemo()
+        self._numbers = _PrefixMemo()  # (sign, length) -> _Number or a parse problem
+        self._parses = _PrefixMemo()  # (sign, length) -> Parsed
+        self._outcomes = _PrefixMemo()  # (calling code, length) -> (facts or Invalid, digits decided)
         self._texts: dict[str, Normalised] = {}
 
     def normalise(self, raw: str) -> Normalised:
@@ -194,35 +206,51 @@ class NumberNormaliser:
             return self._digits(False, raw, raw)
         simple = _simple(raw)
         if simple is not None:
-            return self._digits(simple[0], simple[1].translate(_TO_DIGITS), raw)
+            return self._digits(simple[0], simple[1], raw)
         return self._text(raw)
 
     def _digits(self, plus: bool, digits: str, raw: str) -> Normalised:
         if len(digits) < 3:
             return self._text(raw)
         group = (plus, len(digits))
+        known = self._numbers.get(group, digits)
+        if known is None:
+            known = self._work_out(group, digits)
+            if known is None:
+                return self._text(raw)
+        if isinstance(known, NumberProblem):
+            return known
+        head, offset, outcome = known
+        return _result(head + digits[offset:], None, outcome)
+
+    def _work_out(self, group: tuple[bool, int], digits: str) -> _Number | NumberProblem | None:
+        """Parse and describe `digits` (None: phonenumbers must), and memoise what it can."""
         parsed = self._parses.get(group, digits)
         if parsed is None:
             try:
-                parsed = self._parser.parse(plus, digits)
+                parsed = self._parser.parse(group[0], digits)
             except ParseError as error:
-                self._parses.put(group, digits, error.window, error)
-                return _parse_problem(error.error_type)
+                problem = _parse_problem(error.error_type)
+                self._numbers.put(group, digits, error.window, problem)
+                return problem
             if parsed is None:
-                return self._text(raw)
+                return None
             self._parses.put(group, digits, parsed.window, parsed)
-        elif isinstance(parsed, ParseError):
-            return _parse_problem(parsed.error_type)
-        national = digits[parsed.offset :]
-        kind = (parsed.country_code, len(national))
-        outcome = self._outcomes.get(kind, national)
-        if outcome is None:
-            outcome, decided = self._facts.facts(parsed.country_code, national)
+        code, offset = parsed.country_code, parsed.offset
+        national = digits[offset:]
+        kind = (code, len(national))
+        found = self._outcomes.get(kind, national)
+        if found is None:
+            outcome, decided = self._facts.facts(code, national)
             if outcome is None:
-                outcome = describe(phone_number(parsed.country_code, national))
-            else:
-                self._outcomes.put(kind, national, decided, outcome)
-        return _result(parsed.country_code, national, None, outcome)
+                return _Number(f"+{code}", offset, describe(phone_number(code, national)))
+            self._outcomes.put(kind, national, decided, (outcome, decided))
+        else:
+            outcome, decided = found
+        known = _Number(f"+{code}", offset, outcome)
+        if parsed.window is not None and decided is not None:
+            self._numbers.put(group, digits, max(parsed.window, offset + decided), known)
+        return known
 
     def _text(self, raw: str) -> Normalised:
         known = self._texts.get(raw)

@@ -5,10 +5,8 @@ attributes, and set aside the rows that cannot be leads (malformed, no number, i
 What comes out is a `Prepared` chunk: candidates (rows with a valid number), rejects, and the
 places first seen in it. The importing process (`imports.service`) then looks the candidates up,
 decides and writes them, in its one transaction. On a two-core machine the two halves run side
-by side: the stage in a forked process of its own, chunks passing through a pipe as plain tuples.
-The child touches neither the database nor the connections it inherits, and leaves by
-`os._exit` (as multiprocessing's fork does), as SQLite and psycopg require of a forked process.
-Small files run the stage inline.
+by side: the stage in a forked process of its own (`imports.worker`), chunks passing through a
+pipe as plain tuples; it needs no database. Small files run the stage inline.
 
 The cyclic garbage collector is paused while a stage or an import runs: it walks every live
 object each time it runs, an import holds millions of them, and nothing here forms cycles.
@@ -17,8 +15,6 @@ object each time it runs, an import holds millions of them, and nothing here for
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +29,7 @@ from imports.numbers import NumberInfo, NumberNormaliser
 from imports.reader import SourceRow, open_table
 from imports.reasons import Reason
 from imports.sniff import FileKind
-from ringcast.errors import UserError
+from imports.worker import streamed
 
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are imported in one process
 
@@ -72,7 +68,9 @@ def collector_paused() -> Iterator[None]:
 
 def prepared(plan: Plan, *, parallel: bool) -> Iterator[Prepared]:
     """The prepared chunks of the file, in order."""
-    return _from_worker(plan) if parallel else _prepared(plan)
+    if not parallel:
+        return _prepared(plan)
+    return (Prepared(*chunk) for chunk in streamed(_plain, plan, name="import stage"))
 
 
 def _prepared(plan: Plan) -> Iterator[Prepared]:
@@ -127,45 +125,8 @@ def _candidates(
     return candidates, rejects
 
 
-def _from_worker(plan: Plan) -> Iterator[Prepared]:
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    worker = context.Process(target=_work, args=(plan, sender), name="ringcast-import-stage", daemon=True)
-    worker.start()
-    sender.close()
-    try:
-        while True:
-            message = receiver.recv()
-            if message[0] == "chunk":
-                yield Prepared(*message[1])
-            elif message[0] == "done":
-                return
-            elif message[0] == "user-error":
-                raise UserError(message[1], hint=message[2])
-            else:
-                raise RuntimeError(f"the import's worker process failed:\n{message[1]}")
-    except EOFError:
-        raise RuntimeError(f"the import's worker process died (exit code {worker.exitcode})") from None
-    finally:
-        receiver.close()
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
-
-
-def _work(plan: Plan, sender: Any) -> None:
-    """The worker process: run the stage and send each chunk as plain tuples (named tuples pickle
-    ten times slower); the receiving side uses them by position only."""
-    try:
-        for chunk in _prepared(plan):
-            rows, candidates, rejects, places, position = chunk
-            sender.send(("chunk", (rows, list(map(tuple, candidates)), rejects, places, position)))
-        sender.send(("done",))
-    except UserError as error:
-        sender.send(("user-error", error.message, error.hint))
-    except KeyboardInterrupt:
-        pass
-    except BaseException:
-        sender.send(("error", traceback.format_exc()))
-    finally:
-        sender.close()
+def _plain(plan: Plan) -> Iterator[tuple[Any, ...]]:
+    """The chunks as plain tuples, for the pipe (named tuples pickle ten times slower); the
+    receiving side uses candidates by position only."""
+    for rows, candidates, rejects, places, position in _prepared(plan):
+        yield rows, list(map(tuple, candidates)), rejects, places, position

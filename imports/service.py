@@ -176,7 +176,7 @@ def _import_chunks(
     places: list[Place] = []
     for chunk in prepared(plan, parallel=parallel):
         places += chunk.places
-        numbers = list(dict.fromkeys(candidate[2] for candidate in chunk.candidates))
+        numbers = sorted({candidate[2] for candidate in chunk.candidates})
         decision = decide(
             chunk.candidates,
             lookups.lookups(numbers, context, base, leads=leads, opt_outs=opt_outs),

@@ -2,19 +2,20 @@
 
 `ImportWriter` works on the import's one write transaction, so an import is applied whole or not
 at all: it locks or creates the list and the import record, inserts the leads, and records the
-outcome with its audit entry. Writes bypass the ORM: PostgreSQL gets `COPY ... FROM STDIN`,
-SQLite one `executemany` per chunk with the columns every lead of the import shares written as
-literals; rows go in sorted by number, so the two number indexes are filled in order. SQLite
-rebuilds a temporary b-tree for every `IN (...)` CHECK constraint of every inserted row (the
-enum columns have three), which doubles the cost of an insert; the importer writes only values
-it took from those enums, so the per-row CHECKs are switched off while it inserts and the same
-constraints are evaluated once, as one query over the imported rows, before the commit.
+outcome with its audit entry. Writes bypass the ORM, with rows `imports.lead_rows` formats:
+PostgreSQL gets them as `COPY ... FROM STDIN` text, SQLite as one `executemany` per chunk with
+the columns every lead of the import shares written as literals. SQLite rebuilds a temporary
+b-tree for every `IN (...)` CHECK constraint of every inserted row (the enum columns have
+three), which doubles the cost of an insert; the importer writes only values it took from those
+enums, so the per-row CHECKs are switched off while it inserts and the same constraints are
+evaluated once, as one query over the imported rows, before the commit.
 
-`ImportLookups` reads what is already committed, on a connection of its own (in the import's
-worker process when there is one): prefix blocklist entries once, then for each chunk exactly
-its numbers (`IN json_each(?)` on SQLite, `= ANY(?)` on PostgreSQL), so a 5-million-entry DNC
-list costs an index probe per number, never a full load. Leads of this import are not committed
-yet and not needed: the file's own duplicates are found in memory (`SeenNumbers`).
+`ImportLookups` reads what is already committed, on a connection of its own: prefix blocklist
+entries once, then for each chunk exactly its numbers (`IN json_each(?)` on SQLite, `= ANY(?)`
+on PostgreSQL), so a 5-million-entry DNC list costs an index probe per number, never a full
+load; numbers given in order walk the index in order, which makes the probes a third cheaper.
+Leads of this import are not committed yet and not needed: the file's own duplicates are found
+in memory (`SeenNumbers`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from operator import itemgetter
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -43,41 +43,14 @@ from sqlalchemy import (
 from campaigns.compliance.blocklist import BlockEntry, Blocklist
 from campaigns.persistence.models import Base
 from campaigns.persistence.models.base import UTCDateTime
-from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope, LeadState
+from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
 from imports.decisions import Context, ExistingLead, Lookups, NewLead
+from imports.lead_rows import NUMBER_COLUMNS, SHARED_COLUMNS, LeadFormatter, shared_values
 from imports.number_facts import Place
 from ringcast.errors import UserError
 
-NUMBER_COLUMNS = (  # per lead, in NewLead order, then the place's columns, then sms_opt_out
-    "source_line",
-    "raw_input",
-    "e164",
-    "extension",
-    "number_type",
-    "attributes",
-    "time_zones",
-    "region",
-    "city",
-    "carrier",
-    "region_en",
-    "city_en",
-    "carrier_en",
-    "sms_opt_out",
-)
-SHARED_COLUMNS = (  # the same for every lead of an import
-    "list_id",
-    "import_id",
-    "state",
-    "attempt_count",
-    "priority",
-    "next_attempt_at",
-    "created_at",
-    "updated_at",
-)
-RAW_INPUT_LENGTH = 100
 SQLITE_IMPORT_CACHE_KIB = -262_144  # 256 MiB: the leads indexes of a large import stay in memory
 TABLES = Base.metadata.tables
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores times in SQLite
 
 
 class ImportWriter:
@@ -86,7 +59,7 @@ class ImportWriter:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._sqlite = connection.dialect.name == "sqlite"
-        self._place_columns: list[tuple[Any, ...]] = []  # by place id
+        self._rows: LeadFormatter | None = None  # made for the import's context on the first insert
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -136,33 +109,23 @@ class ImportWriter:
         """Write new leads in bulk; `places` holds every place id the leads use."""
         if not leads:
             return
-        for place in places[len(self._place_columns) :]:
-            self._place_columns.append(_place_columns(place))
-        columns = self._place_columns
-        records = [
-            (line, raw[:RAW_INPUT_LENGTH], e164, extension, kind, attributes, *columns[place], opted_out)
-            for line, raw, e164, extension, kind, place, attributes, opted_out in leads
-        ]
+        if self._rows is None:
+            self._rows = LeadFormatter(context, sqlite=self._sqlite)
+        rows = self._rows.rows(leads, places)
         driver = self._connection.connection.driver_connection
         assert driver is not None
-        records.sort(key=itemgetter(2))  # by number: both number indexes are then filled in order
+        columns = f"{', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)}"
         if self._sqlite:
-            shared = ", ".join(map(_sqlite_literal, self._shared(context)))
-            statement = (
-                f"INSERT INTO leads ({', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)})"
-                f" VALUES ({', '.join('?' * len(NUMBER_COLUMNS))}, {shared})"
-            )
+            shared = ", ".join(map(_sqlite_literal, shared_values(context, sqlite=True)))
+            values = f"{', '.join('?' * len(NUMBER_COLUMNS))}, {shared}"
             driver.execute("PRAGMA ignore_check_constraints = ON")
             try:
-                driver.executemany(statement, records)
+                driver.executemany(f"INSERT INTO leads ({columns}) VALUES ({values})", rows)
             finally:
                 driver.execute("PRAGMA ignore_check_constraints = OFF")
             return
-        shared_values = self._shared(context)
-        copy_sql = f"COPY leads ({', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)}) FROM STDIN"
-        with driver.cursor().copy(copy_sql) as copy:
-            for record in records:
-                copy.write_row((*record, *shared_values))
+        with driver.cursor().copy(f"COPY leads ({columns}) FROM STDIN") as copy:
+            copy.write(rows)
 
     def finish(
         self, context: Context, *, total: int, accepted: int, rejected: dict[str, int], actor: str
@@ -193,10 +156,6 @@ class ImportWriter:
                 },
             )
         )
-
-    def _shared(self, context: Context) -> tuple[Any, ...]:
-        now = context.now.astimezone(UTC).strftime(_SQLITE_TIME) if self._sqlite else context.now
-        return (context.list_id, context.import_id, LeadState.NEW.value, 0, 0, now, now, now)
 
     def _locked(self, query: Select[Any]) -> Select[Any]:
         """FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers."""
@@ -328,18 +287,6 @@ def _entries(rows: Iterable[Any]) -> Iterator[BlockEntry]:
         yield BlockEntry(
             BlockKind(kind), value, BlockMatch(match), BlockScope(scope), campaign, reason, source, expires
         )
-
-
-def _place_columns(place: Place) -> tuple[Any, ...]:
-    return (
-        json.dumps(list(place.time_zones)),
-        place.region_zh,
-        place.city_zh,
-        place.carrier_zh,
-        place.region_en,
-        place.city_en,
-        place.carrier_en,
-    )
 
 
 def _sqlite_literal(value: Any) -> str:

@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -46,8 +45,10 @@ def _hand_dialled_number() -> str:
 
 
 @pytest.fixture
-async def preview_campaign(lab: Lab, tmp_path: Path) -> AsyncIterator[tuple[Setup, httpx.AsyncClient]]:
-    database = Database(f"sqlite:///{tmp_path / 'agent-calls.db'}")
+async def preview_campaign(
+    lab: Lab, empty_database_url: str
+) -> AsyncIterator[tuple[Setup, httpx.AsyncClient]]:
+    database = Database(empty_database_url)  # on SQLite and on PostgreSQL
     database.upgrade()
     setup = prepare(database, datetime.now(UTC), mode="preview")
     async with running_engine(database, load_settings()) as client:

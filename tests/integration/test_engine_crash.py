@@ -97,8 +97,8 @@ def _auth() -> dict[str, str]:
 
 
 @pytest.fixture
-def engine_process(lab: Lab, tmp_path: Path) -> Iterator[EngineProcess]:
-    url = f"sqlite:///{tmp_path / 'crash.db'}"
+def engine_process(lab: Lab, tmp_path: Path, empty_database_url: str) -> Iterator[EngineProcess]:
+    url = empty_database_url  # on SQLite and on PostgreSQL
     database = Database(url)
     database.upgrade()
     prepare(database, datetime.now(UTC))

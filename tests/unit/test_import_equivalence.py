@@ -87,6 +87,22 @@ def test_every_block_of_a_warm_normaliser_stays_exact(national: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(
+    head=st.sampled_from(["", "+", "+86", "0086", "86", "0", "010", "021", "0571", "+1", "+852", "+44"]),
+    digits=st.lists(st.text("0123456789", min_size=3, max_size=12), min_size=2, max_size=6),
+)
+def test_one_memo_serves_every_outcome_of_a_sign_and_length(head: str, digits: list[str]) -> None:
+    """Strings of one sign and length, valid, invalid or unparsable, share a memo group: each
+    entry must hold only for the leading digits that decided it."""
+    normaliser = NORMALISERS["CN"]
+    width = max(map(len, digits))
+    for tail in digits:
+        raw = head + tail.rjust(width, "1")
+        for spelling in (raw, raw.translate(FULL_WIDTH), f"({raw[:4]}) {raw[4:]}"):
+            assert normaliser.normalise(spelling) == reference_normalise(spelling, "CN")
+
+
+@settings(max_examples=300, deadline=None)
 @given(region=st.sampled_from(sorted(SUPPORTED_REGIONS)), data=st.data())
 def test_the_automaton_full_matches_like_re(region: str, data: st.DataObject) -> None:
     metadata = PhoneMetadata.metadata_for_region(region)
