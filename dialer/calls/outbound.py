@@ -86,10 +86,6 @@ class OutboundCall:
             return None
         return max(round((self.bridged_at - self.human_at) * 1000), 0)
 
-    @property
-    def abandoned(self) -> bool:
-        return self.outcome is CallOutcome.ABANDONED
-
     def waited(self, now: float) -> float:
         """How long a known human has waited for an agent."""
         return 0.0 if self.human_at is None else now - self.human_at

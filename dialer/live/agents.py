@@ -21,9 +21,9 @@ import phonenumbers
 from phonenumbers import timezone
 
 from campaigns import agent_store, dial_store, hopper
-from campaigns.dial_store import RefusedLead
+from campaigns.dial_store import AttemptResult, RefusedLead
 from campaigns.hopper import QueuedLead
-from campaigns.persistence.models.enums import AgentState
+from campaigns.persistence.models.enums import AgentState, CallOutcome
 from dialer.agents.state import AgentStatus, AgentStep, CancelWrapTimer, RescueCall, StartWrapTimer, Wrap
 from dialer.asterisk.ami import AmiError, OriginateRequest
 from dialer.asterisk.confgen import AGENT_CONTEXT, CONF_VAR, TRUNK_ENDPOINT
@@ -46,6 +46,7 @@ MANUAL_CALL = "manual call"  # the pause reason while an agent's click-to-call i
 @dataclass
 class _Login:
     session: AgentSession
+    leg_id: str
     joined: asyncio.Future[None]
 
 
@@ -57,6 +58,7 @@ class AgentService:
         self._wrap_timers: dict[int, asyncio.TimerHandle] = {}
         self._held: set[int] = set()  # paused for the pacer during a call of their own
         self._previews: dict[int, QueuedLead] = {}  # lead each previewing agent holds
+        self._dialing: set[int] = set()  # agents whose own call is being checked (preview, click-to-call)
 
     # ---- every state change -----------------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class AgentService:
         delay = max((at - datetime.now(UTC)).total_seconds(), 0.0)
         loop = asyncio.get_running_loop()
         self._wrap_timers[agent_id] = loop.call_later(
-            delay, lambda: asyncio.ensure_future(self._wrap_expired(agent_id))
+            delay, lambda: self.dialer.in_background(self._wrap_expired(agent_id))
         )
 
     def _cancel_wrap_timer(self, agent_id: int) -> None:
@@ -108,7 +110,9 @@ class AgentService:
         self._wrap_timers.pop(agent_id, None)
         session = self.desk.get(agent_id)
         if session is not None and session.status.state is AgentState.WRAP_UP:
-            await self.step(session, session.status.wrap_done(datetime.now(UTC)))
+            now = datetime.now(UTC)  # never before the minimum wrap-up, which the timer may beat by a hair
+            at = max(now, session.status.ready_from) if session.status.ready_from else now
+            await self.step(session, session.status.wrap_done(at))
 
     # ---- the phone leg ----------------------------------------------------------------------------
 
@@ -127,9 +131,10 @@ class AgentService:
         )
         status = AgentStatus.logged_out(agent.id, datetime.now(UTC))
         session = AgentSession(agent.id, agent.name, campaign.id, status, wrap, campaign.max_occupancy)
-        login = _Login(session, asyncio.get_running_loop().create_future())
-        self._logins[agent.id] = login
         channel_id = dialer.channel_ids.agent_leg(agent.id)
+        session.leg_id = channel_id
+        login = _Login(session, channel_id, asyncio.get_running_loop().create_future())
+        self._logins[agent.id] = login
         trunk = campaign.trunk or TRUNK_ENDPOINT
         dial = agent.dial_string if "/" in agent.dial_string else f"PJSIP/{agent.dial_string}@{trunk}"
         request = OriginateRequest(
@@ -169,14 +174,15 @@ class AgentService:
         if not login.joined.done():
             login.joined.set_result(None)
 
-    async def leg_gone(self, agent_id: int, at: float) -> None:
-        """The agent's phone leg hung up: logged out at once (a call in hand is rescued or ends)."""
+    async def leg_gone(self, agent_id: int, leg_id: str, at: float) -> None:
+        """The agent's phone leg hung up: logged out at once (a call in hand is rescued or ends).
+        The hang-up of an earlier leg (a late event after a logout and a new login) changes nothing."""
         login = self._logins.get(agent_id)
-        if login is not None and not login.joined.done():
+        if login is not None and login.leg_id == leg_id and not login.joined.done():
             login.joined.set_exception(UserError("the phone hung up before joining"))
             return
         session = self.desk.get(agent_id)
-        if session is not None:
+        if session is not None and session.leg_id == leg_id:
             await self.step(session, session.status.phone_lost(datetime.fromtimestamp(at, UTC)))
 
     # ---- what agents ask --------------------------------------------------------------------------
@@ -198,13 +204,19 @@ class AgentService:
         session = self.session(agent_name)
         if session.agent_id in self._previews:
             raise UserError(f"agent {agent_name} holds a preview lead: dial it or skip it first")
+        self._not_placing_a_call(session)
         await self.step(session, session.status.ready(datetime.now(UTC)))
         return self.status(session.agent_id)
 
     async def pause(self, agent_name: str, reason: str) -> dict[str, Any]:
         session = self.session(agent_name)
+        self._not_placing_a_call(session)
         await self.step(session, session.status.pause(datetime.now(UTC), reason))
         return self.status(session.agent_id)
+
+    def _not_placing_a_call(self, session: AgentSession) -> None:
+        if session.agent_id in self._dialing:
+            raise UserError(f"agent {session.name} is placing a call: wait a moment")
 
     async def hangup(self, agent_name: str) -> dict[str, Any]:
         """The agent ends the customer's call (AGT-4)."""
@@ -219,8 +231,8 @@ class AgentService:
     ) -> dict[str, Any]:
         """The disposition of the agent's last call (CMP-5), a callback if asked (AGT-4); then ready."""
         session = self.session(agent_name)
-        if session.last_attempt_id is None:
-            raise UserError(f"agent {agent_name} has no call awaiting a disposition")
+        if session.last_attempt_id is None or session.status.call is not None:
+            raise UserError(f"agent {agent_name} has no ended call awaiting a disposition")
         dialer = self.dialer
         config = await dialer.config(session.campaign_id)
         state = await dialer.db.run(
@@ -251,11 +263,12 @@ class AgentService:
             runner = self.dialer.runners.get(session.campaign_id)
             if runner is None:
                 raise UserError(f"agent {agent_name}'s campaign is not running")
+            await self.step(session, session.status.pause(datetime.now(UTC), PREVIEW))  # no routed call now
             taken = await runner.take_one()
             if taken is None:
+                await self.step(session, session.status.ready(datetime.now(UTC)))
                 raise UserError("no lead of the campaign is due now (`ringcast campaign why`)")
             lead = self._previews[session.agent_id] = taken
-            await self.step(session, session.status.pause(datetime.now(UTC), PREVIEW))
         dialer = self.dialer
         return await dialer.db.run(hopper.lead_card, dialer.database, lead.lead_id)
 
@@ -303,23 +316,34 @@ class AgentService:
         """Check and dial `lead` with `session`'s agent reserved for it (the pacer counts it paused).
 
         The agent is paused (on its preview, or for its manual call) from before the first await to
-        its reservation, so the dialer cannot route another call to it meanwhile."""
+        its reservation, so the dialer routes no other call to it, and it may neither go ready nor
+        pause meanwhile; if its phone went away during the check, the attempt is given back."""
         dialer = self.dialer
-        config = await dialer.config(session.campaign_id)
-        now = datetime.now(UTC)
-        [result] = await dialer.db.run(
-            dial_store.open_attempts,
-            dialer.database,
-            config,
-            [lead],
-            now,
-            channel_prefix=dialer.channel_ids.call_prefix,
-            agent_reserved=True,
-        )
+        self._dialing.add(session.agent_id)
+        try:
+            config = await dialer.config(session.campaign_id)
+            now = datetime.now(UTC)
+            [result] = await dialer.db.run(
+                dial_store.open_attempts,
+                dialer.database,
+                config,
+                [lead],
+                now,
+                channel_prefix=dialer.channel_ids.call_prefix,
+                agent_reserved=True,
+            )
+        finally:
+            self._dialing.discard(session.agent_id)
         if isinstance(result, RefusedLead):
             verdict = result.verdict
             until = f" until {verdict.until.isoformat(timespec='minutes')}" if verdict.until else ""
             raise UserError(f"{lead.e164} may not be called now: {verdict.reason.value}{until}")
+        if self.desk.get(session.agent_id) is not session:  # logged out meanwhile
+            given_back = AttemptResult(
+                result.attempt_id, CallOutcome.CANCELLED, None, None, datetime.now(UTC)
+            )
+            dialer.db.submit(dial_store.close_attempt, dialer.database, config, given_back)
+            raise UserError(f"agent {session.name} logged out before the call could be placed")
         self._held.add(session.agent_id)  # the pacer, told of the pause, counts it out until ready
         await self.step(session, session.status.reserve(now, result.channel_id))
         await dialer.originate_call(config, result, session)

@@ -33,6 +33,7 @@ class AgentSession:
     status: AgentStatus
     wrap: Wrap
     max_occupancy: float = 1.0
+    leg_id: str = ""  # the phone leg's uniqueid (its hang-up logs the agent out)
     leg_channel: str | None = None  # the phone leg's channel name (for Hangup), once up
     last_attempt_id: int | None = None  # the call awaiting this agent's disposition
     recent: deque[StateChange] = field(default_factory=deque)

@@ -77,7 +77,6 @@ class CampaignRunner:
         self.at_abandon_cap = False  # then only one-to-one dials for ready agents go out
         self._figures_at = 0.0
         self._callbacks_at = 0.0
-        self.list_empty = False
         self.dialed = 0
         self._link_up = link_up
         self._agents = agents
@@ -183,7 +182,6 @@ class CampaignRunner:
             hopper.take_leads, self.database, self.config, target - len(self.hopper), datetime.now(UTC)
         )
         self.hopper.extend(taken)
-        self.list_empty = not self.hopper
 
     def telemetry(self) -> dict[str, Any]:
         decision = self.last_decision

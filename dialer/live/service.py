@@ -222,6 +222,7 @@ class LiveDialer:
 
     def forget_leg(self, channel_id: str) -> None:
         self.legs.pop(channel_id, None)
+        self._by_action.pop(f"rc-orig-{channel_id}", None)
 
     # ---- AMI events -------------------------------------------------------------------------------
 
@@ -250,7 +251,7 @@ class LiveDialer:
             # ours, but unknown: an originate of a killed engine that Asterisk placed only now,
             # or one whose action failed here; nobody follows it, so it must not ring on
             log.warning("hanging up %s: a call this engine does not follow", event.uniqueid)
-            await self.hangup_channel_named(event.channel)
+            self.in_background(self.hangup_channel_named(event.channel))
 
     async def _on_originated(self, event: OriginateFinished) -> None:
         channel_id = self._by_action.pop(event.action_id, None)
@@ -268,14 +269,16 @@ class LiveDialer:
         call = self.calls.get(channel_id)
         if call is None:
             return
-        if event.success:
+        if event.success and leg.hangup_cause is not None:  # answered and already gone again
+            await self._end_call(call.answered(event.received_at), event.received_at, cause=leg.hangup_cause)
+        elif event.success:
             await self._answered(call, event.received_at)
         elif leg.hangup_cause is not None:
             await self._failed(call, event.received_at)
         else:
             loop = asyncio.get_running_loop()
             leg.timers.append(
-                loop.call_later(HANGUP_GRACE_S, lambda: asyncio.ensure_future(self._failed_if_up(channel_id)))
+                loop.call_later(HANGUP_GRACE_S, lambda: self.in_background(self._failed_if_up(channel_id)))
             )
 
     async def _failed_if_up(self, channel_id: str) -> None:
@@ -298,8 +301,11 @@ class LiveDialer:
         runner = self.runners.get(call.campaign_id)
         if call.state is CallState.CONNECTING:  # dialled for a reserved agent
             session = self.desk.get(call.agent_id)  # type: ignore[arg-type]
-            if session is not None:
+            if session is not None and session.status.call == call.channel_id:
                 await self._move_to_agent(call, session)
+            else:  # its agent is gone: any other agent, or the abandon message in time
+                self.calls[call.channel_id] = call.unreserve()
+                await self._connect(self.calls[call.channel_id])
             return
         if runner is not None:
             runner.pacer.observe(pe.CallAnswered(at, call.channel_id))
@@ -321,7 +327,7 @@ class LiveDialer:
         if call.state is CallState.WAITING:
             await self._connect(call)
         else:
-            self._in_background(self.hangup_channel(call.channel_id))
+            self.in_background(self.hangup_channel(call.channel_id))
 
     # ---- connecting humans to agents --------------------------------------------------------------
 
@@ -335,9 +341,7 @@ class LiveDialer:
             delay = max(self._connect_within(call) - call.waited(time.time()), 0.0)
             loop = asyncio.get_running_loop()
             self.legs[call.channel_id].timers.append(
-                loop.call_later(
-                    delay, lambda: asyncio.ensure_future(self._abandon_if_waiting(call.channel_id))
-                )
+                loop.call_later(delay, lambda: self.in_background(self._abandon_if_waiting(call.channel_id)))
             )
             return
         now = time.time()
@@ -366,10 +370,11 @@ class LiveDialer:
                     await self._release_agent(current, time.time())
                 await self.hangup_channel(call.channel_id)
 
-        self._in_background(move())
+        self.in_background(move())
 
-    def _in_background(self, action: Coroutine[Any, Any, None]) -> None:
-        """Run an AMI action without holding up the events behind it; failures are logged."""
+    def in_background(self, action: Coroutine[Any, Any, None]) -> None:
+        """Run `action` (an AMI action, a timer's work) without holding up the events behind it;
+        failures are logged."""
         task = asyncio.create_task(action)
         self._actions.add(task)
         task.add_done_callback(self._action_done)
@@ -377,7 +382,7 @@ class LiveDialer:
     def _action_done(self, task: asyncio.Task[None]) -> None:
         self._actions.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.error("AMI action failed", exc_info=task.exception())
+            log.error("background work failed", exc_info=task.exception())
 
     def _connect_within(self, call: OutboundCall) -> float:
         runner = self.runners.get(call.campaign_id)
@@ -402,7 +407,7 @@ class LiveDialer:
                 log.warning("could not play the abandon message to %s: %s", channel_id, exc)
                 await self.hangup_channel(channel_id)
 
-        self._in_background(play_message())
+        self.in_background(play_message())
 
     async def serve_waiting(self, campaign_id: int) -> None:
         """An agent became ready: the longest-waiting human of its campaign goes to it."""
@@ -451,7 +456,7 @@ class LiveDialer:
         agent_id = self.channel_ids.agent_of(event.uniqueid)
         if agent_id is not None:
             self.legs.pop(event.uniqueid, None)
-            await self.agents.leg_gone(agent_id, event.received_at)
+            await self.agents.leg_gone(agent_id, event.uniqueid, event.received_at)
             return
         call = self.calls.get(event.uniqueid)
         if call is None:
@@ -492,7 +497,8 @@ class LiveDialer:
     async def _finish(self, call: OutboundCall, cause_text: str = "") -> None:
         """Forget the call and record its attempt."""
         self.calls.pop(call.channel_id, None)
-        leg = self.legs.pop(call.channel_id, None)
+        leg = self.legs.get(call.channel_id)
+        self.forget_leg(call.channel_id)
         for timer in leg.timers if leg else ():
             timer.cancel()
         runner = self.runners.get(call.campaign_id)
@@ -542,7 +548,9 @@ class LiveDialer:
         alive = {snapshot.uniqueid for snapshot in await self.ami.channels()}
         now = time.time()
         for channel_id in [c for c in self.legs if c not in alive]:
-            leg = self.legs[channel_id]
+            leg = self.legs.get(channel_id)
+            if leg is None:  # finished meanwhile
+                continue
             if leg.originate_reason is None:
                 leg.originate_reason = 0  # its OriginateResponse was lost with the link
             await self._on_hangup(

@@ -54,7 +54,7 @@ def test_abandoned_human_counts_as_abandoned() -> None:
     call = _call().answered(110.0).abandon(112.0)
     assert (call.state, call.outcome) == (CallState.ABANDONING, CallOutcome.ABANDONED)
     ended = call.hung_up(118.0, 16)
-    assert ended.abandoned and ended.connect_ms is None
+    assert ended.outcome is CallOutcome.ABANDONED and ended.connect_ms is None
 
 
 def test_customer_leaving_while_waiting_or_connecting_is_abandoned() -> None:
