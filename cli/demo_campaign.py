@@ -47,6 +47,7 @@ def run_demo_campaign(settings: Settings, console: Console, seconds: float) -> N
         )
         started = datetime.now(UTC)
         asyncio.run(_run(database, settings, config, console, seconds))
+        console.print()
         console.print(_report(summarise(database, config.id, started, datetime.now(UTC))))
     finally:
         database.dispose()
