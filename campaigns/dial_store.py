@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from campaigns.compliance.abandonment import AbandonmentRate, AttemptRecord, abandonment_rate
@@ -38,7 +38,7 @@ from campaigns.compliance.rules import (
     check_dial,
 )
 from campaigns.config import RESERVED_DISPOSITION, CampaignConfig
-from campaigns.hopper import QueuedLead, requeue
+from campaigns.hopper import QueuedLead, pending_callback, requeue
 from campaigns.lifecycle import Disposition, LeadStatus, LeadStep, ScheduleCallback, ScheduleRetry
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, AuditEntry, Callback, Lead
@@ -167,11 +167,9 @@ def _refuse(
     status = LeadStatus(lead.id, lead.state, lead.attempt_count)
     if verdict.reason in (RefusalReason.DNC, RefusalReason.BLACKLISTED) and verdict.until is None:
         lead.state = status.requeue(now).lead.block().state
-        session.execute(  # a blocked number gets no callback either
-            update(Callback)
-            .where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
-            .values(state=CallbackState.CANCELLED)
-        )
+        callback = pending_callback(session, lead.id)
+        if callback is not None:  # a blocked number gets no callback either
+            callback.state = CallbackState.CANCELLED
     elif verdict.reason is RefusalReason.ABANDON_CAP:
         requeue(session, lead, now)  # the campaign is held back, not the lead
     else:
@@ -233,9 +231,7 @@ def close_attempt(database: Database, campaign: CampaignConfig, result: AttemptR
         attempt.abandoned = result.outcome is CallOutcome.ABANDONED
         lead = session.get_one(Lead, attempt.lead_id)
         status = LeadStatus(lead.id, lead.state, lead.attempt_count)
-        callback = session.scalar(
-            select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
-        )
+        callback = pending_callback(session, lead.id)
         if result.outcome is CallOutcome.CANCELLED:  # never placed: a callback stays as it was
             back_at = result.ended_at if callback is None else callback.due_at
             step = status.cancel(back_at, callback=callback is not None)
@@ -358,9 +354,7 @@ def _schedule_callback(
     actor: str,
     agent_id: int | None,
 ) -> None:
-    pending = session.scalar(
-        select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
-    )
+    pending = pending_callback(session, lead.id)
     if pending is not None:
         pending.due_at = at
         return

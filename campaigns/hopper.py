@@ -167,15 +167,20 @@ def give_back(
                 requeue(session, lead, until, hold_callback=hold_callbacks)
 
 
+def pending_callback(session: Session, lead_id: int) -> Callback | None:
+    """The lead's pending callback (at most one: `uq_callbacks_lead_id_pending`)."""
+    return session.scalar(
+        select(Callback).where(Callback.lead_id == lead_id, Callback.state == CallbackState.PENDING)
+    )
+
+
 def requeue(session: Session, lead: Lead, until: datetime, *, hold_callback: bool = False) -> None:
     """A queued lead goes back, due at `until`: to its pending callback, else to its list.
 
     A callback keeps its due time, unless `hold_callback` (refused at dial time, skipped by an
     agent): then it waits for `until` too, as other leads do (never before its own due time).
     """
-    callback = session.scalar(
-        select(Callback).where(Callback.lead_id == lead.id, Callback.state == CallbackState.PENDING)
-    )
+    callback = pending_callback(session, lead.id)
     step = LeadStatus(lead.id, lead.state, lead.attempt_count).requeue(until, callback=callback is not None)
     lead.state = step.state
     if callback is None:
