@@ -45,6 +45,7 @@ _LIST = re.compile(r"(?P<name>.+?)(?::(?P<priority>-?\d+)(?::(?P<weight>-?\d+))?
 _DISPOSITION = re.compile(r"(?P<code>[^:=]+):(?:(?P<final>final)|retry(?:=(?P<delay>.+))?)")
 _CALLER_ID = re.compile(r"\+?\d{3,20}")
 _TRUNK = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+_SOUNDS = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*(&[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*){0,9}")
 MAX_DURATION_S = 366 * 86_400
 NEVER = frozenset({"never", "none"})  # no retry; no wrap-up timer
 
@@ -146,6 +147,14 @@ def _caller_id(number: str | None) -> str | None:
     if number is not None and not _CALLER_ID.fullmatch(number):
         raise ValueError("give the number callees see, digits with an optional +, e.g. +862088881234")
     return number
+
+
+def _sounds(files: str | None) -> str | None:
+    if files is not None and not (len(files) <= 200 and _SOUNDS.fullmatch(files)):
+        raise ValueError(
+            "give Asterisk sound files without extension, '&' between them, e.g. custom/agent&digits/at"
+        )
+    return files
 
 
 def _trunk(name: str | None) -> str | None:
@@ -255,8 +264,9 @@ class CampaignSpec(BaseModel):
     min_wrap_s: Seconds = 0.0
     max_occupancy: float = Field(default=1.0, gt=0, le=1)
     amd: bool = False
-    abandon_message: str | None = Field(default=None, min_length=1, max_length=200)
+    abandon_message: Annotated[str | None, AfterValidator(_sounds)] = None
     announce_agent_number: bool = False
+    announce_prompt: Annotated[str | None, AfterValidator(_sounds)] = None  # before the digits
     max_lines: int | None = Field(default=None, ge=1)
     ring_timeout_s: Annotated[float | None, BeforeValidator(_duration_or_none)] = None  # None: min ring
     lists: Annotated[list[ListSpec], BeforeValidator(lambda v: _fields_of_each(ListSpec, v))] = Field(
@@ -389,6 +399,7 @@ class CampaignConfig:
     amd: bool
     abandon_message: str | None
     announce_agent_number: bool
+    announce_prompt: str | None
     max_lines: int | None
     ring_timeout_s: float
     lists: tuple[ListShare, ...]
@@ -437,6 +448,7 @@ class CampaignConfig:
             amd=spec.amd,
             abandon_message=spec.abandon_message,
             announce_agent_number=spec.announce_agent_number,
+            announce_prompt=spec.announce_prompt,
             max_lines=spec.max_lines,
             ring_timeout_s=compliance.min_ring.total_seconds() if ring is None else ring,
             lists=lists,
@@ -480,6 +492,7 @@ class CampaignConfig:
             "amd": self.amd,
             "abandon_message": self.abandon_message,
             "announce_agent_number": self.announce_agent_number,
+            "announce_prompt": self.announce_prompt,
             "max_lines": self.max_lines,
             "ring_timeout_s": self.ring_timeout_s,
             "lists": [share._asdict() for share in self.lists],

@@ -85,6 +85,9 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
         announce: bool | None = typer.Option(
             None, "--announce-agent-number/--no-announce-agent-number", help="Announce the agent's number."
         ),
+        announce_prompt: str | None = typer.Option(
+            None, "--announce-prompt", help="Sound played before the agent's number, e.g. custom/gonghao."
+        ),
         dispositions: list[str] | None = typer.Option(
             None, "--disposition", help="CODE:final or CODE:retry[=DELAY] (repeatable; replaces the set)."
         ),
@@ -118,6 +121,7 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             "amd": amd,
             "abandon_message": abandon_message,
             "announce_agent_number": announce,
+            "announce_prompt": announce_prompt,
             "dispositions": dispositions,
             "wrap_up_s": wrap_up,
             "min_wrap_s": min_wrap,

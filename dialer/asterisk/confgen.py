@@ -21,6 +21,7 @@ AMD_CONTEXT = "ringcast-amd"  # answering-machine detection, reported as UserEve
 AGENT_CONTEXT = "ringcast-agent"  # an agent's phone leg: join its own conference RINGCAST_CONF
 BRIDGE_CONTEXT = "ringcast-bridge"  # a customer: join the agent conference named by the extension
 ABANDON_CONTEXT = "ringcast-abandon"  # no agent in time: play RINGCAST_ABANDON_MESSAGE, hang up
+ANNOUNCE_CONTEXT = "ringcast-announce"  # say the extension's digits (an agent number) and hang up
 OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: rejected, ringcast takes no inbound calls yet
 
@@ -28,10 +29,12 @@ INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: rejected, ringcast
 AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"
 CONF_VAR = "RINGCAST_CONF"
 ABANDON_MESSAGE_VAR = "RINGCAST_ABANDON_MESSAGE"  # sound file(s) for Playback, '&'-separated
+ANNOUNCE_PROMPT_VAR = "RINGCAST_ANNOUNCE_PROMPT"  # sound file(s) played before the digits, or ""
 AGENT_CONFERENCE_PREFIX = "agent-"  # an agent's conference is agent-<agent id>
 
 # What the dialplan reports back.
 AMD_USER_EVENT = "RingcastAmd"  # fields Status (${AMDSTATUS}) and Cause (${AMDCAUSE})
+ANNOUNCED_USER_EVENT = "RingcastAnnounced"  # field Digits: an agent number was said
 
 # Names in the other snippets.
 TRUNK_ENDPOINT = "carrier"
@@ -40,6 +43,7 @@ AGENT_USER_PROFILE = "ringcast_agent_user"
 CUSTOMER_USER_PROFILE = "ringcast_customer_user"
 
 PARK_WAIT_S = 3600
+ANNOUNCE_PAUSE_S = 0.3
 CALL_REJECTED = 21
 LOCALHOST_ONLY = "127.0.0.1/255.255.255.255"
 
@@ -94,6 +98,17 @@ def dialplan(settings: Settings) -> str:
             "",
             f"[{ABANDON_CONTEXT}]",
             f"exten => s,1,Playback(${{{ABANDON_MESSAGE_VAR}}})",
+            " same => n,Hangup()",
+            "",
+            # The other half of a Local channel put into an agent's conference: what it says, both
+            # the agent and the customer hear (AGT-5); the pause lets the Local channel join first.
+            f"[{ANNOUNCE_CONTEXT}]",
+            "exten => _X.,1,Answer()",
+            f" same => n,Wait({ANNOUNCE_PAUSE_S})",
+            f' same => n,GotoIf($["${{{ANNOUNCE_PROMPT_VAR}}}" = ""]?digits)',
+            f" same => n,Playback(${{{ANNOUNCE_PROMPT_VAR}}})",
+            " same => n(digits),SayDigits(${EXTEN})",
+            f" same => n,UserEvent({ANNOUNCED_USER_EVENT},Digits: ${{EXTEN}})",
             " same => n,Hangup()",
             "",
             f"[{OUTBOUND_CONTEXT}]",

@@ -131,6 +131,8 @@ class AgentService:
         )
         status = AgentStatus.logged_out(agent.id, datetime.now(UTC))
         session = AgentSession(agent.id, agent.name, campaign.id, status, wrap, campaign.max_occupancy)
+        if campaign.announce_agent_number:
+            session.announce = agent.agent_number
         channel_id = dialer.channel_ids.agent_leg(agent.id)
         session.leg_id = channel_id
         login = _Login(session, channel_id, asyncio.get_running_loop().create_future())

@@ -36,6 +36,7 @@ class AgentSession:
     leg_id: str = ""  # the phone leg's uniqueid (its hang-up logs the agent out)
     leg_channel: str | None = None  # the phone leg's channel name (for Hangup), once up
     last_attempt_id: int | None = None  # the call awaiting this agent's disposition
+    announce: str | None = None  # the agent number said to each customer it is given (AGT-5)
     recent: deque[StateChange] = field(default_factory=deque)
 
     @property

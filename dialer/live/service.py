@@ -7,6 +7,8 @@ the runners open, and routes every AMI event to the call or agent leg it concern
   reserved and the customer is Redirected into that agent's conference (its phone leg is already
   there, AGT-2); with no agent, the call waits; `connect_within` after the human was known it is
   abandoned: Redirected to the abandon message, then hung up (DIAL-7);
+- a customer joined an agent's conference → the agent's number is said into it, when the campaign
+  asks for it (AGT-5);
 - a call dialled for a reserved agent (preview, click-to-call) goes to that agent on answer;
 - a machine → hung up; a hang-up → the attempt is closed (`dial_store.close_attempt`) and the
   agent, if any, goes to wrap-up;
@@ -37,6 +39,8 @@ from dialer.asterisk.confgen import (
     ABANDON_MESSAGE_VAR,
     AMD_CONTEXT,
     AMD_USER_EVENT,
+    ANNOUNCE_CONTEXT,
+    ANNOUNCE_PROMPT_VAR,
     BRIDGE_CONTEXT,
     PARK_CONTEXT,
     TRUNK_ENDPOINT,
@@ -267,7 +271,9 @@ class LiveDialer:
                 self.agents.leg_failed(agent_id)
             return
         call = self.calls.get(channel_id)
-        if call is None:
+        if call is None:  # an announcer (`_announce`)
+            if not event.success:
+                self.forget_leg(channel_id)
             return
         if event.success and leg.hangup_cause is not None:  # answered and already gone again
             await self._end_call(call.answered(event.received_at), event.received_at, cause=leg.hangup_cause)
@@ -445,6 +451,29 @@ class LiveDialer:
         if session is not None:  # the agent's own phone leg may have gone meanwhile
             session.last_attempt_id = call.attempt_id
             await self.agents.step(session, session.status.bridge(_utc(event.received_at), call.channel_id))
+            if session.announce:
+                self.in_background(self._announce(call, session.announce, session.conference))
+
+    async def _announce(self, call: OutboundCall, digits: str, conference: str) -> None:
+        """Say the agent's number into its conference, where the customer has just joined (AGT-5):
+        a Local channel joins it like a customer and leaves when the announcement ends, or is hung
+        up with the call (`_finish`)."""
+        config = await self.config(call.campaign_id)
+        channel_id = _announcer_of(call.channel_id)
+        request = OriginateRequest(
+            channel=f"Local/{digits}@{ANNOUNCE_CONTEXT}",
+            context=BRIDGE_CONTEXT,
+            exten=conference,
+            timeout_ms=5_000,
+            variables={ANNOUNCE_PROMPT_VAR: config.announce_prompt or ""},
+            channel_id=channel_id,
+            action_id=f"rc-orig-{channel_id}",
+        )
+        try:
+            await self.originate_leg(request)
+        except AmiError as exc:
+            self.forget_leg(channel_id)
+            log.warning("could not announce agent number %s to %s: %s", digits, call.channel_id, exc)
 
     # ---- hang-ups ---------------------------------------------------------------------------------
 
@@ -459,7 +488,8 @@ class LiveDialer:
             await self.agents.leg_gone(agent_id, event.uniqueid, event.received_at)
             return
         call = self.calls.get(event.uniqueid)
-        if call is None:
+        if call is None:  # an announcer
+            self.forget_leg(event.uniqueid)
             return
         if call.state is CallState.DIALING:
             if leg.originate_reason is not None:
@@ -501,6 +531,8 @@ class LiveDialer:
         self.forget_leg(call.channel_id)
         for timer in leg.timers if leg else ():
             timer.cancel()
+        if _announcer_of(call.channel_id) in self.legs:
+            self.in_background(self.hangup_channel(_announcer_of(call.channel_id)))
         runner = self.runners.get(call.campaign_id)
         if runner is not None:
             runner.lines.discard(call.channel_id)
@@ -612,6 +644,12 @@ def _dispose_undisposed(
 ) -> None:
     campaign = config() if config is not None else campaign_store.load_campaign_by_id(database, campaign_id)
     dial_store.settle_undisposed(database, campaign, attempt_id, now)
+
+
+def _announcer_of(channel_id: str) -> str:
+    """The uniqueid of the Local channel announcing the agent to call `channel_id` (not `ours()`:
+    a restarted engine leaves it to end by itself within seconds)."""
+    return f"{channel_id}-announce"
 
 
 def _fail_result(outcome: str) -> pe.FailResult:

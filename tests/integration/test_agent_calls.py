@@ -3,7 +3,8 @@
 One agent works a preview campaign through the control API: it previews a lead (paused while it
 looks), skips one, dials another, talks, asks for a callback a few seconds later, and gets that
 lead back first when it is due. Then it dials a number by hand, hangs up on the customer itself,
-and is refused a number on the DNC list. The carrier's log confirms what was really dialled.
+and is refused a number on the DNC list. The carrier's log confirms what was really dialled, and
+the pbx's own events that the agent's number was said into its conference on every call (AGT-5).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from sqlalchemy import select
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, Callback, Lead
 from campaigns.persistence.models.enums import CallbackState, CallOutcome, LeadState
+from dialer.asterisk.ami import AmiLink, endpoint_from_settings
+from dialer.asterisk.confgen import ANNOUNCE_CONTEXT, ANNOUNCED_USER_EVENT
+from dialer.asterisk.events import AmiEvent, ConferenceJoined, UserEventReceived
 from dialer.asterisk.lab import Lab
 from dialer.engine import running_engine
 from ringcast.settings import load_settings
@@ -44,13 +48,38 @@ def _hand_dialled_number() -> str:
     raise AssertionError("no candidate number is in its calling hours now")
 
 
+class Announcements:
+    """The pbx's events of agent-number announcements: what was said, and who joined which conference."""
+
+    def __init__(self, link: AmiLink) -> None:
+        self.link = link
+        self.said: list[str] = []
+        self.joined: list[tuple[str, str]] = []  # (channel, conference)
+
+    def __call__(self, event: AmiEvent) -> None:
+        if isinstance(event, UserEventReceived) and event.name == ANNOUNCED_USER_EVENT:
+            self.said.append(event.fields.get("Digits", ""))
+        elif isinstance(event, ConferenceJoined) and event.channel.startswith("Local/"):
+            self.joined.append((event.channel.rsplit("-", 1)[0], event.conference))  # less "-0000000d;1"
+
+
+@pytest.fixture
+async def announcements(lab: Lab) -> AsyncIterator[Announcements]:
+    link = AmiLink(endpoint_from_settings(load_settings()))
+    watched = Announcements(link)
+    link.subscribe(watched)
+    await link.connect()
+    yield watched
+    await link.close()
+
+
 @pytest.fixture
 async def preview_campaign(
     lab: Lab, empty_database_url: str
 ) -> AsyncIterator[tuple[Setup, httpx.AsyncClient]]:
     database = Database(empty_database_url)  # on SQLite and on PostgreSQL
     database.upgrade()
-    setup = prepare(database, datetime.now(UTC), mode="preview")
+    setup = prepare(database, datetime.now(UTC), mode="preview", announce=True)
     async with running_engine(database, load_settings()) as client:
         response = await client.post(f"/agents/{AGENT}/login", json={"campaign": CAMPAIGN})
         assert response.status_code == 200, response.text
@@ -88,7 +117,7 @@ def _lead(database: Database, e164: str) -> Lead:
 
 
 async def test_preview_skip_dial_callback_and_click_to_call(
-    preview_campaign: tuple[Setup, httpx.AsyncClient], lab: Lab
+    preview_campaign: tuple[Setup, httpx.AsyncClient], lab: Lab, announcements: Announcements
 ) -> None:
     setup, client = preview_campaign
     database = setup.database
@@ -147,6 +176,13 @@ async def test_preview_skip_dial_callback_and_click_to_call(
     hand = attempts[2]
     assert hand.ended_at is not None and hand.bridged_at is not None
     assert (hand.ended_at - hand.bridged_at).total_seconds() < 5, "the agent's hang-up ended the call"
+    agent_id = attempts[0].agent_id
+    announcer = f"Local/801@{ANNOUNCE_CONTEXT}"
+    assert announcements.joined == [(announcer, f"agent-{agent_id}")] * 3, "an announcer joined each call"
+    # said in full on the two 15 s calls; the hand-dialled call was hung up 1 s in, and its
+    # announcement with it
+    assert announcements.said == ["801"] * 2
+    assert not [c for c in await announcements.link.channels() if c.channel.startswith(announcer)]
     ours = {lead.e164 for lead in _leads(database)}  # the lab may carry other tests' calls meanwhile
     dialled = [c.number for c in lab.carrier_log(since=started - 1) if c.number in ours]
     assert sorted(dialled) == sorted([number, number, str(placed["e164"])])

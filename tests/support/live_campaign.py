@@ -54,7 +54,9 @@ class Setup:
     blocked: set[str]
 
 
-def prepare(database: Database, now: datetime, mode: str = "predictive") -> Setup:
+def prepare(database: Database, now: datetime, mode: str = "predictive", *, announce: bool = False) -> Setup:
+    """The list, blocklists, agents and a started campaign; `announce`: agents have numbers 801, ...
+    announced to each customer after the prompt `beep` (AGT-5)."""
     change = Change(CAMPAIGN, now)
     day_zone, night_zone = zone_at_local_hour(14, now), zone_at_local_hour(2, now)
     numbers = {i: lead_number(i) for i in range(300)}
@@ -80,7 +82,7 @@ def prepare(database: Database, now: datetime, mode: str = "predictive") -> Setu
     prefix = BlockEntry(BlockKind.BLACKLIST, BLACKLIST_PREFIX, BlockMatch.PREFIX, reason="fraud range")
     blocklist_store.add(database, prefix, change)
     blocked |= {n for n in numbers.values() if n.startswith(BLACKLIST_PREFIX)}
-    create_lab_agents(database, "bots", AGENTS, change)
+    create_lab_agents(database, "bots", AGENTS, change, numbered=announce)
     spec = CampaignSpec.parse(
         {
             "dial_mode": mode,
@@ -92,6 +94,7 @@ def prepare(database: Database, now: datetime, mode: str = "predictive") -> Setu
             "lists": [{"name": CAMPAIGN}],
             "max_lines": 40,
         }
+        | ({"announce_agent_number": True, "announce_prompt": "beep"} if announce else {})
     )
     campaign_store.create(database, CAMPAIGN, spec, change, trunks=["carrier"])
     campaign_store.change_state(database, CAMPAIGN, CampaignEvent.START, change, trunks=["carrier"])

@@ -118,6 +118,9 @@ def test_defaults_come_from_the_preset() -> None:
         ({"time_zone": "Mars/Olympus"}, "campaign time_zone: not an IANA time zone"),
         ({"caller_id": "hidden"}, "campaign caller_id: give the number callees see"),
         ({"trunk": "a b"}, "campaign trunk: give a PJSIP endpoint name"),
+        ({"abandon_message": "sorry,goodbye"}, "campaign abandon_message: give Asterisk sound files"),
+        ({"announce_prompt": "custom/gonghao.wav"}, "campaign announce_prompt: give Asterisk sound files"),
+        ({"announce_prompt": "a&&b"}, "campaign announce_prompt: give Asterisk sound files"),
         ({"dial_mode": "telepathic"}, "campaign dial_mode: Input should be 'preview'"),
         ({"ratio": 0}, "campaign ratio: Input should be greater than 0"),
         ({"max_occupancy": 0}, "campaign max_occupancy: Input should be greater than 0"),
@@ -191,3 +194,10 @@ def test_describe_is_plain_json() -> None:
 def test_the_engines_own_disposition_code_is_reserved() -> None:
     with pytest.raises(UserError, match="undisposed"):
         CampaignSpec.parse({"dispositions": [{"code": "undisposed", "final": False}]})
+
+
+def test_sound_files_are_names_joined_by_ampersands() -> None:
+    spec = CampaignSpec.parse(
+        {"announce_prompt": "custom/gonghao&digits/at", "abandon_message": "vm-goodbye"}
+    )
+    assert (spec.announce_prompt, spec.abandon_message) == ("custom/gonghao&digits/at", "vm-goodbye")
