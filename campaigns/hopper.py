@@ -3,8 +3,9 @@
 Synchronous functions the engine runs in its database thread, each one transaction:
 
 - `take_leads`: due leads of a running campaign, now `queued`: its due callbacks first, then the
-  new and retry leads of its lists, best first; on PostgreSQL `FOR UPDATE SKIP LOCKED`, so
-  several engines never take the same lead.
+  new and retry leads of its lists, higher list priority first, lists of equal priority shared by
+  weight (`list_shares`), each list's best leads first; on PostgreSQL `FOR UPDATE SKIP LOCKED`,
+  so several engines never take the same lead.
 - `give_back` / `requeue`: leads taken but not dialled (pause, stop, a skipped preview, a refusal
   at dial time) go back to their callback or their list; `requeue_abandoned_hopper` does it for
   what a previous run left queued.
@@ -16,6 +17,7 @@ Every lead transition goes through `campaigns.lifecycle`.
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.config import CampaignConfig
 from campaigns.lifecycle import LeadStatus
+from campaigns.list_shares import ListShares
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Callback, CampaignList, ContactList, Lead
 from campaigns.persistence.models.enums import CallbackState, LeadState
@@ -46,16 +49,23 @@ class QueuedLead:
 
 
 def take_leads(
-    database: Database, campaign: CampaignConfig, limit: int, now: datetime, *, callbacks_only: bool = False
+    database: Database,
+    campaign: CampaignConfig,
+    limit: int,
+    now: datetime,
+    *,
+    callbacks_only: bool = False,
+    shares: ListShares | None = None,
 ) -> list[QueuedLead]:
     """Up to `limit` due leads, now queued: the campaign's due callbacks first (earliest first), then
-    (unless `callbacks_only`) new and retry leads of its lists, higher list then lead priority first."""
+    (unless `callbacks_only`) new and retry leads of its lists as `shares` (the caller's, whose
+    weighted round robin carries over between calls; else a fresh one) orders them."""
     if limit <= 0:
         return []
     with database.session() as session:
         leads = _take(session, _due_callbacks(campaign, now), limit)
         if len(leads) < limit and campaign.lists and not callbacks_only:
-            leads += _take(session, _due_leads(campaign, now), limit - len(leads))
+            leads += _take_from_lists(session, shares or ListShares(campaign.lists), limit - len(leads), now)
         taken = []
         for lead in leads:
             step = LeadStatus(lead.id, lead.state, lead.attempt_count).queue()
@@ -81,14 +91,28 @@ def _due_callbacks(campaign: CampaignConfig, now: datetime) -> Select[Lead]:
     )
 
 
-def _due_leads(campaign: CampaignConfig, now: datetime) -> Select[Lead]:
-    list_ids = [entry.list_id for entry in campaign.lists]
+def _take_from_lists(session: Session, shares: ListShares, limit: int, now: datetime) -> list[Lead]:
+    """Up to `limit` due leads of the lists, tier by tier, interleaved as `shares` orders them."""
+    leads: list[Lead] = []
+    for tier in shares.tiers:
+        in_play = list(tier)
+        while in_play and len(leads) < limit:
+            order = shares.order(in_play, limit - len(leads))
+            wanted = Counter(order)
+            fetched = {
+                list_id: deque(_take(session, _due_leads(list_id, now), n)) for list_id, n in wanted.items()
+            }
+            dry = {list_id for list_id, n in wanted.items() if len(fetched[list_id]) < n}
+            leads += [fetched[list_id].popleft() for list_id in order if fetched[list_id]]
+            in_play = [list_id for list_id in in_play if list_id not in dry]
+    return leads
+
+
+def _due_leads(list_id: int, now: datetime) -> Select[Lead]:
     return (
         select(Lead)
-        .join(CampaignList, CampaignList.list_id == Lead.list_id)
-        .where(CampaignList.campaign_id == campaign.id, Lead.list_id.in_(list_ids))
-        .where(_DIALABLE, Lead.next_attempt_at <= now)
-        .order_by(CampaignList.priority.desc(), Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+        .where(Lead.list_id == list_id, _DIALABLE, Lead.next_attempt_at <= now)
+        .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
     )
 
 

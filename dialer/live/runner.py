@@ -23,6 +23,7 @@ from campaigns.compliance.rules import RefusalReason
 from campaigns.config import CampaignConfig
 from campaigns.dial_store import OpenedAttempt, RefusedLead
 from campaigns.hopper import QueuedLead
+from campaigns.list_shares import ListShares
 from campaigns.persistence.db import Database
 from dialer.live.dbthread import DatabaseThread
 from dialer.pacing.decision import Decision
@@ -70,6 +71,7 @@ class CampaignRunner:
         self.database = database
         self.db = db
         self.hopper: deque[QueuedLead] = deque()
+        self.list_shares = ListShares(config.lists)  # carries the weighted shares across refills
         self.lines: set[str] = set()  # channel ids of calls in progress
         self.refused: Counter[str] = Counter()  # refusal reasons since start
         self.last_refusal_until: dict[str, datetime | None] = {}
@@ -179,7 +181,12 @@ class CampaignRunner:
         if len(self.hopper) >= wanted or self._stopping:
             return
         taken = await self.db.run(
-            hopper.take_leads, self.database, self.config, target - len(self.hopper), datetime.now(UTC)
+            hopper.take_leads,
+            self.database,
+            self.config,
+            target - len(self.hopper),
+            datetime.now(UTC),
+            shares=self.list_shares,
         )
         self.hopper.extend(taken)
 

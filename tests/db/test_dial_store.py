@@ -22,6 +22,7 @@ from campaigns.compliance.blocklist_store import Change
 from campaigns.config import CampaignConfig, CampaignSpec
 from campaigns.dial_store import AttemptInProgress, AttemptResult, OpenedAttempt, RefusedLead
 from campaigns.hopper import LeadCounts, QueuedLead
+from campaigns.list_shares import ListShares
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, AuditEntry, Callback, CampaignList, ContactList, Lead
 from campaigns.persistence.models import Disposition as DispositionRow
@@ -147,6 +148,17 @@ def test_take_leads_gives_due_callbacks_first_then_by_list_and_lead_priority(dat
     assert take(database, campaign) == [] and take(database, campaign, 0) == []
     states = [lead(database, i)[0] for i in (a, b, c, *low, early_cb, late_cb, done, future_cb)]
     assert states == [S.QUEUED] * 6 + [S.DONE, S.CALLBACK]
+
+
+def test_lists_of_equal_priority_share_the_dials_by_weight(database: Database) -> None:
+    a = add_list(database, "a", *(row(n) for n in range(1, 7)))
+    b = add_list(database, "b", *(row(n) for n in range(11, 13)))
+    low = add_list(database, "low", *(row(n, priority=9) for n in range(21, 23)))
+    campaign = create(database, lists=["a:5:2", "b:5:1", "low:1:9"])
+    shares = ListShares(campaign.lists)
+    assert take(database, campaign, 3, shares=shares) == [a[0], b[0], a[1]]
+    assert take(database, campaign, 3, shares=shares) == [a[2], b[1], a[3]]  # the credit carried over
+    assert take(database, campaign, 5, shares=shares) == [a[4], a[5], *low]  # b ran dry, then a
 
 
 def test_take_leads_skips_leads_not_due_and_other_campaigns_leads(database: Database) -> None:

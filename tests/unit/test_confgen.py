@@ -78,6 +78,16 @@ def test_dialplan_contexts(settings: Settings) -> None:
             "same => n,Hangup()",
         ],
         "ringcast-abandon": ["exten => s,1,Playback(${RINGCAST_ABANDON_MESSAGE})", "same => n,Hangup()"],
+        # core applications only (no ExecIf: app_exec may not be loaded)
+        "ringcast-announce": [
+            "exten => _X.,1,Answer()",
+            "same => n,Wait(0.3)",
+            'same => n,GotoIf($["${RINGCAST_ANNOUNCE_PROMPT}" = ""]?digits)',
+            "same => n,Playback(${RINGCAST_ANNOUNCE_PROMPT})",
+            "same => n(digits),SayDigits(${EXTEN})",
+            "same => n,UserEvent(RingcastAnnounced,Digits: ${EXTEN})",
+            "same => n,Hangup()",
+        ],
         "ringcast-outbound": [
             "exten => _X.,1,Dial(PJSIP/${EXTEN}@carrier)",
             "same => n,Hangup()",
