@@ -5,8 +5,8 @@ writes an `audit_log` row in the same transaction (`audit()`, which the campaign
 it does `named()`, the lookup by name that names the listing command when nothing is found).
 `record_agent_change()` persists one transition of the pure agent state machine
 (`dialer.agents.state`), the agent's current state and a state-log row, in the caller's
-transaction; `record_agent_change_in()` does it in a transaction of its own, `log_out_all()` for
-every agent after an engine restart. Agents are deactivated, never deleted, so call records keep
+transaction (the engine's database thread batches them), `log_out_all()` for every agent after an
+engine restart. Agents are deactivated, never deleted, so call records keep
 their agent.
 """
 
@@ -243,12 +243,6 @@ def record_agent_change(target: Session | Connection, change: StateChange, campa
             campaign_id=campaign_id,
         )
     )
-
-
-def record_agent_change_in(database: Database, change: StateChange, campaign_id: int | None) -> None:
-    """`record_agent_change` in a transaction of its own."""
-    with database.session() as session:
-        record_agent_change(session, change, campaign_id)
 
 
 def log_out_all(database: Database, at: datetime, reason: str) -> int:

@@ -212,39 +212,38 @@ def _open(
     return OpenedAttempt(queued, attempt.id, attempt.uniqueid)
 
 
-def close_attempt(database: Database, campaign: CampaignConfig, result: AttemptResult) -> LeadState:
+def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptResult) -> LeadState:
     """Record how the call ended; settle the lead by the retry rules (an answered one awaits its disposition).
 
     A cancelled attempt (we hung up before an answer, or the originate never went out) gives the
-    attempt back to the lead. Returns the lead's new state.
+    attempt back to the lead. Returns the lead's new state. In `session`'s transaction.
     """
-    with database.session() as session:
-        attempt = session.get_one(Attempt, result.attempt_id)
-        if attempt.ended_at is not None:
-            return session.get_one(Lead, attempt.lead_id).state  # already closed (reconciled)
-        attempt.answered_at, attempt.bridged_at = result.answered_at, result.bridged_at
-        attempt.ended_at, attempt.outcome = result.ended_at, result.outcome
-        attempt.agent_id, attempt.connect_ms = result.agent_id, result.connect_ms
-        attempt.amd_result = result.amd_result  # type: ignore[assignment]
-        attempt.amd_cause = result.amd_cause
-        attempt.hangup_cause, attempt.hangup_cause_text = result.hangup_cause, result.hangup_cause_text
-        attempt.abandoned = result.outcome is CallOutcome.ABANDONED
-        lead = session.get_one(Lead, attempt.lead_id)
-        status = LeadStatus(lead.id, lead.state, lead.attempt_count)
-        callback = pending_callback(session, lead.id)
-        if result.outcome is CallOutcome.CANCELLED:  # never placed: a callback stays as it was
-            back_at = result.ended_at if callback is None else callback.due_at
-            step = status.cancel(back_at, callback=callback is not None)
-        else:
-            if callback is not None:
-                callback.state = CallbackState.DONE  # this call was the callback
+    attempt = session.get_one(Attempt, result.attempt_id)
+    if attempt.ended_at is not None:
+        return session.get_one(Lead, attempt.lead_id).state  # already closed (reconciled)
+    attempt.answered_at, attempt.bridged_at = result.answered_at, result.bridged_at
+    attempt.ended_at, attempt.outcome = result.ended_at, result.outcome
+    attempt.agent_id, attempt.connect_ms = result.agent_id, result.connect_ms
+    attempt.amd_result = result.amd_result  # type: ignore[assignment]
+    attempt.amd_cause = result.amd_cause
+    attempt.hangup_cause, attempt.hangup_cause_text = result.hangup_cause, result.hangup_cause_text
+    attempt.abandoned = result.outcome is CallOutcome.ABANDONED
+    lead = session.get_one(Lead, attempt.lead_id)
+    status = LeadStatus(lead.id, lead.state, lead.attempt_count)
+    callback = pending_callback(session, lead.id)
+    if result.outcome is CallOutcome.CANCELLED:  # never placed: a callback stays as it was
+        back_at = result.ended_at if callback is None else callback.due_at
+        step = status.cancel(back_at, callback=callback is not None)
+    else:
+        if callback is not None:
+            callback.state = CallbackState.DONE  # this call was the callback
 
-            step = status.end_call(result.outcome)
-            lead.last_outcome = result.outcome
-            if result.outcome is not CallOutcome.ANSWERED:
-                step = step.lead.settle(campaign.retry, result.ended_at)
-        _apply(session, lead, step, campaign, now=result.ended_at)
-        return lead.state
+        step = status.end_call(result.outcome)
+        lead.last_outcome = result.outcome
+        if result.outcome is not CallOutcome.ANSWERED:
+            step = step.lead.settle(campaign.retry, result.ended_at)
+    _apply(session, lead, step, campaign, now=result.ended_at)
+    return lead.state
 
 
 def dispose_attempt(
@@ -269,19 +268,19 @@ def dispose_attempt(
         return lead.state
 
 
-def settle_undisposed(database: Database, campaign: CampaignConfig, attempt_id: int, now: datetime) -> bool:
+def settle_undisposed(session: Session, campaign: CampaignConfig, attempt_id: int, now: datetime) -> bool:
     """Give an answered attempt that got no disposition the `undisposed` one; False (and nothing
-    written) when its lead has moved on meanwhile (a disposition came, or the lead was dialled again)."""
-    with database.session() as session:
-        attempt = session.get_one(Attempt, attempt_id)
-        lead = session.get_one(Lead, attempt.lead_id)
-        latest = lead.last_attempt_at == attempt.dialed_at
-        if lead.state is not LeadState.ANSWERED or attempt.disposition_id is not None or not latest:
-            log.info("attempt %s: lead %s is %s, no undisposed settlement", attempt_id, lead.id, lead.state)
-            return False
-        step = LeadStatus(lead.id, lead.state, lead.attempt_count).dispose(UNDISPOSED, campaign.retry, now)
-        _apply(session, lead, step, campaign, now=now)
-        return True
+    written) when its lead has moved on meanwhile (a disposition came, or the lead was dialled again).
+    In `session`'s transaction."""
+    attempt = session.get_one(Attempt, attempt_id)
+    lead = session.get_one(Lead, attempt.lead_id)
+    latest = lead.last_attempt_at == attempt.dialed_at
+    if lead.state is not LeadState.ANSWERED or attempt.disposition_id is not None or not latest:
+        log.info("attempt %s: lead %s is %s, no undisposed settlement", attempt_id, lead.id, lead.state)
+        return False
+    step = LeadStatus(lead.id, lead.state, lead.attempt_count).dispose(UNDISPOSED, campaign.retry, now)
+    _apply(session, lead, step, campaign, now=now)
+    return True
 
 
 def _disposition(campaign: CampaignConfig, code: str) -> Disposition:

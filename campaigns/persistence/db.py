@@ -13,12 +13,12 @@ front so that concurrent writers wait (up to the busy timeout) instead of failin
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -35,6 +35,8 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PG_CONNECT_TIMEOUT_S = 10
 _URL_HINT = "check RINGCAST_DATABASE__URL"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -109,6 +111,13 @@ class Database:
             with self._reachable():
                 session.connection()
             yield session
+
+    def in_transaction(
+        self, work: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """`work(session, *args)` in a transaction of its own (see `session`); its result."""
+        with self.session() as session:
+            return work(session, *args, **kwargs)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

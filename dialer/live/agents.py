@@ -75,7 +75,7 @@ class AgentService:
         if change is None:
             return
         dialer = self.dialer
-        dialer.db.submit(agent_store.record_agent_change_in, dialer.database, change, session.campaign_id)
+        dialer.db.submit(agent_store.record_agent_change, change, session.campaign_id)
         runner = dialer.runners.get(session.campaign_id)
         held = session.agent_id in self._held
         if runner is not None:
@@ -344,7 +344,7 @@ class AgentService:
             given_back = AttemptResult(
                 result.attempt_id, CallOutcome.CANCELLED, None, None, datetime.now(UTC)
             )
-            dialer.db.submit(dial_store.close_attempt, dialer.database, config, given_back)
+            dialer.db.submit(dial_store.close_attempt, config, given_back)
             raise UserError(f"agent {session.name} logged out before the call could be placed")
         self._held.add(session.agent_id)  # the pacer, told of the pause, counts it out until ready
         await self.step(session, session.status.reserve(now, result.channel_id))

@@ -1,44 +1,140 @@
 """The engine's database thread: every database call runs there, one at a time, in submission order.
 
 The event loop never blocks on the database; one thread keeps writes in order (a call's close
-after its open, a disposition after the close) and suits SQLite's single writer. `run` is for
-work whose answer the caller needs (the hopper, the dial-time check); `submit` is for records
-written behind the calls (state changes, a call's end), so that no AMI event waits for a write:
-their failures are logged, and `close` waits for every one of them.
+after its open, a disposition after the close) and suits SQLite's single writer.
+
+- `run(function, *args)`: work whose answer the caller awaits (the hopper, the dial-time check);
+  `function` opens its own transactions.
+- `submit(function, *args)`: a record written behind the calls (a state change, a call's end):
+  `function(session, *args)` runs without anybody waiting for it. Writes queued one after another
+  share one transaction (group commit: under load a transaction's begin and commit cost more than
+  a write's own statements); should that transaction fail, each of its writes is retried in a
+  transaction of its own, so one bad write loses nothing else. Failures are logged; `close` waits
+  for every queued write.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import queue
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import partial
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.orm import Session
+
+from campaigns.persistence.db import Database
 
 P = ParamSpec("P")
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+BATCH_MAX = 200  # writes in one transaction at most
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    work: Callable[[], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Write:
+    work: Callable[[Session], Any]
+    name: str
+
+
+_CLOSE = object()
+
 
 class DatabaseThread:
-    def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ringcast-db")
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._jobs: queue.SimpleQueue[_Read | _Write | object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="ringcast-db", daemon=True)
+        self._thread.start()
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Read(partial(function, *args, **kwargs), loop, future))
+        return await future
 
-    def submit(self, function: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
+    def submit(
+        self, function: Callable[Concatenate[Session, P], Any], *args: P.args, **kwargs: P.kwargs
+    ) -> None:
         """Queue a write without waiting for it (it still runs after everything queued before)."""
-        future = self._executor.submit(function, *args, **kwargs)
-        future.add_done_callback(partial(_log_failure, getattr(function, "__name__", repr(function))))
+        name = getattr(function, "__name__", repr(function))
+        self._jobs.put(_Write(lambda session: function(session, *args, **kwargs), name))
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True)
+        self._jobs.put(_CLOSE)
+        self._thread.join()
+
+    # ---- the thread ---------------------------------------------------------------------------------
+
+    def _serve(self) -> None:
+        job = self._jobs.get()
+        while job is not _CLOSE:
+            if isinstance(job, _Read):
+                _answer(job)
+                job = self._jobs.get()
+                continue
+            assert isinstance(job, _Write)
+            batch, job = self._batch(job)
+            self._write(batch)
+            if job is None:
+                job = self._jobs.get()
+
+    def _batch(self, first: _Write) -> tuple[list[_Write], _Read | _Write | object | None]:
+        """`first` and the writes queued right behind it; the job after them, if already queued."""
+        batch = [first]
+        while len(batch) < BATCH_MAX:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                return batch, None
+            if not isinstance(job, _Write):
+                return batch, job
+            batch.append(job)
+        return batch, None
+
+    def _write(self, batch: list[_Write]) -> None:
+        try:
+            with self.database.session() as session:
+                for write in batch:
+                    write.work(session)
+            return
+        except Exception as error:
+            if len(batch) == 1:
+                log.error("database write %s failed: %s", batch[0].name, error, exc_info=error)
+                return
+        for write in batch:  # one of them failed: each on its own, so the others are kept
+            try:
+                with self.database.session() as session:
+                    write.work(session)
+            except Exception as error:
+                log.error("database write %s failed: %s", write.name, error, exc_info=error)
 
 
-def _log_failure(name: str, future: Future[Any]) -> None:
-    error = future.exception()
+def _answer(job: _Read) -> None:
+    try:
+        outcome: tuple[Any, BaseException | None] = (job.work(), None)
+    except BaseException as error:  # handed to the awaiting task, as an executor would
+        outcome = (None, error)
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody awaits the answer any more
+        job.loop.call_soon_threadsafe(_settle, job.future, *outcome)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
     if error is not None:
-        log.error("database write %s failed: %s", name, error, exc_info=error)
+        future.set_exception(error)
+    else:
+        future.set_result(result)

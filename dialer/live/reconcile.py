@@ -38,7 +38,7 @@ def closing_outcome(channel: ChannelSnapshot | None) -> tuple[CallOutcome, str]:
 
 async def reconcile_after_restart(database: Database, ami: AmiLink) -> int:
     """Close what a previous run left open; returns how many attempts were closed."""
-    db = DatabaseThread()
+    db = DatabaseThread(database)
     try:
         alive = {channel.uniqueid: channel for channel in await ami.channels()}
         channel_ids = ChannelIds.for_database(database.masked_url)
@@ -54,8 +54,9 @@ async def reconcile_after_restart(database: Database, ami: AmiLink) -> int:
             outcome, text = closing_outcome(alive.get(attempt.channel_id))
             config = await db.run(campaign_store.load_campaign_by_id, database, attempt.campaign_id)
             result = AttemptResult(attempt.attempt_id, outcome, None, None, now, hangup_cause_text=text[:64])
-            if await db.run(dial_store.close_attempt, database, config, result) is LeadState.ANSWERED:
-                await db.run(dial_store.settle_undisposed, database, config, attempt.attempt_id, now)
+            closing = database.in_transaction
+            if await db.run(closing, dial_store.close_attempt, config, result) is LeadState.ANSWERED:
+                await db.run(closing, dial_store.settle_undisposed, config, attempt.attempt_id, now)
             closed += 1
         requeued = await db.run(hopper.requeue_abandoned_hopper, database, now)
         agents = await db.run(agent_store.log_out_all, database, now, RESTART)

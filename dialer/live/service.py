@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -94,7 +94,7 @@ class LiveDialer:
         self.database = database
         self.ami = ami
         self.default_region = default_region  # for numbers agents type without a country code
-        self.db = DatabaseThread()
+        self.db = DatabaseThread(database)
         self.channel_ids = ChannelIds.for_database(database.masked_url)
         self.desk = AgentDesk()
         self.agents = AgentService(self)
@@ -552,7 +552,7 @@ class LiveDialer:
             hangup_cause_text=(cause_text or (leg.hangup_text if leg else ""))[:64] or None,
             connect_ms=call.connect_ms,
         )
-        self.db.submit(dial_store.close_attempt, self.database, config, result)
+        self.db.submit(dial_store.close_attempt, config, result)
         session = self.desk.get(call.agent_id) if call.agent_id is not None else None
         if call.outcome is CallOutcome.ANSWERED and (
             session is None or session.last_attempt_id != call.attempt_id
@@ -562,8 +562,14 @@ class LiveDialer:
     def settle_undisposed(self, campaign_id: int, attempt_id: int) -> None:
         """An answered call that will get no disposition: retried after the rules' `answered` delay."""
         runner = self.runners.get(campaign_id)
-        load = (lambda: runner.config) if runner is not None else None
-        self.db.submit(_dispose_undisposed, self.database, campaign_id, attempt_id, datetime.now(UTC), load)
+        if runner is not None:
+            self.db.submit(dial_store.settle_undisposed, runner.config, attempt_id, datetime.now(UTC))
+        else:  # its campaign stopped meanwhile
+            self.in_background(self._settle_for_stopped_campaign(campaign_id, attempt_id))
+
+    async def _settle_for_stopped_campaign(self, campaign_id: int, attempt_id: int) -> None:
+        config = await self.config(campaign_id)
+        self.db.submit(dial_store.settle_undisposed, config, attempt_id, datetime.now(UTC))
 
     async def hangup_channel(self, channel_id: str) -> None:
         leg = self.legs.get(channel_id)
@@ -633,17 +639,6 @@ class LiveDialer:
                     },
                 }
         return {"campaign": name, "running": False, "ami_up": self.ami.up.is_set()}
-
-
-def _dispose_undisposed(
-    database: Database,
-    campaign_id: int,
-    attempt_id: int,
-    now: datetime,
-    config: Callable[[], CampaignConfig] | None,
-) -> None:
-    campaign = config() if config is not None else campaign_store.load_campaign_by_id(database, campaign_id)
-    dial_store.settle_undisposed(database, campaign, attempt_id, now)
 
 
 def _announcer_of(channel_id: str) -> str:

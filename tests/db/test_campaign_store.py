@@ -298,7 +298,7 @@ def test_agent_state_changes_are_persisted(database: Database) -> None:
     with database.session() as session:
         agent_store.record_agent_change(session, login, None)
     pause = StateChange(agent.id, AgentState.READY, AgentState.NOT_READY, "break", NOW + timedelta(minutes=1))
-    agent_store.record_agent_change_in(database, pause, None)
+    database.in_transaction(agent_store.record_agent_change, pause, None)
     assert agent_store.load_agent(database, "agent1").state is AgentState.NOT_READY
     with pytest.raises(UserError, match="agent agent1 is not_ready: log the agent out first"):
         agent_store.deactivate_agent(database, "agent1", BY)

@@ -123,7 +123,7 @@ def dial(database: Database, campaign: CampaignConfig, **given: Any) -> list[Any
 def answered_attempt(database: Database, campaign: CampaignConfig) -> int:
     (opened,) = dial(database, campaign)
     result = AttemptResult(opened.attempt_id, CallOutcome.ANSWERED, NOW, NOW, LATER)
-    assert dial_store.close_attempt(database, campaign, result) is S.ANSWERED
+    assert database.in_transaction(dial_store.close_attempt, campaign, result) is S.ANSWERED
     return int(opened.attempt_id)
 
 
@@ -263,7 +263,7 @@ def test_an_allowed_lead_gets_its_attempt_and_its_callback_is_done_when_the_call
     in_progress = AttemptInProgress(opened.attempt_id, campaign.id, opened.channel_id)
     assert dial_store.attempts_in_progress(database) == [in_progress]
     busy = AttemptResult(opened.attempt_id, CallOutcome.BUSY, None, None, LATER)
-    assert dial_store.close_attempt(database, campaign, busy) is S.RETRY
+    assert database.in_transaction(dial_store.close_attempt, campaign, busy) is S.RETRY
     assert callbacks(database) == [(first, CallbackState.DONE, NOW)]  # this call was the callback
 
 
@@ -284,7 +284,7 @@ def test_close_attempt_settles_the_lead(
     campaign = create(database, max_attempts=max_attempts)
     (opened,) = dial(database, campaign)
     result = AttemptResult(opened.attempt_id, outcome, None, None, LATER, hangup_cause=16)
-    assert dial_store.close_attempt(database, campaign, result) is state
+    assert database.in_transaction(dial_store.close_attempt, campaign, result) is state
     assert lead(database, lead_id) == (state, attempts, due)
     with database.session() as session:
         attempt = session.get_one(Attempt, opened.attempt_id)
@@ -293,7 +293,9 @@ def test_close_attempt_settles_the_lead(
         last = None if outcome is CallOutcome.CANCELLED else outcome
         assert session.get_one(Lead, lead_id).last_outcome == last
     again = AttemptResult(opened.attempt_id, CallOutcome.FAILED, None, None, LATER + HOUR)
-    assert dial_store.close_attempt(database, campaign, again) is state  # closed already: no change
+    assert (
+        database.in_transaction(dial_store.close_attempt, campaign, again) is state
+    )  # closed already: no change
     assert lead(database, lead_id) == (state, attempts, due)
     assert dial_store.calls_in_progress(database, campaign.id) == 0
 
@@ -304,7 +306,7 @@ def test_a_cancelled_callback_call_goes_back_to_its_callback(database: Database)
     add_callback(database, lead_id, campaign, NOW)
     (opened,) = dial(database, campaign)
     result = AttemptResult(opened.attempt_id, CallOutcome.CANCELLED, None, None, LATER)
-    assert dial_store.close_attempt(database, campaign, result) is S.CALLBACK
+    assert database.in_transaction(dial_store.close_attempt, campaign, result) is S.CALLBACK
     assert callbacks(database) == [(lead_id, CallbackState.PENDING, NOW)]
 
 
@@ -420,9 +422,11 @@ def test_an_undisposed_settlement_applies_once_and_never_after_the_lead_moved_on
     (lead_id,) = add_list(database, "leads", row(1))
     campaign = create(database)
     attempt_id = answered_attempt(database, campaign)
-    assert dial_store.settle_undisposed(database, campaign, attempt_id, LATER) is True
+    assert database.in_transaction(dial_store.settle_undisposed, campaign, attempt_id, LATER) is True
     assert lead(database, lead_id) == (S.RETRY, 1, LATER + 24 * HOUR)  # the rules' `answered` delay
-    assert dial_store.settle_undisposed(database, campaign, attempt_id, LATER) is False  # already settled
+    assert (
+        database.in_transaction(dial_store.settle_undisposed, campaign, attempt_id, LATER) is False
+    )  # already settled
 
 
 def test_an_undisposed_settlement_does_not_override_the_agents_disposition(database: Database) -> None:
@@ -430,5 +434,5 @@ def test_an_undisposed_settlement_does_not_override_the_agents_disposition(datab
     campaign = create(database)
     attempt_id = answered_attempt(database, campaign)
     assert dial_store.dispose_attempt(database, campaign, attempt_id, "sale", LATER) is S.DONE
-    assert dial_store.settle_undisposed(database, campaign, attempt_id, LATER) is False
+    assert database.in_transaction(dial_store.settle_undisposed, campaign, attempt_id, LATER) is False
     assert lead(database, lead_id) == (S.DONE, 1, NOW)
