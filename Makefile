@@ -50,7 +50,7 @@ unit: venv
 	$(PYTEST) tests/unit
 
 db: venv
-	$(PYTEST) -m db
+	$(PYTEST) -m "db and not lab"
 
 integration: venv
 	$(PYTEST) -m lab
