@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.compliance.blocklist_store import Change
@@ -226,23 +226,35 @@ def active_agent_count(session: Session, gid: int) -> int:
     return session.execute(query).scalar_one()
 
 
+# Built once: the engine writes one pair per agent transition, several per call.
+_SET_STATE = (
+    update(Agent)
+    .where(Agent.id == bindparam("agent_id"))
+    .values(state=bindparam("to_state"), state_since=bindparam("at"), updated_at=bindparam("at"))
+)
+_LOG_STATE = insert(AgentStateLog).values(
+    agent_id=bindparam("agent_id"),
+    from_state=bindparam("from_state"),
+    to_state=bindparam("to_state"),
+    reason=bindparam("reason"),
+    at=bindparam("at"),
+    campaign_id=bindparam("campaign_id"),
+)
+
+
 def record_agent_change(target: Session | Connection, change: StateChange, campaign_id: int | None) -> None:
     """Persist one agent transition in `target`'s transaction: the agent's state and a state-log row."""
-    target.execute(
-        update(Agent)
-        .where(Agent.id == change.agent_id)
-        .values(state=change.to_state, state_since=change.at, updated_at=change.at)
-    )
-    target.execute(
-        insert(AgentStateLog).values(
-            agent_id=change.agent_id,
-            from_state=change.from_state,
-            to_state=change.to_state,
-            reason=change.reason,
-            at=change.at,
-            campaign_id=campaign_id,
-        )
-    )
+    connection = target.connection() if isinstance(target, Session) else target
+    values = {
+        "agent_id": change.agent_id,
+        "from_state": change.from_state,
+        "to_state": change.to_state,
+        "reason": change.reason,
+        "at": change.at,
+        "campaign_id": campaign_id,
+    }
+    connection.execute(_SET_STATE, values)
+    connection.execute(_LOG_STATE, values)
 
 
 def log_out_all(database: Database, at: datetime, reason: str) -> int:

@@ -22,10 +22,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from campaigns.compliance.abandonment import AbandonmentRate, AttemptRecord, abandonment_rate
+from campaigns.compliance.abandonment import (
+    AbandonmentRate,
+    AttemptRecord,
+    LiveCounts,
+    rate_of_counts,
+    window_of,
+)
 from campaigns.compliance.blocklist import Blocklist
 from campaigns.compliance.blocklist_store import entries_for_numbers
 from campaigns.compliance.rules import (
@@ -134,17 +140,23 @@ def abandonment_figures(database: Database, campaign: CampaignConfig, now: datet
 
 
 def _abandonment(session: Session, campaign: CampaignConfig, now: datetime) -> AbandonmentRate:
-    settings = campaign.compliance
-    since = now - timedelta(days=31)
-    rows = session.execute(
-        select(Attempt.dialed_at, Attempt.outcome, Attempt.abandoned).where(
-            Attempt.campaign_id == campaign.id,
-            Attempt.dialed_at >= since,
-            Attempt.outcome.in_([CallOutcome.ANSWERED, CallOutcome.ABANDONED, CallOutcome.MACHINE]),
-        )
+    """Counted in SQL: one row however many calls the window holds (`count_live` in Python)."""
+    zone = ZoneInfo(campaign.time_zone)
+    since, _ = window_of(campaign.compliance, zone, now)
+    dropped = or_(Attempt.abandoned, Attempt.outcome == CallOutcome.ABANDONED)
+    served = and_(Attempt.outcome == CallOutcome.ANSWERED, not_(Attempt.abandoned))
+    machine = and_(Attempt.outcome == CallOutcome.MACHINE, not_(Attempt.abandoned))
+    query = select(
+        func.count().filter(served), func.count().filter(dropped), func.count().filter(machine)
+    ).where(
+        Attempt.campaign_id == campaign.id,
+        Attempt.dialed_at <= now,
+        Attempt.outcome.in_([CallOutcome.ANSWERED, CallOutcome.ABANDONED, CallOutcome.MACHINE]),
     )
-    records = [AttemptRecord(at, outcome, abandoned) for at, outcome, abandoned in rows]
-    return abandonment_rate(records, settings, ZoneInfo(campaign.time_zone), now)
+    if since is not None:
+        query = query.where(Attempt.dialed_at >= since)
+    answered, abandoned, machines = session.execute(query).one()
+    return rate_of_counts(LiveCounts(answered, abandoned, machines), campaign.compliance, zone, now)
 
 
 def _histories(session: Session, numbers: Sequence[str], now: datetime) -> dict[str, list[AttemptRecord]]:

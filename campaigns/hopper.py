@@ -36,6 +36,7 @@ from campaigns.persistence.models.leads import DIALABLE
 from ringcast.errors import UserError
 
 _DIALABLE = text(f"({DIALABLE})")  # bracketed: an OR among the query's other conditions
+_IDS_PER_QUERY = 500  # ids in one IN (...): well under SQLite's limit on parameters
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,13 +183,15 @@ def give_back(
     database: Database, leads: Sequence[QueuedLead], until: datetime, *, hold_callbacks: bool = False
 ) -> None:
     """Hopper leads that will not be dialled now go back, due at `until` (see `requeue`)."""
-    if not leads:
-        return
     with database.session() as session:
-        for queued in leads:
-            lead = session.get_one(Lead, queued.lead_id)
-            if lead.state is LeadState.QUEUED:
-                requeue(session, lead, until, hold_callback=hold_callbacks)
+        for start in range(0, len(leads), _IDS_PER_QUERY):
+            ids = [queued.lead_id for queued in leads[start : start + _IDS_PER_QUERY]]
+            pending = select(Callback).where(
+                Callback.lead_id.in_(ids), Callback.state == CallbackState.PENDING
+            )
+            callbacks = {callback.lead_id: callback for callback in session.scalars(pending)}
+            for lead in session.scalars(select(Lead).where(Lead.id.in_(ids), Lead.state == LeadState.QUEUED)):
+                _requeue(lead, callbacks.get(lead.id), until, hold_callbacks)
 
 
 def pending_callback(session: Session, lead_id: int) -> Callback | None:
@@ -204,7 +207,10 @@ def requeue(session: Session, lead: Lead, until: datetime, *, hold_callback: boo
     A callback keeps its due time, unless `hold_callback` (refused at dial time, skipped by an
     agent): then it waits for `until` too, as other leads do (never before its own due time).
     """
-    callback = pending_callback(session, lead.id)
+    _requeue(lead, pending_callback(session, lead.id), until, hold_callback)
+
+
+def _requeue(lead: Lead, callback: Callback | None, until: datetime, hold_callback: bool) -> None:
     step = LeadStatus(lead.id, lead.state, lead.attempt_count).requeue(until, callback=callback is not None)
     lead.state = step.state
     if callback is None:

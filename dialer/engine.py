@@ -4,7 +4,9 @@ It owns the long-lived adapters (AMI link, FastAGI server, database, control API
 order of start and stop: the database's schema is checked before Asterisk is touched; what a
 previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
 any new call; then the live dialer (`dialer.live`) and the control API (`web.api`) start.
-Database work runs in the dialer's database thread: the event loop never blocks on I/O.
+Database work runs in the dialer's database thread: the event loop never blocks on I/O. While
+that thread works, the loop waits for the interpreter lock whenever an AMI event wakes it: the
+engine shortens Python's switch interval (`GIL_SWITCH_S`) so that the wait stays under 1 ms.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 
@@ -30,6 +33,8 @@ from ringcast.settings import Settings
 from web.api import create_app
 
 log = logging.getLogger(__name__)
+
+GIL_SWITCH_S = 0.001  # Python's default, 5 ms, would add up to 5 ms to an answered call's connection
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class Engine:
     default_region: str = "CN"  # numbers agents type without a country code
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+        sys.setswitchinterval(GIL_SWITCH_S)
         await asyncio.to_thread(self.database.check_migrated)
         self.ami.subscribe(self._on_link_event)
         dialer: LiveDialer | None = None

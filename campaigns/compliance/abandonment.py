@@ -60,28 +60,56 @@ def local_midnight(instant: datetime, zone: ZoneInfo, days_after: int = 0) -> da
     return datetime.combine(day, time(0), tzinfo=zone)
 
 
-def abandonment_rate(
-    attempts: Iterable[AttemptRecord], settings: ComplianceSettings, zone: ZoneInfo, now: datetime
+@dataclass(frozen=True, slots=True)
+class LiveCounts:
+    """Attempts of a window by how they count: served, abandoned (either way), machine verdicts."""
+
+    answered: int
+    abandoned: int
+    machine: int
+
+
+def window_of(
+    settings: ComplianceSettings, zone: ZoneInfo, now: datetime
+) -> tuple[datetime | None, datetime | None]:
+    """The abandonment window at `now`: where it starts (None: the campaign's start) and when it
+    starts afresh (the next local midnight, for a daily window; else None)."""
+    if settings.abandon_window is AbandonWindow.DAY:
+        return local_midnight(now, zone), local_midnight(now, zone, 1)
+    if settings.abandon_window is AbandonWindow.ROLLING_30_DAYS:
+        return now - timedelta(days=30), None
+    return None, None
+
+
+def rate_of_counts(
+    counts: LiveCounts, settings: ComplianceSettings, zone: ZoneInfo, now: datetime
 ) -> AbandonmentRate:
-    """The campaign's figures at `now` over `settings.abandon_window`; `zone` is the campaign's."""
-    window = settings.abandon_window
-    since: datetime | None = None
-    resets_at: datetime | None = None
-    if window is AbandonWindow.DAY:
-        since, resets_at = local_midnight(now, zone), local_midnight(now, zone, 1)
-    elif window is AbandonWindow.ROLLING_30_DAYS:
-        since = now - timedelta(days=30)
+    """The figures of the window at `now` from its counts (see `count_live` for what they count)."""
+    since, resets_at = window_of(settings, zone, now)
     machine_share = (settings.amd_false_positive_share or 0.0) if settings.counts_amd_false_positives else 0.0
-    live = abandoned = 0.0
+    human_machines = machine_share * counts.machine
+    live = counts.answered + counts.abandoned + human_machines
+    return AbandonmentRate(settings.abandon_window, since, resets_at, live, counts.abandoned + human_machines)
+
+
+def count_live(attempts: Iterable[AttemptRecord], since: datetime | None, now: datetime) -> LiveCounts:
+    """The counts of the attempts dialled from `since` to `now` (the database does the same in SQL)."""
+    answered = abandoned = machine = 0
     for attempt in attempts:
         if attempt.at > now or (since is not None and attempt.at < since):
             continue
         if attempt.counts_abandoned:
-            live += 1
             abandoned += 1
         elif attempt.outcome is CallOutcome.ANSWERED:
-            live += 1
+            answered += 1
         elif attempt.outcome is CallOutcome.MACHINE:
-            live += machine_share
-            abandoned += machine_share
-    return AbandonmentRate(window, since, resets_at, live, abandoned)
+            machine += 1
+    return LiveCounts(answered, abandoned, machine)
+
+
+def abandonment_rate(
+    attempts: Iterable[AttemptRecord], settings: ComplianceSettings, zone: ZoneInfo, now: datetime
+) -> AbandonmentRate:
+    """The campaign's figures at `now` over `settings.abandon_window`; `zone` is the campaign's."""
+    since, _ = window_of(settings, zone, now)
+    return rate_of_counts(count_live(attempts, since, now), settings, zone, now)

@@ -109,6 +109,8 @@ class DatabaseThread:
             with self.database.session() as session:
                 for write in batch:
                     write.work(session)
+                    session.flush()
+                    session.expunge_all()  # a write's objects are its own: autoflush stays cheap
             return
         except Exception as error:
             if len(batch) == 1:

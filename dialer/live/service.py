@@ -99,6 +99,7 @@ class LiveDialer:
         self.desk = AgentDesk()
         self.agents = AgentService(self)
         self.runners: dict[int, CampaignRunner] = {}
+        self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
         self.calls: dict[str, OutboundCall] = {}  # by channel id
         self.legs: dict[str, _Leg] = {}  # by channel id: customers and agent legs
         self._by_action: dict[str, str] = {}  # originate ActionID -> channel id
@@ -136,6 +137,7 @@ class LiveDialer:
         for campaign_id in list(self.runners):
             if campaign_id not in running:
                 runner = self.runners.pop(campaign_id)
+                self._stopped[campaign_id] = runner.config  # its calls still in progress end with it
                 log.info("campaign %s: no longer running, dialing stops", runner.config.name)
                 await runner.stop()
         for campaign_id, config in running.items():
@@ -156,6 +158,7 @@ class LiveDialer:
                     pe.AgentLoggedIn(now, session.agent_id, max_occupancy=session.max_occupancy)
                 )
             self.runners[campaign_id] = runner
+            self._stopped.pop(campaign_id, None)
             runner.start()
             log.info("campaign %s: running (%s)", config.name, config.dial_mode.value)
 
@@ -170,9 +173,12 @@ class LiveDialer:
         raise UserError(f"no {what} to log in to", hint="start it first (`ringcast campaign start`)")
 
     async def config(self, campaign_id: int) -> CampaignConfig:
+        """The campaign's settings: its runner's, or as its runner last had them, or the database's."""
         runner = self.runners.get(campaign_id)
         if runner is not None:
             return runner.config
+        if campaign_id in self._stopped:
+            return self._stopped[campaign_id]
         return await self.db.run(campaign_store.load_campaign_by_id, self.database, campaign_id)
 
     # ---- placing calls ----------------------------------------------------------------------------

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
 from campaigns import campaign_store, dial_store, hopper
 from campaigns.compliance import blocklist_store
+from campaigns.compliance.abandonment import AttemptRecord, abandonment_rate
 from campaigns.compliance.blocklist import BlockEntry
 from campaigns.compliance.blocklist_store import Change
 from campaigns.config import CampaignConfig, CampaignSpec
@@ -436,3 +438,27 @@ def test_an_undisposed_settlement_does_not_override_the_agents_disposition(datab
     assert dial_store.dispose_attempt(database, campaign, attempt_id, "sale", LATER) is S.DONE
     assert database.in_transaction(dial_store.settle_undisposed, campaign, attempt_id, LATER) is False
     assert lead(database, lead_id) == (S.DONE, 1, NOW)
+
+
+@pytest.mark.parametrize("window", ["day", "30_days", "campaign"])
+def test_abandonment_counted_in_sql_equals_the_pure_rule(database: Database, window: str) -> None:
+    (lead_id,) = add_list(database, "leads", row(1, S.DONE))
+    spec = CampaignSpec.parse(
+        {"caller_id": "+442079460000", "lists": ["leads"], "preset": "uk", "abandon_window": window}
+        | {"amd_false_positive_share": 0.25}
+    )
+    campaign = campaign_store.create(database, "uk", spec, BY, trunks=("carrier",), override_reason="test")
+    outcomes = [CallOutcome.ANSWERED, CallOutcome.ABANDONED, CallOutcome.MACHINE, CallOutcome.BUSY]
+    records = []
+    with database.session() as session:
+        for n in range(120):  # one in the future, some today, then every 9 hours back to 44 days ago
+            at = NOW - (timedelta(minutes=2 * n - 1) if n < 40 else timedelta(hours=9 * n))
+            outcome = outcomes[n % 4]  # answered but joined too late: abandoned too
+            abandoned = n % 7 == 0 and outcome in (CallOutcome.ANSWERED, CallOutcome.ABANDONED)
+            attempt = Attempt(lead_id=lead_id, campaign_id=campaign.id, e164=number(1), dialed_at=at)
+            attempt.outcome, attempt.abandoned, attempt.ended_at = outcome, abandoned, at
+            session.add(attempt)
+            records.append(AttemptRecord(at, outcome, abandoned))
+    expected = abandonment_rate(records, campaign.compliance, ZoneInfo(campaign.time_zone), NOW)
+    got = dial_store.abandonment_figures(database, campaign, NOW)
+    assert got == expected and got.live > 0
