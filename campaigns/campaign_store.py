@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import active_agent_count, audit, group_id, group_name, named
 from campaigns.compliance.blocklist_store import Change
+from campaigns.compliance.destinations import Reach
 from campaigns.compliance.presets import ComplianceSettings
 from campaigns.config import (
     COMPLIANCE_FIELDS,
@@ -321,6 +322,11 @@ def _check_can_dial(session: Session, config: CampaignConfig, trunks: Sequence[s
         problems.append(f"the {config.compliance.preset.value} preset requires a caller ID (--caller-id)")
     if config.dial_mode in _ABANDONING and config.abandon_message is None:
         problems.append("no abandon message for callers no agent is free for (--abandon-message)")
+    if config.reach is Reach.LOCAL and not config.whitelist_only and config.home.area is None:
+        problems.append(
+            f"reach local needs a geographic caller ID to say what is local ({config.caller_id or 'none'}"
+            " has no area): give one, or --reach national"
+        )
     if config.dial_mode not in _AGENTLESS:
         problems.extend(_agent_problems(session, config))
     if not config.lists:

@@ -32,6 +32,7 @@ from pydantic import (
     field_validator,
 )
 
+from campaigns.compliance.destinations import PRESET_REGIONS, Home, Reach
 from campaigns.compliance.hours import CallingHours, CallingWindow
 from campaigns.compliance.presets import AbandonWindow, ComplianceSettings, Customised, Override, customise
 from campaigns.lifecycle import Disposition, RetryRules
@@ -268,6 +269,8 @@ class CampaignSpec(BaseModel):
     announce_agent_number: bool = False
     announce_prompt: Annotated[str | None, AfterValidator(_sounds)] = None  # before the digits
     max_lines: int | None = Field(default=None, ge=1)
+    reach: Reach = Reach.NATIONAL
+    whitelist_only: bool = False
     ring_timeout_s: Annotated[float | None, BeforeValidator(_duration_or_none)] = None  # None: min ring
     lists: Annotated[list[ListSpec], BeforeValidator(lambda v: _fields_of_each(ListSpec, v))] = Field(
         default_factory=list
@@ -401,6 +404,8 @@ class CampaignConfig:
     announce_agent_number: bool
     announce_prompt: str | None
     max_lines: int | None
+    reach: Reach
+    whitelist_only: bool
     ring_timeout_s: float
     lists: tuple[ListShare, ...]
 
@@ -414,6 +419,11 @@ class CampaignConfig:
                 f"campaign ring_timeout_s: at least the {self.compliance.preset.value} preset's"
                 f" minimum ring of {min_ring:g} s (got {self.ring_timeout_s:g})"
             )
+
+    @property
+    def home(self) -> Home:
+        """Where its calls come from, for the outbound permission classes (DIAL-8)."""
+        return Home.of(self.caller_id, PRESET_REGIONS[self.compliance.preset])
 
     @classmethod
     def build(
@@ -450,6 +460,8 @@ class CampaignConfig:
             announce_agent_number=spec.announce_agent_number,
             announce_prompt=spec.announce_prompt,
             max_lines=spec.max_lines,
+            reach=spec.reach,
+            whitelist_only=spec.whitelist_only,
             ring_timeout_s=compliance.min_ring.total_seconds() if ring is None else ring,
             lists=lists,
         )
@@ -494,6 +506,8 @@ class CampaignConfig:
             "announce_agent_number": self.announce_agent_number,
             "announce_prompt": self.announce_prompt,
             "max_lines": self.max_lines,
+            "reach": self.reach.value,
+            "whitelist_only": self.whitelist_only,
             "ring_timeout_s": self.ring_timeout_s,
             "lists": [share._asdict() for share in self.lists],
         }

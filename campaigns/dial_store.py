@@ -107,7 +107,14 @@ def open_attempts(
     with `agent_reserved` an agent waits for every one of them (preview, click-to-call). Each call's
     channel will be `channel_prefix` followed by its attempt id.
     """
-    rules = CampaignRules(campaign.compliance, campaign.time_zone, campaign.caller_id)
+    rules = CampaignRules(
+        campaign.compliance,
+        campaign.time_zone,
+        campaign.caller_id,
+        home=campaign.home,
+        reach=campaign.reach,
+        whitelist_only=campaign.whitelist_only,
+    )
     results: list[OpenedAttempt | RefusedLead] = []
     numbers = [queued.e164 for queued in leads]
     with database.session() as session:
@@ -115,9 +122,14 @@ def open_attempts(
         blocklist = entries_for_numbers(session.connection(), numbers)
         histories = _histories(session, numbers, now)
         for n, queued in enumerate(leads):
-            blocked = Blocklist(blocklist[queued.e164]).check(queued.e164, campaign.id, now)
+            entries = Blocklist(blocklist[queued.e164])
             facts = LeadFacts(
-                queued.e164, queued.time_zones, blocked, agent_reserved, agent_free=n < agent_free
+                queued.e164,
+                queued.time_zones,
+                entries.check(queued.e164, campaign.id, now),
+                agent_reserved,
+                agent_free=n < agent_free,
+                whitelisted=entries.whitelisted(queued.e164, campaign.id, now),
             )
             history = DialHistory(figures, tuple(histories[queued.e164]))
             verdict = check_dial(facts, rules, history, now)

@@ -86,7 +86,7 @@ def _value(number: str, prefix: bool, region: str) -> str:
 
 
 def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
-    """The command group managing one list (`dnc` or `blacklist`)."""
+    """The command group managing one list (`dnc`, `blacklist` or `whitelist`)."""
     app = typer.Typer(no_args_is_help=True, help=f"Manage the {title}.")
 
     def entry(number: str, prefix: bool, campaign_id: int | None) -> BlockEntry:
@@ -262,3 +262,6 @@ def _file_entries(
 
 dnc_app = blocklist_app(BlockKind.DNC, "do-not-call list (免打扰)")
 blacklist_app = blocklist_app(BlockKind.BLACKLIST, "blacklist (黑名单)")
+whitelist_app = blocklist_app(
+    BlockKind.WHITELIST, "outbound whitelist (外呼白名单): dialled beyond a campaign's reach"
+)

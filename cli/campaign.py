@@ -95,6 +95,12 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
         min_wrap: str | None = typer.Option(None, "--min-wrap", help="Minimum wrap-up, e.g. 5s."),
         max_occupancy: float | None = typer.Option(None, "--max-occupancy", help="Per agent, e.g. 0.85."),
         max_lines: int | None = typer.Option(None, "--max-lines", help="Calls in progress at most."),
+        reach: str | None = typer.Option(
+            None, "--reach", help="Widest calls allowed: local, national [default], international (DIAL-8)."
+        ),
+        whitelist_only: bool | None = typer.Option(
+            None, "--whitelist-only/--any-number", help="Dial only numbers on the outbound whitelist."
+        ),
         ring_timeout: str | None = typer.Option(None, "--ring-timeout", help="e.g. 25s [the minimum ring]."),
         override_reason: str | None = typer.Option(
             None, "--override-reason", help="Why a compliance value may be looser than the preset (audited)."
@@ -127,6 +133,8 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             "min_wrap_s": min_wrap,
             "max_occupancy": max_occupancy,
             "max_lines": max_lines,
+            "reach": reach,
+            "whitelist_only": whitelist_only,
             "ring_timeout_s": ring_timeout,
         }
         spec = CampaignSpec.parse({key: value for key, value in given.items() if value not in (None, [])})

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from cli.agent_cmd import agent_app, group_app
-from cli.blocklist import blacklist_app, dnc_app
+from cli.blocklist import blacklist_app, dnc_app, whitelist_app
 from cli.campaign import campaign_app
 from cli.campaign_live import status as campaign_status
 from cli.campaign_live import why as campaign_why
@@ -40,6 +40,7 @@ app.add_typer(asterisk_app, name="asterisk")
 app.add_typer(list_app, name="list")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(blacklist_app, name="blacklist")
+app.add_typer(whitelist_app, name="whitelist")
 campaign_app.command("status")(campaign_status)
 campaign_app.command("why")(campaign_why)
 app.add_typer(campaign_app, name="campaign")

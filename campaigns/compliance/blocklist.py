@@ -1,4 +1,5 @@
-"""DNC and blacklist decisions (CMPL-1, IMP-5): is this number blocked for this campaign now, and why.
+"""DNC and blacklist decisions (CMPL-1, IMP-5): is this number blocked for this campaign now, and why;
+and the outbound whitelist (DIAL-8), kept in the same table: is it whitelisted.
 
 `Blocklist` is built from entries (exact numbers and prefixes, global or per campaign, with an
 optional expiry) and answers `check(e164, campaign_id, now)` with no I/O and without reading the
@@ -18,7 +19,7 @@ from datetime import datetime
 
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
 
-_KIND_RANK = {BlockKind.DNC: 0, BlockKind.BLACKLIST: 1}
+_KIND_RANK = {BlockKind.DNC: 0, BlockKind.BLACKLIST: 1}  # the kinds that block; a whitelist entry allows
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +94,27 @@ class Blocklist:
         `campaign_id` is the campaign of the call; the importer passes every campaign the list
         belongs to, and None checks global entries only. An expired entry never blocks.
         """
+        blocking = [entry for entry in self._applicable(e164, campaign_id, now) if entry.kind in _KIND_RANK]
+        return min(blocking, key=_rank) if blocking else None
+
+    def whitelisted(self, e164: str, campaign_id: int | None, now: datetime) -> bool:
+        """On the outbound whitelist (外呼白名单) for the campaign at `now` (DIAL-8)."""
+        return any(entry.kind is BlockKind.WHITELIST for entry in self._applicable(e164, campaign_id, now))
+
+    def _applicable(
+        self, e164: str, campaign_id: int | Collection[int] | None, now: datetime
+    ) -> list[BlockEntry]:
         found = self._exact.get(e164, ())
         size = len(e164)
         for length in self._lengths:
             if length <= size:
                 found += self._prefixes[length].get(e164[:length], ())
         if not found:
-            return None
+            return []
         if campaign_id is None:
             campaigns: Collection[int] = ()
         elif isinstance(campaign_id, int):
             campaigns = (campaign_id,)
         else:
             campaigns = campaign_id
-        applicable = [entry for entry in found if entry.applies(campaigns, now)]
-        return min(applicable, key=_rank) if applicable else None
+        return [entry for entry in found if entry.applies(campaigns, now)]

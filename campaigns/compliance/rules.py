@@ -5,11 +5,13 @@ answer, the number's attempts across all campaigns, the campaign's abandonment f
 passes `now`. The checks, in the order their reason is reported:
 
 1. DNC / blacklist (the `Blocklist.check` answer; an entry with an expiry stops blocking then);
-2. caller ID presented, when the settings require one;
-3. no call to the number in progress (in any campaign);
-4. calling hours in the callee's local time, open in every zone of the number;
-5. attempts to the number this calendar day (in each of its zones) and over any 7 x 24 h;
-6. without an agent reserved for the call: no redial within `redial_after_abandon` of an
+2. outbound permission (DIAL-8): with `whitelist_only`, whitelisted numbers only; otherwise a number
+   beyond the campaign's reach (local, national, international: `destinations`) only if whitelisted;
+3. caller ID presented, when the settings require one;
+4. no call to the number in progress (in any campaign);
+5. calling hours in the callee's local time, open in every zone of the number;
+6. attempts to the number this calendar day (in each of its zones) and over any 7 x 24 h;
+7. without an agent reserved for the call: no redial within `redial_after_abandon` of an
    abandoned call, no redial the local day of an AMD "machine" verdict (when the settings say
    so), and nothing while the campaign's abandonment rate is at its cap (an agent-reserved call,
    or one dialled one-to-one for a ready agent, cannot be abandoned, so it is still allowed and
@@ -33,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.compliance.abandonment import AbandonmentRate, AttemptRecord, local_midnight
 from campaigns.compliance.blocklist import BlockEntry
+from campaigns.compliance.destinations import Home, Reach
 from campaigns.compliance.presets import ComplianceSettings
 from campaigns.persistence.models.enums import BlockKind, CallOutcome
 from ringcast.errors import UserError
@@ -46,6 +49,8 @@ class RefusalReason(StrEnum):
 
     DNC = "dnc"
     BLACKLISTED = "blacklisted"
+    NOT_WHITELISTED = "not_whitelisted"
+    OUTSIDE_REACH = "outside_reach"
     NO_CALLER_ID = "no_caller_id"
     NUMBER_IN_CALL = "number_in_call"
     OUTSIDE_CALLING_HOURS = "outside_calling_hours"
@@ -65,6 +70,7 @@ class LeadFacts:
     blocked: BlockEntry | None = None  # `Blocklist.check(e164, campaign, now)`, asked just now
     agent_reserved: bool = False  # an agent waits for this call (preview, click-to-call, own callback)
     agent_free: bool = False  # dialled one-to-one for a ready agent (progressive): cannot be abandoned
+    whitelisted: bool = False  # on the outbound whitelist (`Blocklist.whitelisted`), asked just now
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +80,9 @@ class CampaignRules:
     settings: ComplianceSettings
     time_zone: str
     caller_id: str | None
+    home: Home | None = None  # where calls come from; None: every class may be dialled
+    reach: Reach = Reach.INTERNATIONAL
+    whitelist_only: bool = False
 
     def __post_init__(self) -> None:
         if _zone(self.time_zone) is None:
@@ -137,6 +146,17 @@ def _blocked(case: _Case, t: datetime) -> Failure | None:
         return None
     reason = RefusalReason.DNC if entry.kind is BlockKind.DNC else RefusalReason.BLACKLISTED
     return reason, entry.expires_at
+
+
+def _outbound(case: _Case, t: datetime) -> Failure | None:
+    rules = case.rules
+    if case.lead.whitelisted:
+        return None
+    if rules.whitelist_only:
+        return RefusalReason.NOT_WHITELISTED, None
+    if rules.home is not None and not rules.reach.covers(rules.home.reach_of(case.lead.e164)):
+        return RefusalReason.OUTSIDE_REACH, None
+    return None
 
 
 def _caller_id(case: _Case, t: datetime) -> Failure | None:
@@ -214,6 +234,7 @@ def _abandon_cap(case: _Case, t: datetime) -> Failure | None:
 
 _CHECKS: tuple[Callable[[_Case, datetime], Failure | None], ...] = (
     _blocked,
+    _outbound,
     _caller_id,
     _in_call,
     _hours,

@@ -203,6 +203,11 @@ def test_a_cap_of_zero_is_refused_at_create_and_update(database: Database) -> No
             "calling hours 09:00-11:00 every day never open in all the time zones of any dialable lead",
         ),
         ("no_caller_id", "the cn preset requires a caller ID (--caller-id)"),
+        (
+            "local_from_400",
+            "reach local needs a geographic caller ID to say what is local (4008001234 has no area):"
+            " give one, or --reach national",
+        ),
     ],
 )
 def test_start_refuses_a_campaign_that_cannot_dial(database: Database, setup: str, problem: str) -> None:
@@ -217,6 +222,7 @@ def test_start_refuses_a_campaign_that_cannot_dial(database: Database, setup: st
         "no_list": {"lists": []},
         "never_open": {"calling_hours": "09:00-11:00"},
         "no_caller_id": {"caller_id": None},
+        "local_from_400": {"caller_id": "4008001234", "reach": "local"},
     }
     given = settings.get(setup, {})
     trunks = ("sip9",) if setup == "unknown_trunk" else TRUNKS

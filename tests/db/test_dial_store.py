@@ -21,6 +21,7 @@ from campaigns.compliance import blocklist_store
 from campaigns.compliance.abandonment import AttemptRecord, abandonment_rate
 from campaigns.compliance.blocklist import BlockEntry
 from campaigns.compliance.blocklist_store import Change
+from campaigns.compliance.rules import RefusalReason
 from campaigns.config import CampaignConfig, CampaignSpec
 from campaigns.dial_store import AttemptInProgress, AttemptResult, OpenedAttempt, RefusedLead
 from campaigns.hopper import LeadCounts, QueuedLead
@@ -191,6 +192,28 @@ def test_dnc_and_blacklisted_numbers_are_blocked_and_lose_their_callback(databas
         refusal(dnc, 1, "dnc", None),
         refusal(blacklisted, "+8613990001234", "blacklisted", None),
     ]
+
+
+def test_outbound_reach_and_whitelist_are_enforced_at_dial_time(database: Database) -> None:
+    london, beijing = add_list(database, "leads", row(1, e164="+442079461201"), row(2))  # Shanghai zones
+    campaign = create(database)  # reach national from a Guangzhou caller ID
+    refused, opened = dial(database, campaign)
+    assert isinstance(refused, RefusedLead) and refused.verdict.reason is RefusalReason.OUTSIDE_REACH
+    assert isinstance(opened, OpenedAttempt) and opened.lead.lead_id == beijing
+    assert lead(database, london)[0] is S.NEW  # waits: a whitelist entry may come
+
+    blocklist_store.add(database, BlockEntry(BlockKind.WHITELIST, "+44", BlockMatch.PREFIX), BY)
+    later = NOW + 2 * HOUR
+    leads = hopper.take_leads(database, campaign, 10, later)
+    (allowed,) = dial_store.open_attempts(database, campaign, leads, later, channel_prefix=PREFIX)
+    assert isinstance(allowed, OpenedAttempt) and allowed.lead.lead_id == london
+
+    (other,) = add_list(database, "more", row(3))
+    changes = CampaignSpec.parse({"whitelist_only": True, "lists": ["more"]})
+    only = campaign_store.update(database, campaign.name, changes, BY, trunks=("carrier",))
+    (not_listed,) = dial(database, only)
+    assert isinstance(not_listed, RefusedLead) and not_listed.lead.lead_id == other
+    assert not_listed.verdict.reason is RefusalReason.NOT_WHITELISTED
 
 
 def test_outside_calling_hours_the_lead_waits_until_they_open(database: Database) -> None:

@@ -2,8 +2,9 @@
 
 One agent works a preview campaign through the control API: it previews a lead (paused while it
 looks), skips one, dials another, talks, asks for a callback a few seconds later, and gets that
-lead back first when it is due. Then it dials a number by hand, hangs up on the customer itself,
-and is refused a number on the DNC list. The carrier's log confirms what was really dialled, and
+lead back first when it is due. Then it is refused a number abroad (the campaign's reach is
+national), dials a whitelisted number by hand, hangs up on the customer itself, and is refused a
+number on the DNC list. The carrier's log confirms what was really dialled, and
 the pbx's own events that the agent's number was said into its conference on every call (AGT-5).
 """
 
@@ -21,9 +22,12 @@ import pytest
 from phonenumbers import timezone
 from sqlalchemy import select
 
+from campaigns.compliance import blocklist_store
+from campaigns.compliance.blocklist import BlockEntry
+from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, Callback, Lead
-from campaigns.persistence.models.enums import CallbackState, CallOutcome, LeadState
+from campaigns.persistence.models.enums import BlockKind, CallbackState, CallOutcome, LeadState
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.confgen import ANNOUNCE_CONTEXT, ANNOUNCED_USER_EVENT
 from dialer.asterisk.events import AmiEvent, ConferenceJoined, UserEventReceived
@@ -154,7 +158,13 @@ async def test_preview_skip_dial_callback_and_click_to_call(
     await _post(client, "/disposition", {"code": "sale"})
     assert _lead(database, number).state is LeadState.DONE
 
-    placed = await _post(client, "/call", {"number": _hand_dialled_number()})  # click-to-call, then hang up
+    abroad = await client.post(f"/agents/{AGENT}/call", json={"number": "+33142685300"})  # Paris
+    assert abroad.status_code == 409 and "outside_reach" in abroad.json()["error"]  # reach: national
+    hand_dialled = _hand_dialled_number()  # maybe abroad too: whitelisted (DIAL-8)
+    blocklist_store.add(
+        database, BlockEntry(BlockKind.WHITELIST, hand_dialled), Change("qa", datetime.now(UTC))
+    )
+    placed = await _post(client, "/call", {"number": hand_dialled})  # click-to-call, then hang up
     await _until(client, "on_call")
     await asyncio.sleep(1.0)
     await _post(client, "/hangup")

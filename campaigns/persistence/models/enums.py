@@ -116,6 +116,7 @@ class AgentState(StrEnum):
 class BlockKind(StrEnum):
     DNC = "dnc"  # 免打扰: the person asked not to be called
     BLACKLIST = "blacklist"  # 黑名单: the company decided not to call
+    WHITELIST = "whitelist"  # 外呼白名单: may be called beyond the campaign's reach (DIAL-8)
 
 
 class BlockMatch(StrEnum):
