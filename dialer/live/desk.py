@@ -3,9 +3,10 @@
 Each logged-in agent has a session: its `AgentStatus` (the pure machine of `dialer.agents.state`),
 the campaign it works, its conference (`agent-<id>`, which its phone leg keeps open for the whole
 session so that a customer is connected at once) and the channel of that leg. The desk applies
-steps, keeps each agent's recent state changes for the occupancy guard (AGT-7), and chooses the
-agent for an answered call (longest idle, `dialer.agents.selection`). No I/O: the service persists
-the changes it returns and carries out their commands.
+steps, keeps each agent's recent state changes for the occupancy guard (AGT-7) of calls no pacer
+rules, and chooses the agent for an answered call (longest idle, `dialer.agents.selection`; a
+running campaign's pacer says which agents rest, one measure for dialing and routing). No I/O: the
+service persists the changes it returns and carries out their commands.
 """
 
 from __future__ import annotations
@@ -70,13 +71,17 @@ class AgentDesk:
         return step.change
 
     def choose(
-        self, campaign_id: int, now: datetime, resting: frozenset[int] = frozenset()
+        self, campaign_id: int, now: datetime, resting: frozenset[int] | None = None
     ) -> AgentSession | None:
-        """The ready agent of the campaign to give an answered call, or None."""
+        """The ready agent of the campaign to give an answered call, or None.
+
+        `resting`: the agents its pacer holds back by their maximum occupancy (AGT-7), so that the
+        pacer's meter alone decides who rests; None (no pacer) measures occupancy from the state log.
+        """
         candidates = [
-            Candidate(s.status, tuple(s.recent), s.max_occupancy)
+            Candidate(s.status, tuple(s.recent), s.max_occupancy if resting is None else 1.0)
             for s in self.of_campaign(campaign_id)
-            if s.agent_id not in resting
+            if resting is None or s.agent_id not in resting
         ]
         chosen = choose_agent(candidates, now)
         return None if chosen is None else self.sessions[chosen.agent_id]

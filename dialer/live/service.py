@@ -346,8 +346,10 @@ class LiveDialer:
     async def _connect(self, call: OutboundCall) -> None:
         """Give a waiting human to the longest-idle ready agent, or start the abandon clock."""
         runner = self.runners.get(call.campaign_id)
-        decision = runner.last_decision if runner else None
-        resting = frozenset(int(a) for a in decision.resting) if decision else frozenset[int]()
+        resting = None  # no pacer: the desk measures occupancy itself
+        if runner is not None:
+            decision = runner.last_decision
+            resting = frozenset(int(a) for a in decision.resting) if decision else frozenset()
         session = self.desk.choose(call.campaign_id, datetime.now(UTC), resting)
         if session is None:
             delay = max(self._connect_within(call) - call.waited(time.time()), 0.0)
