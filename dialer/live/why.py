@@ -24,6 +24,8 @@ _REFUSAL_TEXT = {
     RefusalReason.BLACKLISTED: "blacklisted",
     RefusalReason.NO_CALLER_ID: "refused: the campaign has no caller ID",
     RefusalReason.NUMBER_IN_CALL: "already in a call",
+    RefusalReason.OUTSIDE_REACH: "beyond the campaign's reach (--reach) and not whitelisted",
+    RefusalReason.NOT_WHITELISTED: "not on the outbound whitelist (--whitelist-only)",
 }
 
 

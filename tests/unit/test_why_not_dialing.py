@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dialer.live.why import DialingFacts, why_not_dialing
+from campaigns.compliance.rules import RefusalReason
+from dialer.live.why import _REFUSAL_TEXT, DialingFacts, why_not_dialing
 
 
 def _dialing(**changes: object) -> DialingFacts:
@@ -67,3 +68,7 @@ def test_empty_hopper_names_the_leads_due_later_and_refusals_with_counts() -> No
         f"25 leads refused at dial time: outside their calling window until {local}",
         "2 leads refused at dial time: on the DNC list",
     ]
+
+
+def test_every_refusal_reason_has_words() -> None:
+    assert set(_REFUSAL_TEXT) == set(RefusalReason)
