@@ -3,7 +3,9 @@
 It owns the long-lived adapters (AMI link, FastAGI server, database, control API) and their
 order of start and stop: the database's schema is checked before Asterisk is touched; what a
 previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
-any new call; then the live dialer (`dialer.live`) and the control API (`web.api`) start.
+any new call; then the live dialer (`dialer.live`) and the control API (`web.api`) start. On stop
+the dialer drains (no new call; calls in progress end or are hung up after `drain_s`; agents are
+logged out) while the API still serves, then everything closes.
 Database work runs in the dialer's database thread: the event loop never blocks on I/O. While
 that thread works, the loop waits for the interpreter lock whenever an AMI event wakes it: the
 engine shortens Python's switch interval (`GIL_SWITCH_S`) so that the wait stays under 1 ms.
@@ -53,6 +55,7 @@ class Engine:
     fastagi: FastAgiServer
     api: ApiEndpoint
     default_region: str = "CN"  # numbers agents type without a country code
+    drain_s: float = 60.0  # on stop: how long calls in progress may go on (`LiveDialer.drain`)
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         sys.setswitchinterval(GIL_SWITCH_S)
@@ -85,6 +88,8 @@ class Engine:
             await stop.wait()
         finally:
             log.info("engine stopping")
+            if dialer is not None:  # the API stays up meanwhile: agents may still give dispositions
+                await dialer.drain(self.drain_s)
             if server is not None and serving is not None:
                 server.should_exit = True
                 with contextlib.suppress(Exception):
@@ -115,6 +120,7 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         fastagi=FastAgiServer(settings.fastagi.host, free_tcp_port()),
         api=api,
         default_region=settings.default_region,
+        drain_s=settings.drain_s,
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(engine.run(stop, on_ready=ready.set), name="engine")

@@ -17,4 +17,5 @@ def bootstrap(settings: Settings) -> Engine:
         fastagi=FastAgiServer(settings.fastagi.host, settings.fastagi.port),
         api=ApiEndpoint(settings.api.host, settings.api.port, settings.api_token()),
         default_region=settings.default_region,
+        drain_s=settings.drain_s,
     )

@@ -102,6 +102,7 @@ class Settings(BaseSettings):
     lab: LabSettings = Field(default_factory=LabSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     trunks: list[str] = Field(default_factory=lambda: ["carrier"])  # PJSIP endpoints campaigns may dial on
+    drain_s: float = Field(default=60.0, ge=0)  # on stop: how long calls in progress may go on
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +69,7 @@ from ringcast.errors import UserError
 log = logging.getLogger(__name__)
 
 POLL_CAMPAIGNS_S = 1.0
+DRAIN_HANGUP_S = 5.0  # a clean stop waits this long for hung-up calls and legs to report their end
 HANGUP_GRACE_S = 1.0  # a failed dial's Hangup may come after its OriginateResponse, or not at all
 DEFAULT_ABANDON_MESSAGE = "vm-goodbye"
 _AMD_RESULTS = {result.value for result in AmdResult}
@@ -112,6 +113,37 @@ class LiveDialer:
 
     async def start(self) -> None:
         self._supervisor = asyncio.create_task(self._supervise(), name="campaign-supervisor")
+
+    async def drain(self, timeout_s: float) -> None:
+        """A clean stop: no new call; calls in progress may end by themselves for `timeout_s` (agents
+        may still give dispositions), then the rest are hung up; every agent is logged out. Nothing
+        stays open for the next start to reconcile."""
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            await asyncio.gather(self._supervisor, return_exceptions=True)
+        for campaign_id, runner in list(self.runners.items()):
+            await runner.stop()  # its hopper's leads go back
+            self._stopped[campaign_id] = self.runners.pop(campaign_id).config
+        if self.calls:
+            log.info("stopping: %d calls in progress may go on for %.0f s", len(self.calls), timeout_s)
+        await self._until(lambda: not self.calls, timeout_s)
+        for channel_id in list(self.calls):
+            self.in_background(self.hangup_channel(channel_id))
+        await self._until(lambda: not self.calls, DRAIN_HANGUP_S)
+        for session in list(self.desk):
+            try:
+                await self.agents.logout(session.name)
+            except UserError:  # still holding a call whose end has not come: its phone goes
+                if session.leg_channel:
+                    await self.hangup_channel_named(session.leg_channel)
+        await self._until(lambda: not self.desk.sessions, DRAIN_HANGUP_S)
+
+    @staticmethod
+    async def _until(done: Callable[[], bool], timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
         self._stopping = True

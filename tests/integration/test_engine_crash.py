@@ -1,11 +1,13 @@
-"""Crash safety on the lab: kill -9 the engine mid-campaign, restart the pbx under it; nothing is lost.
+"""Crash safety on the lab: kill -9 the engine mid-campaign, restart the pbx under it, stop it
+mid-campaign; nothing is lost.
 
 The engine runs as a real `ringcast serve` process against a SQLite file. After `kill -9` the
 database holds open attempts, queued leads and logged-in agents, and Asterisk still carries the
 calls and agent legs; the restarted engine must reconcile all of it before it dials again. When
 the pbx itself restarts, the engine pauses, reconnects, closes the calls that died with it and
-logs out the agents whose phone legs are gone. Throughout, the carrier never sees one number in
-two calls at once, and every call it saw has its attempt.
+logs out the agents whose phone legs are gone. Stopped (SIGTERM) mid-campaign, it lets calls end
+for a while, hangs up the rest and logs its agents out: nothing is left to reconcile. Throughout,
+the carrier never sees one number in two calls at once, and every call it saw has its attempt.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from tests.support.live_campaign import (
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
 RUN_S = 20.0
+DRAIN_S = 8  # a stopped engine's calls may go on this long (talks last up to 15 s: some are cut)
 TOKEN = "crash-test-token"
 
 
@@ -73,6 +76,7 @@ class EngineProcess:
             "RINGCAST_API__PORT": str(self.api_port),
             "RINGCAST_API__TOKEN": TOKEN,
             "RINGCAST_FASTAGI__PORT": str(self.fastagi_port),
+            "RINGCAST_DRAIN_S": str(DRAIN_S),
         }
         log = (self.data_dir / "serve.log").open("ab")
         ringcast = str(Path(sys.executable).with_name("ringcast"))
@@ -201,7 +205,13 @@ async def test_kill_9_mid_campaign_then_restart_reconciles_everything(
     assert await _our_channels(ami, engine_process) == []
 
     bots = await _work(engine_process, RUN_S / 2)
-    await _finish(engine_process, database, bots, lab, started)
+    engine_process.kill(signal.SIGTERM)  # mid-campaign: it drains, then hangs up what is left
+    await bots.abandon()
+    assert engine_process.process is not None and engine_process.process.returncode == 0
+    assert _snapshot(database) == (0, 0, 0), "a clean stop leaves nothing open"
+    assert await _our_channels(ami, engine_process) == []
+    _assert_carrier_agrees(database, lab, started - 1)
+    database.dispose()
 
 
 async def test_pbx_restart_pauses_reconnects_and_reconciles(
