@@ -98,3 +98,17 @@ def read_calls(path: Path, *, since: float | None = None, number: str | None = N
         for call in calls
         if (since is None or call.started_at >= since) and (number is None or call.number == number)
     ]
+
+
+def peak_concurrent(calls: Iterable[CarrierCall]) -> int:
+    """The most of `calls` up at the same moment (a call not ended yet counts as still up)."""
+    edges = []
+    for call in calls:
+        edges.append((call.started_at, 1))
+        if call.ended_at is not None:
+            edges.append((call.ended_at, -1))
+    peak = level = 0
+    for _, step in sorted(edges):
+        level += step
+        peak = max(peak, level)
+    return peak

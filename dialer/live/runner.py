@@ -130,6 +130,8 @@ class CampaignRunner:
         self.last_decision = decision
         covered = max(decision.ready_agents - decision.lines, 0)  # one call per ready agent
         launch = min(decision.launch, covered) if self.at_abandon_cap else decision.launch
+        if self.config.max_lines is not None:  # the pacer's lines are calls not yet with an agent:
+            launch = min(launch, self.config.max_lines - len(self.lines))  # every call up holds a line
         if launch <= 0 or not self._link_up() or self._stopping:
             return
         await self._refill(launch)

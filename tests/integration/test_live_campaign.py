@@ -29,6 +29,7 @@ from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, AuditEntry, Lead
 from campaigns.persistence.models.enums import CallOutcome, LeadState
+from dialer.asterisk.carrier_log import peak_concurrent
 from dialer.asterisk.carrier_plan import Outcome, behaviour_for
 from dialer.asterisk.lab import Lab
 from dialer.engine import running_engine
@@ -36,6 +37,7 @@ from dialer.live.bot_agents import BotAgents
 from ringcast.settings import load_settings
 from tests.support.live_campaign import (
     AGENTS,
+    MAX_LINES,
     WRAP_S,
     Setup,
     prepare,
@@ -100,6 +102,7 @@ async def test_predictive_campaign_on_the_lab_matches_the_carriers_log(
     # Attempts match the carrier's count, number by number (an originate that failed never got there).
     placed = Counter(a.e164 for a in attempts if a.outcome is not CallOutcome.CANCELLED)
     assert placed == dialled
+    assert peak_concurrent(carrier) <= MAX_LINES, "every call up holds one of the campaign's lines"
 
     # Outcomes match the carrier's plan.
     for attempt in attempts:

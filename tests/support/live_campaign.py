@@ -31,6 +31,7 @@ WRAP_S = 1.0
 DNC_INDEXES = range(0, 300, 29)  # every 29th lead: on the DNC list
 BLACKLIST_PREFIX = "+861399"  # leads 280-289 are dialled under this prefix
 NIGHT_INDEXES = range(290, 300)  # in a zone where it is the middle of the night
+MAX_LINES = 12  # low enough for the pacer to reach it with 5 agents
 
 
 def zone_at_local_hour(hour: int, now: datetime) -> str:
@@ -92,7 +93,7 @@ def prepare(database: Database, now: datetime, mode: str = "predictive", *, anno
             "amd": True,
             "abandon_message": "vm-goodbye",
             "lists": [{"name": CAMPAIGN}],
-            "max_lines": 40,
+            "max_lines": MAX_LINES,
         }
         | ({"announce_agent_number": True, "announce_prompt": "beep"} if announce else {})
     )
