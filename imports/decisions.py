@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple
 
 import numpy as np
 
@@ -30,17 +29,9 @@ from campaigns.persistence.models.enums import BlockKind
 from imports.reasons import Reason
 from imports.seen import SeenNumbers, number_key
 
-
-class Candidate(NamedTuple):
-    """A row with a valid number: line, the cell as written, the number and its facts, attributes."""
-
-    line: int
-    raw: str
-    e164: str
-    extension: str | None
-    number_type: str  # a NumberType value
-    place: int  # index into the import's list of `Place`s
-    attributes: str  # a JSON object
+# A row with a valid number: line, the cell as written, E.164, extension, a NumberType value,
+# its place (an index into the import's list of `Place`s), attributes (a JSON object)
+Candidate = tuple[int, str, str, str | None, str, int, str]
 
 
 NewLead = tuple[int, str, str, str | None, str, int, str, bool]  # a Candidate, then sms_opt_out

@@ -10,7 +10,10 @@ handled (`None`: the caller asks phonenumbers).
 
 Every parse also reports its `window`: how many leading digits decided it. Prefix patterns
 (international and national prefixes) look at most at their maximum width past where they
-start; a full match of the region's general pattern is run on its `DigitAutomaton`, which says
+start; a prefix that does not start the number is settled sooner, where its `DigitAutomaton`
+(the prefix followed by any digits) dies: after "13" for China's, whose prefixes also take
+carrier codes (1790x, 1790x00), so that a mobile number's parse is decided by its first few
+digits, not by seven. A full match of the region's general pattern is run on its automaton, which says
 after how many digits the answer was settled for the number's length (None, the whole number,
 only if a pattern cannot be made an automaton). Since the outcome is a function of those digits
 and of the length (which the length tests use), any number of the same length and sign that
@@ -93,8 +96,10 @@ class _Rules:
     country_code: int
     idd: re.Pattern[str] | None
     idd_width: int
+    idd_automaton: DigitAutomaton | None  # the prefix, then any digits
     national_prefix: re.Pattern[str] | None
     national_prefix_width: int
+    national_prefix_automaton: DigitAutomaton | None  # the prefix, then any digits
     general: re.Pattern[str] | None
     general_automaton: DigitAutomaton | None
     length_results: tuple[int, ...]  # _test_number_length by length: it only looks at the length
@@ -110,8 +115,10 @@ class _Rules:
             country_code=metadata.country_code or 0,
             idd=re.compile(idd) if idd else None,
             idd_width=_width(idd) if idd else 0,
+            idd_automaton=_prefix_automaton(idd),
             national_prefix=re.compile(prefix) if prefix else None,
             national_prefix_width=_width(prefix) if prefix else 0,
+            national_prefix_automaton=_prefix_automaton(prefix),
             general=re.compile(general) if general else None,
             general_automaton=_automaton(general),
             length_results=tuple(_test_number_length("0" * n, metadata) for n in range(MAX_DIGITS + 1)),
@@ -137,6 +144,8 @@ class _Rules:
         `digits[offset:]`: the offset of the number it leaves."""
         if offset >= len(digits) or self.national_prefix is None:
             return offset
+        if not _may_start(self.national_prefix_automaton, digits, offset, trace):
+            return offset
         trace.saw(offset + self.national_prefix_width)
         match = self.national_prefix.match(digits, offset)
         if match is None:
@@ -144,6 +153,22 @@ class _Rules:
         if self.viable(digits, offset, trace) and not self.viable(digits, match.end(), trace):
             return offset
         return match.end()
+
+
+def _prefix_automaton(pattern: str | None) -> DigitAutomaton | None:
+    """An automaton that accepts the digit strings `pattern` matches the start of."""
+    return _automaton(f"(?:{pattern})[0-9]*" if pattern else None)
+
+
+def _may_start(prefix: DigitAutomaton | None, digits: str, offset: int, trace: _Trace) -> bool:
+    """False when the prefix cannot match at `offset` (seen as soon as its automaton dies), so
+    that its pattern need not be run; True when it may (the caller runs it)."""
+    if prefix is None:
+        return True
+    starts, end = prefix.decide(digits, offset)
+    if not starts:
+        trace.saw(end)
+    return bool(starts)
 
 
 def _automaton(pattern: str | None) -> DigitAutomaton | None:
@@ -234,7 +259,7 @@ class DigitParser:
     @staticmethod
     def _from_default_region(default: _Rules, digits: str, trace: _Trace) -> tuple[int, int]:
         """`_maybe_extract_country_code` for a number without a plus sign: IDD, else the region's code."""
-        if default.idd is not None:
+        if default.idd is not None and _may_start(default.idd_automaton, digits, 0, trace):
             trace.saw(default.idd_width)
             match = default.idd.match(digits)
             if match is not None:

@@ -32,7 +32,7 @@ from imports.columns import Columns, resolve
 from imports.decisions import Context, Decision, Reject, decide
 from imports.number_facts import Place
 from imports.numbers import NumberInfo, NumberNormaliser
-from imports.pipeline import PARALLEL_FROM_BYTES, Plan, collector_paused, prepared
+from imports.pipeline import PARALLEL_FROM_BYTES, Plan, Prepared, collector_paused, prepared
 from imports.reader import open_table
 from imports.reasons import Reason
 from imports.rejects import RejectsReport
@@ -175,6 +175,8 @@ def _import_chunks(
     seen = SeenNumbers()
     places: list[Place] = []
     for chunk in prepared(plan, parallel=parallel):
+        if summary.total_rows == 0:
+            writer.defer_indexes(_expected_rows(chunk))
         places += chunk.places
         numbers = sorted({candidate[2] for candidate in chunk.candidates})
         decision = decide(
@@ -191,6 +193,12 @@ def _import_chunks(
         if progress is not None:
             progress(*chunk.position)
     assert summary.accepted + sum(summary.rejected.values()) == summary.total_rows
+
+
+def _expected_rows(first: Prepared) -> int:
+    """The rows the whole file holds, about: the first chunk's rows scaled by its share of the file."""
+    done, total = first.position
+    return first.rows * total // done if done > 0 else first.rows
 
 
 def _columns(request: ImportRequest, kind: FileKind, region: str) -> Columns:

@@ -19,7 +19,7 @@ CONTEXT = Context(
 
 
 def row(line: int, e164: str) -> Candidate:
-    return Candidate(line, e164[3:], e164, None, "mobile", 0, "{}")
+    return (line, e164[3:], e164, None, "mobile", 0, "{}")
 
 
 def test_blocked_rows_are_rejected_each_time_then_duplicates() -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from campaigns.persistence.models.enums import NumberType
 from imports.number_facts import Place
+from imports.number_parse import DigitParser
 from imports.numbers import NumberInfo, NumberNormaliser, NumberProblem, prepare
 from imports.reasons import Reason
 
@@ -175,3 +176,12 @@ def test_chinese_extension_words_become_what_phonenumbers_reads() -> None:
     assert prepare("010-65529988转8001") == "010-65529988 ext. 8001"
     assert prepare("010 6552 9988 分机号 8001") == "010 6552 9988 ext. 8001"
     assert prepare("13800138000") == "13800138000"
+
+
+@pytest.mark.parametrize(("plus", "digits"), [(False, "13800138000"), (True, "8613800138000")])
+def test_a_mobile_parse_is_decided_by_its_first_digits(plus: bool, digits: str) -> None:
+    """China's prefixes take carrier codes (1790x...): one that cannot start the number is ruled
+    out after two digits, so every number of the same length and start shares the parse."""
+    parsed = DigitParser("CN").parse(plus, digits)
+    assert parsed is not None and parsed.window is not None and parsed.window <= 4
+    assert parsed.country_code == 86 and digits[parsed.offset :] == "13800138000"
