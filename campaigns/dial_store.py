@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy import and_, bindparam, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.compliance.abandonment import (
@@ -115,12 +115,16 @@ def open_attempts(
         reach=campaign.reach,
         whitelist_only=campaign.whitelist_only,
     )
-    results: list[OpenedAttempt | RefusedLead] = []
+    verdicts: list[Refused | None] = []
     numbers = [queued.e164 for queued in leads]
     with database.session() as session:
         figures = _abandonment(session, campaign, now)
         blocklist = entries_for_numbers(session.connection(), numbers)
         histories = _histories(session, numbers, now)
+        rows = {
+            lead.id: lead
+            for lead in session.scalars(select(Lead).where(Lead.id.in_([q.lead_id for q in leads])))
+        }
         for n, queued in enumerate(leads):
             entries = Blocklist(blocklist[queued.e164])
             facts = LeadFacts(
@@ -135,14 +139,21 @@ def open_attempts(
             verdict = check_dial(facts, rules, history, now)
             if isinstance(verdict, Refused):
                 _refuse(session, campaign, queued, verdict, now)
-                results.append(RefusedLead(queued, verdict))
+                verdicts.append(verdict)
                 continue
             assert isinstance(verdict, Allowed)
-            results.append(_open(session, campaign, queued, now, channel_prefix))
+            verdicts.append(None)
             histories[queued.e164].append(
                 AttemptRecord(now, None)
             )  # in a call now, for the rest of the batch
-    return results
+        allowed = [queued for queued, verdict in zip(leads, verdicts, strict=True) if verdict is None]
+        opened = iter(
+            _open(session, campaign, [rows[q.lead_id] for q in allowed], allowed, now, channel_prefix)
+        )
+        return [
+            next(opened) if verdict is None else RefusedLead(queued, verdict)
+            for queued, verdict in zip(leads, verdicts, strict=True)
+        ]
 
 
 def abandonment_figures(database: Database, campaign: CampaignConfig, now: datetime) -> AbandonmentRate:
@@ -217,23 +228,41 @@ def _refuse(
 
 
 def _open(
-    session: Session, campaign: CampaignConfig, queued: QueuedLead, now: datetime, channel_prefix: str
-) -> OpenedAttempt:
-    lead = session.get_one(Lead, queued.lead_id)
-    step = LeadStatus(lead.id, lead.state, lead.attempt_count).dial()
-    attempt = Attempt(
-        lead_id=lead.id,
-        campaign_id=campaign.id,
-        e164=lead.e164,
-        trunk=campaign.trunk,
-        caller_id=campaign.caller_id,
-        dialed_at=now,
-    )
-    session.add(attempt)
+    session: Session,
+    campaign: CampaignConfig,
+    leads: Sequence[Lead],
+    queued: Sequence[QueuedLead],
+    now: datetime,
+    channel_prefix: str,
+) -> list[OpenedAttempt]:
+    """An attempt for each lead, now `dialing`: the attempts inserted together (one statement)."""
+    attempts = [
+        Attempt(
+            lead_id=lead.id,
+            campaign_id=campaign.id,
+            e164=lead.e164,
+            trunk=campaign.trunk,
+            caller_id=campaign.caller_id,
+            dialed_at=now,
+        )
+        for lead in leads
+    ]
+    session.add_all(attempts)
     session.flush()
-    attempt.uniqueid = f"{channel_prefix}{attempt.id}"
-    lead.state, lead.attempt_count, lead.last_attempt_at = step.state, step.lead.attempts, now
-    return OpenedAttempt(queued, attempt.id, attempt.uniqueid)
+    opened = []
+    for lead, attempt, taken in zip(leads, attempts, queued, strict=True):
+        step = LeadStatus(lead.id, lead.state, lead.attempt_count).dial()
+        attempt.uniqueid = f"{channel_prefix}{attempt.id}"
+        lead.state, lead.attempt_count, lead.last_attempt_at = step.state, step.lead.attempts, now
+        opened.append(OpenedAttempt(taken, attempt.id, attempt.uniqueid))
+    return opened
+
+
+_CALLBACK_DONE = (
+    update(Callback)
+    .where(Callback.lead_id == bindparam("lead"), Callback.state == CallbackState.PENDING)
+    .values(state=CallbackState.DONE)
+)
 
 
 def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptResult) -> LeadState:
@@ -254,14 +283,12 @@ def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptRes
     attempt.abandoned = result.outcome is CallOutcome.ABANDONED
     lead = session.get_one(Lead, attempt.lead_id)
     status = LeadStatus(lead.id, lead.state, lead.attempt_count)
-    callback = pending_callback(session, lead.id)
     if result.outcome is CallOutcome.CANCELLED:  # never placed: a callback stays as it was
+        callback = pending_callback(session, lead.id)
         back_at = result.ended_at if callback is None else callback.due_at
         step = status.cancel(back_at, callback=callback is not None)
     else:
-        if callback is not None:
-            callback.state = CallbackState.DONE  # this call was the callback
-
+        session.connection().execute(_CALLBACK_DONE, {"lead": lead.id})  # if this call was the callback
         step = status.end_call(result.outcome)
         lead.last_outcome = result.outcome
         if result.outcome is not CallOutcome.ANSWERED:

@@ -9,12 +9,16 @@ logged out) while the API still serves, then everything closes.
 Database work runs in the dialer's database thread: the event loop never blocks on I/O. While
 that thread works, the loop waits for the interpreter lock whenever an AMI event wakes it: the
 engine shortens Python's switch interval (`GIL_SWITCH_S`) so that the wait stays under 1 ms.
+GC_NOTE: once started, the engine moves every object start-up made (modules, SQLAlchemy's mappers and
+caches, settings: about 150,000) out of the garbage collector's reach (`gc.freeze`), so that a full
+collection, which stops the event loop, walks only what the calls made since.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -83,6 +87,8 @@ class Engine:
                 self.api.host,
                 self.api.port,
             )
+            gc.collect()
+            gc.freeze()  # what start-up built lives on: full collections need not walk it (GC_NOTE)
             if on_ready is not None:
                 on_ready()
             await stop.wait()

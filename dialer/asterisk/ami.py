@@ -25,7 +25,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -321,11 +321,21 @@ class AmiLink:
     # ---- actions ----------------------------------------------------------------------------------
 
     async def _send(self, fields: Mapping[str, Any], *, as_list: bool | None = None) -> Any:
+        action, future = self._write(fields, as_list=as_list)
+        return await self._response(fields, action, future)
+
+    def _write(
+        self, fields: Mapping[str, Any], *, as_list: bool | None
+    ) -> tuple[Action, asyncio.Future[Any]]:
+        """Write the action to Asterisk now; its response is awaited with `_response`."""
         if self._manager is None or self._manager.protocol is None or self._manager.protocol.closed:
             raise AmiLinkDown(f"{fields['Action']}: AMI link is down")
         action = Action(dict(fields), as_list=as_list)
         future = self._manager.send_action(action, as_list=as_list)
         self._inflight.add(future)
+        return action, future
+
+    async def _response(self, fields: Mapping[str, Any], action: Action, future: asyncio.Future[Any]) -> Any:
         try:
             return await asyncio.wait_for(asyncio.shield(future), self.endpoint.action_timeout_s)
         except TimeoutError:
@@ -376,15 +386,31 @@ class AmiLink:
         return OriginateQueued(action_id=action_id, channel_id=channel_id)
 
     async def redirect(self, channel: str, context: str, exten: str = "s", priority: int = 1) -> None:
-        await self.action(
-            {
-                "Action": "Redirect",
-                "Channel": channel,
-                "Context": context,
-                "Exten": exten,
-                "Priority": priority,
-            }
-        )
+        await self.redirect_now(channel, context, exten, priority)
+
+    def redirect_now(
+        self, channel: str, context: str, exten: str = "s", priority: int = 1
+    ) -> Coroutine[Any, Any, None]:
+        """Write the Redirect to Asterisk at once, before the caller yields to the event loop (an
+        answered customer's move to its agent waits for nothing); await the result to learn whether
+        Asterisk did it. Raises `AmiLinkDown` at once when the link is down."""
+        fields = {
+            "Action": "Redirect",
+            "Channel": channel,
+            "Context": context,
+            "Exten": exten,
+            "Priority": priority,
+        }
+        if not self.up.is_set():
+            raise AmiLinkDown("Redirect: AMI link is down")
+        action, future = self._write(fields, as_list=False)
+
+        async def done() -> None:
+            response = await self._response(fields, action, future)
+            if not response.success:
+                raise AmiError(f"Redirect failed: {response.get('Message', '')}")
+
+        return done()
 
     async def hangup(self, channel: str, cause: int = 16) -> None:
         await self.action({"Action": "Hangup", "Channel": channel, "Cause": str(cause)})

@@ -399,24 +399,29 @@ class LiveDialer:
         await self._move_to_agent(call, session)
 
     async def _move_to_agent(self, call: OutboundCall, session: AgentSession) -> None:
-        """Redirect the customer into the agent's conference (in the background: the next AMI
-        event need not wait for Asterisk's answer); if Asterisk refuses, the call ends."""
+        """Redirect the customer into the agent's conference: written to Asterisk before anything
+        else runs, its result awaited in the background (the next AMI event need not wait for it);
+        if Asterisk refuses, the call ends."""
         leg = self.legs[call.channel_id]
         channel = leg.channel or call.channel_id
 
-        async def move() -> None:
-            try:
-                await self.ami.redirect(channel, BRIDGE_CONTEXT, session.conference)
-            except AmiError as exc:
-                log.warning(
-                    "could not move %s to agent %s (%s): hanging up", call.channel_id, session.name, exc
-                )
-                current = self.calls.get(call.channel_id)
-                if current is not None and current.state is CallState.CONNECTING:
-                    await self._release_agent(current, time.time())
-                await self.hangup_channel(call.channel_id)
+        async def failed(exc: AmiError) -> None:
+            log.warning("could not move %s to agent %s (%s): hanging up", call.channel_id, session.name, exc)
+            current = self.calls.get(call.channel_id)
+            if current is not None and current.state is CallState.CONNECTING:
+                await self._release_agent(current, time.time())
+            await self.hangup_channel(call.channel_id)
 
-        self.in_background(move())
+        async def moved(result: Coroutine[Any, Any, None]) -> None:
+            try:
+                await result
+            except AmiError as exc:
+                await failed(exc)
+
+        try:
+            self.in_background(moved(self.ami.redirect_now(channel, BRIDGE_CONTEXT, session.conference)))
+        except AmiError as exc:
+            await failed(exc)
 
     def in_background(self, action: Coroutine[Any, Any, None]) -> None:
         """Run `action` (an AMI action, a timer's work) without holding up the events behind it;
