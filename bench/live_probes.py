@@ -1,12 +1,12 @@
-"""Probes for the live benchmark (`live_bench.py`): the bare AMI baselines and the meters.
+"""Probes for the live benchmark (`live_bench.py`): the bare AMI baseline and the meters.
 
 - `BareAmi`: a plain panoramisk `Manager` (log in, send an action, call back on an event) with
-  none of ringcast's machinery: the baseline the engine is compared with.
-- `bare_connect_delays`: the connection-delay baseline: an agent leg already in its conference,
-  a customer originated into `ringcast-park`, Redirected into that conference straight from its
-  `OriginateResponse`; the delay is that response to the customer's `ConfbridgeJoin`.
-- `bare_originate_loop`: originate as fast as a bounded number of calls in flight allows,
-  counting `OriginateResponse` events.
+  none of ringcast's machinery.
+- `bare_dialer`: the Asterisk work of a dialer without ringcast: agent legs in their own
+  conferences, customers originated with a bound on lines, each answered one Redirected into a
+  free agent's conference straight from its `OriginateResponse` (or hung up when none is free);
+  the connection delay is that response to the customer's `ConfbridgeJoin`. The baseline of every
+  measurement: light connection delay, throughput at the issue's aim, flat out.
 - `LoopLag` (a task that sleeps 10 ms and records how late it wakes), `CpuMeter` (CPU seconds
   from `/proc/<pid>/stat`), `carrier_figures` (attempt rate and peak concurrency from the
   carrier's own call log).
@@ -28,10 +28,11 @@ from typing import Any
 from panoramisk import Manager
 
 from dialer.asterisk.ami import AmiEndpoint
-from dialer.asterisk.carrier_log import CarrierCall
+from dialer.asterisk.carrier_log import CarrierCall, peak_concurrent
 from dialer.asterisk.confgen import AGENT_CONTEXT, BRIDGE_CONTEXT, CONF_VAR, PARK_CONTEXT, TRUNK_ENDPOINT
 
 LAG_PERIOD_S = 0.010
+LOGIN_STAGGER_S = 0.02  # between agent logins, as the engine's API logins come
 CONNECT_TIMEOUT_S = 30.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -85,7 +86,13 @@ class BareAmi:
         return future
 
     def originate(
-        self, channel: str, channel_id: str, context: str = PARK_CONTEXT, **variables: str
+        self,
+        channel: str,
+        channel_id: str,
+        context: str = PARK_CONTEXT,
+        *,
+        timeout_s: float = 30.0,
+        variables: Mapping[str, str] | None = None,
     ) -> asyncio.Future[Any]:
         fields: dict[str, Any] = {
             "Action": "Originate",
@@ -93,7 +100,7 @@ class BareAmi:
             "Context": context,
             "Exten": "s",
             "Priority": "1",
-            "Timeout": "30000",
+            "Timeout": str(int(timeout_s * 1000)),
             "ChannelId": channel_id,
             "CallerID": "4008001234",
             "Async": "true",
@@ -111,153 +118,156 @@ def trunk_channel(number: str) -> str:
     return f"PJSIP/{number}@{TRUNK_ENDPOINT}"
 
 
-# -- baseline 1: a bare Redirect into a conference -----------------------------------------------
+# -- the baseline: a bare dialer -------------------------------------------------------------------
 
 
-async def bare_connect_delays(
-    endpoint: AmiEndpoint, numbers: Iterator[str], calls: int, parallel: int, run: str
-) -> list[float]:
-    """Milliseconds from each customer's OriginateResponse to its ConfbridgeJoin (bare Redirect).
+@dataclass
+class BareFigures:
+    """What the bare dialer saw: every customer's connection delay, the calls it originated, those
+    answered and those no agent was free for; inside its window, the OriginateResponse events and
+    the most customers up at once."""
 
-    `parallel` agent legs each sit in their own conference; each takes `calls / parallel`
-    customers one after the other (answered, redirected in, joined, hung up).
+    delays: list[float] = field(default_factory=list)  # ms, OriginateResponse → ConfbridgeJoin
+    responses: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    originated: int = 0
+    peak_in_flight: int = 0
+
+
+@dataclass
+class _Customer:
+    channel: str = ""
+    answered_at: float = 0.0
+    conference: str | None = None
+
+
+async def bare_dialer(
+    endpoint: AmiEndpoint,
+    numbers: Iterator[str],
+    run: str,
+    *,
+    lines: int,
+    agents: int = 0,
+    calls: int | None = None,
+    seconds: float | None = None,
+    ring_timeout_s: float = 30.0,
+    hang_up_on_join: bool = False,
+    warm_up_s: float = 0.0,
+    on_window: Callable[[], None] | None = None,
+) -> BareFigures:
+    """The Asterisk work of a dialer with none of ringcast (plain panoramisk): `agents` agent legs
+    logged in to their own conferences, then customers originated with at most `lines` up at once.
+    An answered customer is Redirected straight from its OriginateResponse into the conference of
+    a free agent (the connection delay is that event to its ConfbridgeJoin), or hung up when every
+    agent is busy; its agent is free again when it has gone.
+
+    With `calls`, that many customers in all (with `hang_up_on_join`, each hung up once it has
+    joined: the light connection-delay baseline); with `seconds`, dialing goes on that long. The
+    window opens `warm_up_s` after the agents are in (lines and agents in their steady state), and
+    `on_window` is called then; then the calls in progress end and the agents log out.
     """
     ami = BareAmi(endpoint)
     await ami.connect()
     loop = asyncio.get_running_loop()
-    answered: dict[str, asyncio.Future[str]] = {}  # channel id -> channel name, at OriginateResponse
-    joined: dict[str, asyncio.Future[float]] = {}
-    gone: dict[str, asyncio.Future[None]] = {}
-    answered_at: dict[str, float] = {}
+    figures = BareFigures()
+    free = asyncio.Queue[str]()  # conferences of free agents
+    legs: dict[str, asyncio.Future[str]] = {}  # agent leg id -> its channel, once in its conference
+    customers: dict[str, _Customer] = {}  # up, by channel id
+    slots = asyncio.Semaphore(lines)
+    window = [math.inf, math.inf]  # start, end (monotonic)
 
-    def settle(table: dict[str, asyncio.Future[Any]], key: str, value: Any) -> None:
-        future = table.get(key)
-        if future is not None and not future.done():
-            future.set_result(value)
+    def in_window() -> bool:
+        return window[0] <= time.monotonic() <= window[1]
+
+    def gone(channel_id: str) -> None:
+        customer = customers.pop(channel_id, None)
+        if customer is None:
+            return
+        slots.release()
+        if customer.conference is not None:
+            free.put_nowait(customer.conference)
 
     def on_originated(message: Mapping[str, str]) -> None:
-        uniqueid, channel = message.get("Uniqueid", ""), message.get("Channel", "")
-        if uniqueid not in answered or message.get("Response") != "Success":
+        channel_id, channel = message.get("Uniqueid", ""), message.get("Channel", "")
+        customer = customers.get(channel_id)
+        if customer is None:
+            if channel_id in legs and not legs[channel_id].done() and message.get("Response") != "Success":
+                legs[channel_id].set_exception(RuntimeError(f"agent leg {channel_id} did not answer"))
             return
-        conference = _conference_of(uniqueid)
-        if conference is not None:  # a customer: into its agent's conference, from the event itself
-            answered_at[uniqueid] = time.time()
-            ami.send(
-                {"Action": "Redirect", "Channel": channel, "Context": BRIDGE_CONTEXT, "Exten": conference}
-                | {"Priority": "1"}
-            )
-        settle(answered, uniqueid, channel)
-
-    ami.on("OriginateResponse", on_originated)
-    ami.on("ConfbridgeJoin", lambda m: settle(joined, m.get("Uniqueid", ""), time.time()))
-    ami.on("Hangup", lambda m: settle(gone, m.get("Uniqueid", ""), None))
-
-    async def call(channel: str, channel_id: str, context: str, **variables: str) -> str:
-        for table in (answered, joined, gone):
-            table[channel_id] = loop.create_future()
-        await ami.originate(channel, channel_id, context, **variables)
-        return await asyncio.wait_for(answered[channel_id], 30)
-
-    async def hang_up(channel_id: str, name: str) -> None:
-        await ami.send({"Action": "Hangup", "Channel": name, "Cause": "16"})
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(gone[channel_id], 10)
-
-    delays: list[float] = []
-
-    async def agent(slot: int) -> None:
-        conference = f"agent-9{slot:04d}"
-        agent_id = f"bench-{run}-agent-{slot}"
-        agent_leg = await call(
-            trunk_channel(f"agent-bench{run}x{slot}"), agent_id, AGENT_CONTEXT, **{CONF_VAR: conference}
-        )
-        await asyncio.wait_for(joined[agent_id], 10)
-        for i in range(slot, calls, parallel):
-            customer = f"bench-{run}-{conference}-{i}"
-            name = await call(trunk_channel(next(numbers)), customer, PARK_CONTEXT)
-            at = await asyncio.wait_for(joined[customer], 20)
-            delays.append((at - answered_at[customer]) * 1000)
-            await hang_up(customer, name)
-        await hang_up(agent_id, agent_leg)
-
-    try:
-        await asyncio.gather(*(agent(slot) for slot in range(parallel)))
-    finally:
-        ami.close()
-    return delays
-
-
-def _conference_of(customer_id: str) -> str | None:
-    """`bench-<run>-agent-9xxxx-<i>` → `agent-9xxxx`, the conference that customer goes to."""
-    parts = customer_id.split("-")
-    return f"{parts[2]}-{parts[3]}" if len(parts) == 5 and parts[2] == "agent" else None
-
-
-# -- baseline 2: a bare originate loop ------------------------------------------------------------
-
-
-@dataclass
-class LoopFigures:
-    """What the bare originate loop saw inside its window."""
-
-    originated: int = 0
-    responses: int = 0  # OriginateResponse events in the window
-    answered: int = 0
-    peak_in_flight: int = 0
-    errors: int = 0
-
-
-async def bare_originate_loop(
-    endpoint: AmiEndpoint, numbers: Iterator[str], concurrency: int, seconds: float, run: str
-) -> LoopFigures:
-    """Originate `numbers` for `seconds` with at most `concurrency` calls up; wait for them to end.
-
-    A call counts as up from its Originate until its Hangup event (or a failed OriginateResponse,
-    whichever comes first).
-    """
-    ami = BareAmi(endpoint)
-    await ami.connect()
-    figures = LoopFigures()
-    slots = asyncio.Semaphore(concurrency)
-    up: set[str] = set()
-    window_end = time.monotonic() + seconds
-
-    def finish(channel_id: str) -> None:
-        if channel_id in up:
-            up.discard(channel_id)
-            slots.release()
-
-    def on_originated(message: Mapping[str, str]) -> None:
-        channel_id = message.get("Uniqueid", "")
-        if not channel_id.startswith(f"bench-{run}-"):
-            return
-        if time.monotonic() <= window_end:
+        if in_window():
             figures.responses += 1
-        if message.get("Response") == "Success":
-            figures.answered += 1
-        else:
-            finish(channel_id)
+        if message.get("Response") != "Success":
+            gone(channel_id)
+            return
+        figures.answered += 1
+        customer.channel, customer.answered_at = channel, time.time()
+        if free.empty():  # every agent busy: a bare dialer drops the call
+            figures.abandoned += 1
+            ami.send({"Action": "Hangup", "Channel": channel, "Cause": "16"})
+            return
+        customer.conference = free.get_nowait()
+        ami.send(
+            {
+                "Action": "Redirect",
+                "Channel": channel,
+                "Context": BRIDGE_CONTEXT,
+                "Exten": customer.conference,
+            }
+            | {"Priority": "1"}
+        )
 
-    def queued(channel_id: str, future: asyncio.Future[Any]) -> None:
-        if future.cancelled() or future.exception() is not None or not future.result().success:
-            figures.errors += 1
-            finish(channel_id)
+    def on_joined(message: Mapping[str, str]) -> None:
+        channel_id = message.get("Uniqueid", "")
+        if channel_id in legs and not legs[channel_id].done():
+            legs[channel_id].set_result(message.get("Channel", ""))
+            return
+        customer = customers.get(channel_id)
+        if customer is not None and customer.conference is not None:
+            figures.delays.append((time.time() - customer.answered_at) * 1000)
+            if hang_up_on_join:
+                ami.send({"Action": "Hangup", "Channel": customer.channel, "Cause": "16"})
 
     ami.on("OriginateResponse", on_originated)
-    ami.on("Hangup", lambda m: finish(m.get("Uniqueid", "")))
+    ami.on("ConfbridgeJoin", on_joined)
+    ami.on("Hangup", lambda m: gone(m.get("Uniqueid", "")))
+
+    async def log_in(slot: int) -> None:
+        await asyncio.sleep(slot * LOGIN_STAGGER_S)
+        leg_id, conference = f"bench-{run}-agent-{slot}", f"agent-9{slot:04d}"
+        legs[leg_id] = loop.create_future()
+        await ami.originate(
+            trunk_channel(f"agent-bench{run}x{slot}"), leg_id, AGENT_CONTEXT, variables={CONF_VAR: conference}
+        )
+        await asyncio.wait_for(legs[leg_id], 30)
+        free.put_nowait(conference)
+
+    async def open_window() -> None:
+        await asyncio.sleep(warm_up_s)
+        window[0] = time.monotonic()
+        window[1] = window[0] + (seconds if seconds is not None else math.inf)
+        if on_window is not None:
+            on_window()
+
     try:
-        while time.monotonic() < window_end:
+        await asyncio.gather(*(log_in(slot) for slot in range(agents)))
+        opening = asyncio.create_task(open_window())
+        while (calls is None or figures.originated < calls) and time.monotonic() <= window[1]:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(slots.acquire(), max(window_end - time.monotonic(), 0.001))
+                await asyncio.wait_for(slots.acquire(), 1.0)
                 channel_id = f"bench-{run}-{figures.originated}"
-                up.add(channel_id)
+                customers[channel_id] = _Customer()
                 figures.originated += 1
-                figures.peak_in_flight = max(figures.peak_in_flight, len(up))
-                sent = ami.originate(trunk_channel(next(numbers)), channel_id)
-                sent.add_done_callback(lambda f, c=channel_id: queued(c, f))  # type: ignore[misc]
+                if in_window():
+                    figures.peak_in_flight = max(figures.peak_in_flight, len(customers))
+                ami.originate(trunk_channel(next(numbers)), channel_id, timeout_s=ring_timeout_s)
+        await opening
         drain_until = time.monotonic() + 60
-        while up and time.monotonic() < drain_until:
+        while customers and time.monotonic() < drain_until:
             await asyncio.sleep(0.1)
+        for leg in legs.values():
+            if leg.done() and not leg.exception():
+                ami.send({"Action": "Hangup", "Channel": leg.result(), "Cause": "16"})
     finally:
         ami.close()
     return figures
@@ -331,11 +341,4 @@ class CarrierFigures:
 
 def carrier_figures(calls: Sequence[CarrierCall], start: float, end: float) -> CarrierFigures:
     inside = [c for c in calls if start <= c.started_at <= end]
-    edges = sorted(
-        [(c.started_at, 1) for c in calls] + [(c.ended_at, -1) for c in calls if c.ended_at is not None]
-    )
-    peak = level = 0
-    for _, step in edges:
-        level += step
-        peak = max(peak, level)
-    return CarrierFigures(len(inside), len(inside) / (end - start), peak)
+    return CarrierFigures(len(inside), len(inside) / (end - start), peak_concurrent(calls))
