@@ -356,12 +356,12 @@ async def run_engine(run: EngineRun, seconds: float, lab: Lab, tmp: Path) -> Run
         for agent_id, at in session.execute(to_ready.order_by(AgentStateLog.at)):
             ready_at.setdefault(agent_id, []).append(at)
     database.dispose()
-    delays, waited = _engine_delays(attempts, ready_at)
+    in_window = [a for a in attempts if window[0] <= a.dialed_at <= window[1]]
+    delays, waited = _engine_delays(in_window, ready_at)  # not the logins' turmoil before the window
     if waited:
         problems.append(
             f"{waited} answered calls waited for an agent to free up (their wait is not the engine's)"
         )
-    in_window = [a for a in attempts if window[0] <= a.dialed_at <= window[1]]
     calls = _customer_calls(lab, run.run, start - 5)
     lost = [
         c for c in _agent_calls(lab, run, start - 600) if c.ended_at is not None and start <= c.ended_at < end
