@@ -28,6 +28,7 @@ from cli.lab import asterisk_app, lab_app
 from cli.lists import list_app
 from cli.serve import serve
 from cli.simulate import simulate
+from cli.survey import survey_app
 from ringcast.errors import UserError
 from ringcast.logs import configure_logging
 from ringcast.settings import load_settings
@@ -46,6 +47,7 @@ campaign_app.command("why")(campaign_why)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(agent_app, name="agent")
 app.add_typer(group_app, name="group")
+app.add_typer(survey_app, name="survey")
 app.command("import")(import_list)
 app.command("demo")(demo)
 app.command("serve")(serve)
