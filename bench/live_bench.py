@@ -53,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,7 +171,7 @@ class BenchAmiLink(AmiLink):
 
     def redirect_now(
         self, channel: str, context: str, exten: str = "s", priority: int = 1
-    ) -> Coroutine[Any, Any, None]:
+    ) -> Coroutine[Any, Any, Mapping[str, Any]]:
         answered_at = self._answered_at.pop(channel, None)
         if context == BRIDGE_CONTEXT and answered_at is not None:
             self.decide_ms.append((time.time() - answered_at) * 1000)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import phonenumbers
 from phonenumbers import geocoder
@@ -50,6 +50,7 @@ class Home:
     area: str | None  # None: no geographic area, so no number is local
 
     @classmethod
+    @cache  # asked at every dial batch; a campaign has one caller ID
     def of(cls, caller_id: str | None, region: str) -> Home:
         """The home of `caller_id` (national format read in `region`); `region` alone without one."""
         try:

@@ -356,12 +356,23 @@ class AmiLink:
 
     async def action(self, fields: Mapping[str, Any]) -> Mapping[str, Any]:
         """Send any single-response action; raise `AmiError` when Asterisk says it failed."""
+        return await self.action_now(fields)
+
+    def action_now(self, fields: Mapping[str, Any]) -> Coroutine[Any, Any, Mapping[str, Any]]:
+        """`action`, with the action written to Asterisk at once, before the caller yields to the
+        event loop; await the result to learn whether Asterisk did it. Raises `AmiLinkDown` at once
+        when the link is down."""
         if not self.up.is_set() and fields.get("Action") != "Login":
             raise AmiLinkDown(f"{fields['Action']}: AMI link is down")
-        response = await self._send(fields, as_list=False)
-        if not response.success:
-            raise AmiError(f"{fields['Action']} failed: {response.get('Message', '')}")
-        return response
+        action, future = self._write(fields, as_list=False)
+
+        async def response() -> Mapping[str, Any]:
+            answer = await self._response(fields, action, future)
+            if not answer.success:
+                raise AmiError(f"{fields['Action']} failed: {answer.get('Message', '')}")
+            return answer
+
+        return response()
 
     async def originate(self, request: OriginateRequest) -> OriginateQueued:
         """Place a call; return once Asterisk has queued it. Never re-sent on reconnect."""
@@ -390,10 +401,9 @@ class AmiLink:
 
     def redirect_now(
         self, channel: str, context: str, exten: str = "s", priority: int = 1
-    ) -> Coroutine[Any, Any, None]:
-        """Write the Redirect to Asterisk at once, before the caller yields to the event loop (an
-        answered customer's move to its agent waits for nothing); await the result to learn whether
-        Asterisk did it. Raises `AmiLinkDown` at once when the link is down."""
+    ) -> Coroutine[Any, Any, Mapping[str, Any]]:
+        """The Redirect written at once (`action_now`): an answered customer's move to its agent
+        waits for nothing."""
         fields = {
             "Action": "Redirect",
             "Channel": channel,
@@ -401,16 +411,7 @@ class AmiLink:
             "Exten": exten,
             "Priority": priority,
         }
-        if not self.up.is_set():
-            raise AmiLinkDown("Redirect: AMI link is down")
-        action, future = self._write(fields, as_list=False)
-
-        async def done() -> None:
-            response = await self._response(fields, action, future)
-            if not response.success:
-                raise AmiError(f"Redirect failed: {response.get('Message', '')}")
-
-        return done()
+        return self.action_now(fields)
 
     async def hangup(self, channel: str, cause: int = 16) -> None:
         await self.action({"Action": "Hangup", "Channel": channel, "Cause": str(cause)})

@@ -146,7 +146,6 @@ class AgentService:
             timeout_ms=int(LOGIN_TIMEOUT_S * 1000),
             variables={CONF_VAR: session.conference},
             channel_id=channel_id,
-            action_id=f"rc-orig-{channel_id}",
         )
         try:
             await dialer.originate_leg(request)

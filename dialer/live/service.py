@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -72,6 +72,7 @@ POLL_CAMPAIGNS_S = 1.0
 DRAIN_HANGUP_S = 5.0  # a clean stop waits this long for hung-up calls and legs to report their end
 HANGUP_GRACE_S = 1.0  # a failed dial's Hangup may come after its OriginateResponse, or not at all
 DEFAULT_ABANDON_MESSAGE = "vm-goodbye"
+_ORIGINATE = "rc-orig-"  # the ActionID of an originate: this prefix and the channel id
 _AMD_RESULTS = {result.value for result in AmdResult}
 
 
@@ -103,7 +104,6 @@ class LiveDialer:
         self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
         self.calls: dict[str, OutboundCall] = {}  # by channel id
         self.legs: dict[str, _Leg] = {}  # by channel id: customers and agent legs
-        self._by_action: dict[str, str] = {}  # originate ActionID -> channel id
         self._supervisor: asyncio.Task[None] | None = None
         self._actions: set[asyncio.Task[None]] = set()  # AMI actions in the background
         self._stopping = False
@@ -118,13 +118,7 @@ class LiveDialer:
         """A clean stop: no new call; calls in progress may end by themselves for `timeout_s` (agents
         may still give dispositions), then the rest are hung up; every agent is logged out. Nothing
         stays open for the next start to reconcile."""
-        self._stopping = True
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            await asyncio.gather(self._supervisor, return_exceptions=True)
-        for campaign_id, runner in list(self.runners.items()):
-            await runner.stop()  # its hopper's leads go back
-            self._stopped[campaign_id] = self.runners.pop(campaign_id).config
+        await self._stop_dialing()
         if self.calls:
             log.info("stopping: %d calls in progress may go on for %.0f s", len(self.calls), timeout_s)
         await self._until(lambda: not self.calls, timeout_s)
@@ -146,14 +140,18 @@ class LiveDialer:
             await asyncio.sleep(0.1)
 
     async def stop(self) -> None:
+        await self._stop_dialing()
+        self.db.close()
+
+    async def _stop_dialing(self) -> None:
+        """No campaign launches another call; the runners' hopper leads go back."""
         self._stopping = True
         if self._supervisor is not None:
             self._supervisor.cancel()
             await asyncio.gather(self._supervisor, return_exceptions=True)
-        for runner in list(self.runners.values()):
+        for campaign_id, runner in list(self.runners.items()):
             await runner.stop()
-        self.runners.clear()
-        self.db.close()
+            self._stopped[campaign_id] = self.runners.pop(campaign_id).config
 
     async def _supervise(self) -> None:
         """Follow the campaigns' states in the database: start and stop runners."""
@@ -245,7 +243,6 @@ class LiveDialer:
             timeout_ms=int(config.ring_timeout_s * 1000),
             variables={ABANDON_MESSAGE_VAR: config.abandon_message or DEFAULT_ABANDON_MESSAGE},
             channel_id=call.channel_id,
-            action_id=f"rc-orig-{call.channel_id}",
         )
         try:
             await self.originate_leg(request)
@@ -256,15 +253,14 @@ class LiveDialer:
             await self._end_call(call, time.time(), outcome=CallOutcome.CANCELLED, cause_text=str(exc)[:64])
 
     async def originate_leg(self, request: OriginateRequest) -> None:
-        """Originate a channel the dialer follows by its channel id (a customer or an agent's phone)."""
-        assert request.channel_id is not None and request.action_id is not None
+        """Originate a channel the dialer follows by its channel id (a customer or an agent's phone);
+        its ActionID names the channel, so that its OriginateResponse finds the leg."""
+        assert request.channel_id is not None
         self.legs[request.channel_id] = _Leg()
-        self._by_action[request.action_id] = request.channel_id
-        await self.ami.originate(request)
+        await self.ami.originate(replace(request, action_id=f"{_ORIGINATE}{request.channel_id}"))
 
     def forget_leg(self, channel_id: str) -> None:
         self.legs.pop(channel_id, None)
-        self._by_action.pop(f"rc-orig-{channel_id}", None)
 
     # ---- AMI events -------------------------------------------------------------------------------
 
@@ -296,10 +292,10 @@ class LiveDialer:
             self.in_background(self.hangup_channel_named(event.channel))
 
     async def _on_originated(self, event: OriginateFinished) -> None:
-        channel_id = self._by_action.pop(event.action_id, None)
-        leg = self.legs.get(channel_id or "")
-        if channel_id is None or leg is None:
-            return
+        channel_id = event.action_id.removeprefix(_ORIGINATE)
+        leg = self.legs.get(channel_id)
+        if channel_id == event.action_id or leg is None or leg.originate_reason is not None:
+            return  # not ours, or already told
         if event.channel and leg.channel is None:
             leg.channel = event.channel
         leg.originate_reason = event.reason
@@ -412,7 +408,7 @@ class LiveDialer:
                 await self._release_agent(current, time.time())
             await self.hangup_channel(call.channel_id)
 
-        async def moved(result: Coroutine[Any, Any, None]) -> None:
+        async def moved(result: Coroutine[Any, Any, Mapping[str, Any]]) -> None:
             try:
                 await result
             except AmiError as exc:
@@ -512,7 +508,6 @@ class LiveDialer:
             timeout_ms=5_000,
             variables={ANNOUNCE_PROMPT_VAR: config.announce_prompt or ""},
             channel_id=channel_id,
-            action_id=f"rc-orig-{channel_id}",
         )
         try:
             await self.originate_leg(request)
