@@ -14,10 +14,13 @@ help:
 	@echo "make test   - set up everything and run the whole suite (lint, unit, SQLite+PostgreSQL, lab)"
 	@echo "make unit | db | integration | lint | lab | lab-down | clean"
 
-# Debian packages: debootstrap (lab root), PostgreSQL server (tests), venv support.
+# Debian packages: debootstrap (lab root), espeak-ng and sox (survey prompts), PostgreSQL server (tests),
+# venv support.
 system-deps:
 	@missing=""; \
 	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	command -v sox >/dev/null || missing="$$missing sox"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \

@@ -48,7 +48,6 @@ import json
 import math
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -82,11 +81,12 @@ from campaigns.persistence.db import Database  # noqa: E402
 from campaigns.persistence.models import AgentStateLog, Attempt, ContactList, Lead  # noqa: E402
 from campaigns.persistence.models.enums import AgentState  # noqa: E402
 from dialer.asterisk.ami import AmiEndpoint, AmiLink, ChannelSnapshot, endpoint_from_settings  # noqa: E402
-from dialer.asterisk.carrier_plan import behaviour_for  # noqa: E402
+from dialer.asterisk.carrier_plan import behaviour_for, zone_at_local_hour  # noqa: E402
 from dialer.asterisk.confgen import BRIDGE_CONTEXT  # noqa: E402
 from dialer.asterisk.events import AmiEvent, OriginateFinished  # noqa: E402
 from dialer.asterisk.fastagi import FastAgiServer  # noqa: E402
 from dialer.asterisk.lab import Lab  # noqa: E402
+from dialer.asterisk.ports import free_tcp_port  # noqa: E402
 from dialer.engine import ApiEndpoint, Engine  # noqa: E402
 from dialer.live.bot_agents import create_lab_agents  # noqa: E402
 from ringcast.errors import UserError  # noqa: E402
@@ -125,18 +125,6 @@ def numbers(run: int, *digits: str) -> Iterator[str]:
 
 def run_prefix(run: int) -> str:
     return f"+861{run:02d}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _daytime_zone(now: datetime) -> str:
-    """An `Etc/GMT±N` zone where it is 14:00-ish now (inside every preset's calling hours)."""
-    offset = (14 - now.hour + 12) % 24 - 12
-    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 class BenchAmiLink(AmiLink):
@@ -217,7 +205,7 @@ class RunResult:
 
 def _prepare(database: Database, run: EngineRun, now: datetime) -> None:
     change = Change("bench", now)
-    zone = _daytime_zone(now)
+    zone = zone_at_local_hour(14, now)  # inside every preset's calling hours
     with database.session() as session:
         contacts = ContactList(name=run.name, source_file="generated")
         session.add(contacts)
@@ -302,12 +290,12 @@ async def run_engine(run: EngineRun, seconds: float, lab: Lab, tmp: Path) -> Run
     database = Database(f"sqlite:///{tmp / f'{run.name}-{run.run}.db'}")
     database.upgrade()
     _prepare(database, run, datetime.now(UTC))
-    api = ApiEndpoint("127.0.0.1", _free_port(), TOKEN)
+    api = ApiEndpoint("127.0.0.1", free_tcp_port(), TOKEN)
     ami = BenchAmiLink(endpoint_from_settings(settings))
     engine = Engine(
         database=database,
         ami=ami,
-        fastagi=FastAgiServer("127.0.0.1", _free_port()),
+        fastagi=FastAgiServer("127.0.0.1", free_tcp_port()),
         api=api,
     )
     stop, ready = asyncio.Event(), asyncio.Event()

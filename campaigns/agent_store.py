@@ -31,6 +31,7 @@ from campaigns.persistence.models import (
     AuditEntry,
     Campaign,
     ContactList,
+    Survey,
 )
 from campaigns.persistence.models.enums import AgentState
 from dialer.agents.state import StateChange
@@ -39,12 +40,13 @@ from ringcast.errors import UserError
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _DIAL_STRING = re.compile(r"[A-Za-z0-9]+/\S{1,190}|\+?\d{3,20}")  # "PJSIP/agent1" or a remote number
 _AGENT_NUMBER = re.compile(r"\d{1,16}")
-Named = TypeVar("Named", Agent, AgentGroup, Campaign, ContactList)
+Named = TypeVar("Named", Agent, AgentGroup, Campaign, ContactList, Survey)
 _LOOKED_UP: dict[type[Any], tuple[str, str]] = {
     Agent: ("agent", "agent list"),
     AgentGroup: ("agent group", "group list"),
     Campaign: ("campaign", "campaign list"),
     ContactList: ("list", "list ls"),
+    Survey: ("survey", "survey list"),
 }
 
 

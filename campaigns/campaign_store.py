@@ -53,13 +53,14 @@ from campaigns.persistence.models import (
     ContactList,
     Disposition,
     Lead,
+    Survey,
 )
 from campaigns.persistence.models.enums import CallbackState, CampaignState, DialMode, LeadState
 from ringcast.errors import UserError
 from ringcast.transitions import IllegalTransition
 
 APPROVED = "approved_loosening"
-COLUMN_FIELDS = frozenset({"dial_mode", "caller_id", "trunk", "group", "preset"})
+COLUMN_FIELDS = frozenset({"dial_mode", "caller_id", "trunk", "group", "survey", "preset"})
 ROW_FIELDS = frozenset({"lists", "dispositions"})
 ZONE_SETS_CHECKED = 1000  # distinct lead time-zone sets looked at by the calling-hours check
 _AGENTLESS = (DialMode.BROADCAST,)
@@ -280,6 +281,7 @@ def _write(
     campaign.caller_id = after.caller_id
     campaign.trunk = after.trunk
     campaign.agent_group_id = None if after.group is None else group_id(session, after.group)
+    campaign.survey_id = None if after.survey is None else named(session, Survey, after.survey).id
     stored = after.model_dump(mode="json", include=after.model_fields_set - COLUMN_FIELDS - ROW_FIELDS)
     campaign.settings = {**stored, APPROVED: sorted(note.setting for note in customised.audit)}
     session.flush()
@@ -327,7 +329,9 @@ def _check_can_dial(session: Session, config: CampaignConfig, trunks: Sequence[s
             f"reach local needs a geographic caller ID to say what is local ({config.caller_id or 'none'}"
             " has no area): give one, or --reach national"
         )
-    if config.dial_mode not in _AGENTLESS:
+    if config.dial_mode in _AGENTLESS:
+        problems.extend(_broadcast_problems(config))
+    else:
         problems.extend(_agent_problems(session, config))
     if not config.lists:
         problems.append("no contact list attached (--list)")
@@ -349,6 +353,14 @@ def _agent_problems(session: Session, config: CampaignConfig) -> list[str]:
         group = group_name(session, config.agent_group_id)
         return [f"no agents in group {group} (`ringcast group add {group} AGENT`)"]
     return []
+
+
+def _broadcast_problems(config: CampaignConfig) -> list[str]:
+    """A broadcast campaign is paced by lines, and plays its survey or message to every answer."""
+    problems = [] if config.max_lines else ["a broadcast campaign is paced by its lines: give --max-lines"]
+    if config.survey_id is None and config.broadcast_message is None:
+        problems.append("nothing to play to answered calls: give --survey or --broadcast-message")
+    return problems
 
 
 def _hours_open_for_some_lead(session: Session, config: CampaignConfig, now: datetime) -> bool:
@@ -386,6 +398,8 @@ def _stored_spec(session: Session, campaign: Campaign) -> CampaignSpec:
         data["trunk"] = campaign.trunk
     if campaign.agent_group_id is not None:
         data["group"] = group_name(session, campaign.agent_group_id)
+    if campaign.survey_id is not None:
+        data["survey"] = session.get_one(Survey, campaign.survey_id).name
     return CampaignSpec.parse(data)
 
 
@@ -414,6 +428,7 @@ def _built(
         name=campaign.name,
         state=campaign.state,
         agent_group_id=campaign.agent_group_id,
+        survey_id=campaign.survey_id,
         dispositions=tuple(LeadDisposition(row.code, row.final, _delay(row.retry_after_s)) for row in rows),
         lists=tuple(ListShare(*share) for share in shares),
     )

@@ -46,7 +46,8 @@ _LIST = re.compile(r"(?P<name>.+?)(?::(?P<priority>-?\d+)(?::(?P<weight>-?\d+))?
 _DISPOSITION = re.compile(r"(?P<code>[^:=]+):(?:(?P<final>final)|retry(?:=(?P<delay>.+))?)")
 _CALLER_ID = re.compile(r"\+?\d{3,20}")
 _TRUNK = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_SOUNDS = re.compile(r"[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*(&[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*){0,9}")
+_SOUND = r"/?[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"  # a sound's name, or its absolute path, without extension
+_SOUNDS = re.compile(rf"{_SOUND}(&{_SOUND}){{0,9}}")
 MAX_DURATION_S = 366 * 86_400
 NEVER = frozenset({"never", "none"})  # no retry; no wrap-up timer
 
@@ -187,7 +188,13 @@ class ListSpec(BaseModel):
         return {key: value for key, value in found.groupdict().items() if value is not None}
 
 
-RESERVED_DISPOSITION = "undisposed"  # the engine's, for an answered call nobody disposed of
+# The engine's own dispositions: an answered call nobody disposed of, and the ends of a broadcast
+# campaign's answered calls (no agent disposes of those).
+RESERVED_DISPOSITION = "undisposed"
+SURVEY_COMPLETED = "survey_completed"
+SURVEY_PARTIAL = "survey_partial"
+MESSAGE_PLAYED = "message_played"
+RESERVED_DISPOSITIONS = frozenset({RESERVED_DISPOSITION, SURVEY_COMPLETED, SURVEY_PARTIAL, MESSAGE_PLAYED})
 
 
 class DispositionSpec(BaseModel):
@@ -203,8 +210,8 @@ class DispositionSpec(BaseModel):
     @field_validator("code")
     @classmethod
     def _not_reserved(cls, code: str) -> str:
-        if code == RESERVED_DISPOSITION:
-            raise ValueError(f"{code!r} is reserved for answered calls that got no disposition")
+        if code in RESERVED_DISPOSITIONS:
+            raise ValueError(f"{code!r} is reserved for the engine's own results of answered calls")
         return code
 
     @staticmethod
@@ -269,6 +276,9 @@ class CampaignSpec(BaseModel):
     announce_agent_number: bool = False
     announce_prompt: Annotated[str | None, AfterValidator(_sounds)] = None  # before the digits
     max_lines: int | None = Field(default=None, ge=1)
+    calls_per_second: float | None = Field(default=None, gt=0, le=200)  # originates per second at most
+    survey: str | None = Field(default=None, min_length=1, max_length=100)
+    broadcast_message: Annotated[str | None, AfterValidator(_sounds)] = None
     reach: Reach = Reach.NATIONAL
     whitelist_only: bool = False
     ring_timeout_s: Annotated[float | None, BeforeValidator(_duration_or_none)] = None  # None: min ring
@@ -392,6 +402,7 @@ class CampaignConfig:
     caller_id: str | None
     trunk: str | None
     agent_group_id: int | None
+    survey_id: int | None
     time_zone: str
     compliance: ComplianceSettings
     retry: RetryRules
@@ -404,6 +415,8 @@ class CampaignConfig:
     announce_agent_number: bool
     announce_prompt: str | None
     max_lines: int | None
+    calls_per_second: float | None
+    broadcast_message: str | None
     reach: Reach
     whitelist_only: bool
     ring_timeout_s: float
@@ -435,6 +448,7 @@ class CampaignConfig:
         name: str,
         state: CampaignState,
         agent_group_id: int | None,
+        survey_id: int | None,
         dispositions: tuple[Disposition, ...],
         lists: tuple[ListShare, ...],
     ) -> CampaignConfig:
@@ -448,6 +462,7 @@ class CampaignConfig:
             caller_id=spec.caller_id,
             trunk=spec.trunk,
             agent_group_id=agent_group_id,
+            survey_id=survey_id,
             time_zone=spec.zone_name,
             compliance=compliance,
             retry=spec.retry_rules(),
@@ -460,6 +475,8 @@ class CampaignConfig:
             announce_agent_number=spec.announce_agent_number,
             announce_prompt=spec.announce_prompt,
             max_lines=spec.max_lines,
+            calls_per_second=spec.calls_per_second,
+            broadcast_message=spec.broadcast_message,
             reach=spec.reach,
             whitelist_only=spec.whitelist_only,
             ring_timeout_s=compliance.min_ring.total_seconds() if ring is None else ring,
@@ -478,6 +495,7 @@ class CampaignConfig:
             "caller_id": self.caller_id,
             "trunk": self.trunk,
             "agent_group_id": self.agent_group_id,
+            "survey_id": self.survey_id,
             "time_zone": self.time_zone,
             "compliance": {
                 "preset": compliance.preset.value,
@@ -506,6 +524,8 @@ class CampaignConfig:
             "announce_agent_number": self.announce_agent_number,
             "announce_prompt": self.announce_prompt,
             "max_lines": self.max_lines,
+            "calls_per_second": self.calls_per_second,
+            "broadcast_message": self.broadcast_message,
             "reach": self.reach.value,
             "whitelist_only": self.whitelist_only,
             "ring_timeout_s": self.ring_timeout_s,

@@ -43,19 +43,32 @@ from campaigns.compliance.rules import (
     Refused,
     check_dial,
 )
-from campaigns.config import RESERVED_DISPOSITION, CampaignConfig
+from campaigns.config import (
+    MESSAGE_PLAYED,
+    RESERVED_DISPOSITION,
+    SURVEY_COMPLETED,
+    SURVEY_PARTIAL,
+    CampaignConfig,
+)
 from campaigns.hopper import QueuedLead, pending_callback, requeue
 from campaigns.lifecycle import Disposition, LeadStatus, LeadStep, ScheduleCallback, ScheduleRetry
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Attempt, AuditEntry, Callback, Lead
+from campaigns.persistence.models import Attempt, AuditEntry, Callback, Lead, SurveyResponse
 from campaigns.persistence.models import Disposition as DispositionRow
-from campaigns.persistence.models.enums import CallbackState, CallOutcome, LeadState
+from campaigns.persistence.models.enums import CallbackState, CallOutcome, DialMode, LeadState
 from ringcast.errors import UserError
 
+log = logging.getLogger(__name__)
 # An answered call whose agent gave no disposition (wrap-up ended, agent gone, engine restarted):
 # tried again after the rules' `answered` delay.
-log = logging.getLogger(__name__)
 UNDISPOSED = Disposition(RESERVED_DISPOSITION, final=False)
+# A broadcast campaign's answered calls: done once the survey was completed or the message played;
+# a survey left before its end is tried again after the rules' `answered` delay.
+BROADCAST_DISPOSITIONS = {
+    SURVEY_COMPLETED: Disposition(SURVEY_COMPLETED, final=True),
+    SURVEY_PARTIAL: Disposition(SURVEY_PARTIAL, final=False),
+    MESSAGE_PLAYED: Disposition(MESSAGE_PLAYED, final=True),
+}
 _HISTORY = timedelta(days=8)  # the week cap's 7 x 24 h, and a day of slack for zones
 _UNKNOWN_WAIT = timedelta(hours=1)  # a refusal with no known end is looked at again after this
 ACTOR = "dialer"
@@ -105,7 +118,7 @@ def open_attempts(
 
     The first `agent_free` leads are dialled one-to-one for ready agents (they cannot be abandoned);
     with `agent_reserved` an agent waits for every one of them (preview, click-to-call). Each call's
-    channel will be `channel_prefix` followed by its attempt id.
+    channel will be `channel_id(channel_prefix, attempt id)`.
     """
     rules = CampaignRules(
         campaign.compliance,
@@ -227,6 +240,13 @@ def _refuse(
     )
 
 
+def channel_id(prefix: str, attempt_id: int) -> str:
+    """The uniqueid of an attempt's channel: `prefix`, then the attempt id on twelve digits. When
+    Asterisk creates a channel with a given uniqueid it refuses one that begins a live channel's
+    uniqueid (`...-1` while `...-10` is up), so no id may begin another."""
+    return f"{prefix}{attempt_id:012d}"
+
+
 def _open(
     session: Session,
     campaign: CampaignConfig,
@@ -252,7 +272,7 @@ def _open(
     opened = []
     for lead, attempt, taken in zip(leads, attempts, queued, strict=True):
         step = LeadStatus(lead.id, lead.state, lead.attempt_count).dial()
-        attempt.uniqueid = f"{channel_prefix}{attempt.id}"
+        attempt.uniqueid = channel_id(channel_prefix, attempt.id)
         lead.state, lead.attempt_count, lead.last_attempt_at = step.state, step.lead.attempts, now
         opened.append(OpenedAttempt(taken, attempt.id, attempt.uniqueid))
     return opened
@@ -320,8 +340,9 @@ def dispose_attempt(
 
 
 def settle_undisposed(session: Session, campaign: CampaignConfig, attempt_id: int, now: datetime) -> bool:
-    """Give an answered attempt that got no disposition the `undisposed` one; False (and nothing
-    written) when its lead has moved on meanwhile (a disposition came, or the lead was dialled again).
+    """Give an answered attempt that got no disposition the engine's one (`undisposed`; for a
+    broadcast campaign, what became of its survey or message); False (and nothing written) when its
+    lead has moved on meanwhile (a disposition came, or the lead was dialled again).
     In `session`'s transaction."""
     attempt = session.get_one(Attempt, attempt_id)
     lead = session.get_one(Lead, attempt.lead_id)
@@ -329,9 +350,23 @@ def settle_undisposed(session: Session, campaign: CampaignConfig, attempt_id: in
     if lead.state is not LeadState.ANSWERED or attempt.disposition_id is not None or not latest:
         log.info("attempt %s: lead %s is %s, no undisposed settlement", attempt_id, lead.id, lead.state)
         return False
-    step = LeadStatus(lead.id, lead.state, lead.attempt_count).dispose(UNDISPOSED, campaign.retry, now)
+    disposition = (
+        _broadcast_disposition(session, campaign, attempt_id)
+        if campaign.dial_mode is DialMode.BROADCAST
+        else UNDISPOSED
+    )
+    step = LeadStatus(lead.id, lead.state, lead.attempt_count).dispose(disposition, campaign.retry, now)
     _apply(session, lead, step, campaign, now=now)
     return True
+
+
+def _broadcast_disposition(session: Session, campaign: CampaignConfig, attempt_id: int) -> Disposition:
+    if campaign.survey_id is None:
+        return BROADCAST_DISPOSITIONS[MESSAGE_PLAYED]
+    completed = session.scalar(
+        select(SurveyResponse.completed_at).where(SurveyResponse.attempt_id == attempt_id).limit(1)
+    )
+    return BROADCAST_DISPOSITIONS[SURVEY_COMPLETED if completed is not None else SURVEY_PARTIAL]
 
 
 def _disposition(campaign: CampaignConfig, code: str) -> Disposition:

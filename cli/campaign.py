@@ -95,6 +95,15 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
         min_wrap: str | None = typer.Option(None, "--min-wrap", help="Minimum wrap-up, e.g. 5s."),
         max_occupancy: float | None = typer.Option(None, "--max-occupancy", help="Per agent, e.g. 0.85."),
         max_lines: int | None = typer.Option(None, "--max-lines", help="Calls in progress at most."),
+        calls_per_second: float | None = typer.Option(
+            None, "--calls-per-second", help="Originates per second at most (broadcast pacing)."
+        ),
+        survey: str | None = typer.Option(
+            None, "--survey", help="Survey for answered calls (broadcast) or after the agent (post-call)."
+        ),
+        broadcast_message: str | None = typer.Option(
+            None, "--broadcast-message", help="Sound a broadcast campaign plays to answered calls."
+        ),
         reach: str | None = typer.Option(
             None, "--reach", help="Widest calls allowed: local, national [default], international (DIAL-8)."
         ),
@@ -133,6 +142,9 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             "min_wrap_s": min_wrap,
             "max_occupancy": max_occupancy,
             "max_lines": max_lines,
+            "calls_per_second": calls_per_second,
+            "survey": survey,
+            "broadcast_message": broadcast_message,
             "reach": reach,
             "whitelist_only": whitelist_only,
             "ring_timeout_s": ring_timeout,

@@ -29,6 +29,8 @@ from cli.lists import list_app
 from cli.serve import serve
 from cli.simulate import simulate
 from cli.survey import survey_app
+from cli.survey_results import export as survey_export
+from cli.survey_results import results as survey_results
 from ringcast.errors import UserError
 from ringcast.logs import configure_logging
 from ringcast.settings import load_settings
@@ -47,6 +49,8 @@ campaign_app.command("why")(campaign_why)
 app.add_typer(campaign_app, name="campaign")
 app.add_typer(agent_app, name="agent")
 app.add_typer(group_app, name="group")
+survey_app.command("results")(survey_results)
+survey_app.command("export")(survey_export)
 app.add_typer(survey_app, name="survey")
 app.command("import")(import_list)
 app.command("demo")(demo)

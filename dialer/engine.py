@@ -3,7 +3,8 @@
 It owns the long-lived adapters (AMI link, FastAGI server, database, control API) and their
 order of start and stop: the database's schema is checked before Asterisk is touched; what a
 previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
-any new call; then the live dialer (`dialer.live`) and the control API (`web.api`) start. On stop
+any new call; then the live dialer (`dialer.live`), its FastAGI survey route (`dialer.live.surveys`:
+the calls it places carry this server's address) and the control API (`web.api`) start. On stop
 the dialer drains (no new call; calls in progress end or are hung up after `drain_s`; agents are
 logged out) while the API still serves, then everything closes.
 Database work runs in the dialer's database thread: the event loop never blocks on I/O. While
@@ -29,11 +30,14 @@ import uvicorn
 
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
+from dialer.asterisk.confgen import SURVEY_ROUTE
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import FastAgiServer
 from dialer.asterisk.ports import free_tcp_port
+from dialer.asterisk.prompts import PromptLibrary
 from dialer.live.reconcile import reconcile_after_restart
 from dialer.live.service import LiveDialer
+from dialer.live.surveys import SurveyCalls
 from ringcast.errors import UserError
 from ringcast.settings import Settings
 from web.api import create_app
@@ -60,6 +64,7 @@ class Engine:
     api: ApiEndpoint
     default_region: str = "CN"  # numbers agents type without a country code
     drain_s: float = 60.0  # on stop: how long calls in progress may go on (`LiveDialer.drain`)
+    prompts: PromptLibrary | None = None  # where survey prompts are; None: no surveys are run
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         sys.setswitchinterval(GIL_SWITCH_S)
@@ -72,7 +77,10 @@ class Engine:
             await self.ami.connect()
             await reconcile_after_restart(self.database, self.ami)
             await self.fastagi.start()
-            dialer = LiveDialer(self.database, self.ami, self.default_region)
+            agi_url = f"agi://{self.fastagi.host}:{self.fastagi.port}" if self.prompts else None
+            dialer = LiveDialer(self.database, self.ami, self.default_region, agi_url)
+            if self.prompts is not None:
+                self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
             await dialer.start()
             server = _api_server(dialer, self.api)
             serving = asyncio.create_task(server.serve(), name="control-api")
@@ -127,6 +135,7 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         api=api,
         default_region=settings.default_region,
         drain_s=settings.drain_s,
+        prompts=PromptLibrary.from_settings(settings),
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(engine.run(stop, on_ready=ready.set), name="engine")

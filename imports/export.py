@@ -10,7 +10,6 @@ from the database and to the file, so a list of millions exports in flat memory.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from sqlalchemy import Connection, select
 
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import ContactList, Lead, ListImport
+from reports.files import neutralise, write_csv, write_xlsx
 from ringcast.errors import UserError
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FIXED_COLUMNS = (
     "source_line",
     "e164",
@@ -39,11 +38,6 @@ FIXED_COLUMNS = (
 _BATCH = 10_000
 
 
-def neutralise(value: str) -> str:
-    """`=SUM(A1)` -> `'=SUM(A1)`: text a spreadsheet will not evaluate."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
-
-
 def export_list(database: Database, name: str, out: Path) -> int:
     """Write list `name` to `out` (.csv or .xlsx); return the number of leads written."""
     suffix = out.suffix.lower()
@@ -57,7 +51,9 @@ def export_list(database: Database, name: str, out: Path) -> int:
         header = [*FIXED_COLUMNS, *map(neutralise, names)]
         rows = _rows(connection, list_id, names)
         try:
-            return _write_csv(out, header, rows) if suffix == ".csv" else _write_xlsx(out, header, rows)
+            return (
+                write_csv(out, header, rows) if suffix == ".csv" else write_xlsx(out, header, rows, "leads")
+            )
         except OSError as error:
             raise UserError(f"cannot write {out}: {error.strerror}") from None
 
@@ -107,28 +103,3 @@ def _rows(connection: Connection, list_id: int, names: list[str]) -> Iterator[li
                 "yes" if opted_out else "",
                 *(neutralise(str(attributes.get(name, ""))) for name in names),
             ]
-
-
-def _write_csv(out: Path, header: list[str], rows: Iterator[list[Any]]) -> int:
-    count = 0
-    with out.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    return count
-
-
-def _write_xlsx(out: Path, header: list[str], rows: Iterator[list[Any]]) -> int:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("leads")
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append(row)
-        count += 1
-    workbook.save(out)
-    return count

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from imports.decisions import Reject
-from imports.export import neutralise
+from reports.files import neutralise
 from ringcast.errors import UserError
 
 HEADER = ("line", "raw", "reason", "detail")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.fastagi import FastAgiServer
+from dialer.asterisk.prompts import PromptLibrary
 from dialer.engine import ApiEndpoint, Engine
+from ringcast.errors import UserError
 from ringcast.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def bootstrap(settings: Settings) -> Engine:
@@ -18,4 +24,14 @@ def bootstrap(settings: Settings) -> Engine:
         api=ApiEndpoint(settings.api.host, settings.api.port, settings.api_token()),
         default_region=settings.default_region,
         drain_s=settings.drain_s,
+        prompts=_prompts(settings),
     )
+
+
+def _prompts(settings: Settings) -> PromptLibrary | None:
+    """Where survey prompts go; None (no surveys are run) when nowhere is configured."""
+    try:
+        return PromptLibrary.from_settings(settings)
+    except UserError as error:
+        log.warning("surveys are not run: %s", error.message)
+        return None

@@ -4,6 +4,14 @@ Nested groups use a double underscore in the environment (`RINGCAST_AMI__PORT=50
 The TOML file is `$RINGCAST_CONFIG` if set, else `~/.config/ringcast/ringcast.toml`
 when it exists. Secrets are `SecretStr`: they print as `**********` in reprs, logs and
 tracebacks, and `masked()` hides the password inside the database URL too.
+
+`prompts` says where survey prompts rendered as sound files go (`dialer.asterisk.prompts`):
+`local_dir` is where ringcast writes them, `pbx_dir` the same directory as Asterisk names it (an
+absolute path). Unset, they follow the lab, whose Asterisk runs chrooted in its Debian root:
+`pbx_dir` is `/var/lib/ringcast/prompts` (or `local_dir` itself when only that is set) and
+`local_dir` is `pbx_dir` inside the lab's root (`<lab.cache_dir>/<lab.suite>-root`). For an
+Asterisk on this machine outside the lab, set `local_dir` alone; on another machine sharing the
+directory, set both.
 """
 
 from __future__ import annotations
@@ -73,6 +81,13 @@ class LabSettings(BaseModel):
     boot_timeout_s: float = 30.0
 
 
+class PromptSettings(BaseModel):
+    """Where survey prompts are written as sound files, and that directory's name for Asterisk."""
+
+    local_dir: Path | None = None  # None: pbx_dir inside the lab's root
+    pbx_dir: str | None = Field(default=None, pattern=r"^/")  # None: local_dir, else the lab's
+
+
 class DatabaseSettings(BaseModel):
     """SQLite file by default (WAL mode); any SQLAlchemy URL, e.g. `postgresql+psycopg://...`."""
 
@@ -101,6 +116,7 @@ class Settings(BaseSettings):
     fastagi: FastAgiSettings = Field(default_factory=FastAgiSettings)
     lab: LabSettings = Field(default_factory=LabSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    prompts: PromptSettings = Field(default_factory=PromptSettings)
     trunks: list[str] = Field(default_factory=lambda: ["carrier"])  # PJSIP endpoints campaigns may dial on
     drain_s: float = Field(default=60.0, ge=0)  # on stop: how long calls in progress may go on
 

@@ -13,6 +13,7 @@ A survey is a YAML or JSON document:
         retries: 2                    # on an invalid key or no key (default 2)
         invalid: {text: 输入有误}      # said before a retry (default: the prompt again)
         next: {"1": callback, "2": callback, default: end}
+        follow_up: {keys: ["1", "2"], sms: 很抱歉给您带来不好的体验，我们会尽快改进}
       - id: callback
         prompt: {audio: custom/callback-offer}
         keys: {"1": 需要回电, "2": 不需要}
@@ -20,7 +21,8 @@ A survey is a YAML or JSON document:
 
 A prompt is `text` (spoken by TTS) or `audio` (a sound file the PBX has). `next` maps a key to the
 next question's id, or `end`; `default` covers the other keys; without `next`, the survey goes on
-to the following question in the list (after the last one: the closing).
+to the following question in the list (after the last one: the closing). `follow_up` acts on a
+low score the moment it is given: an SMS to the respondent is put in the outbox (SMS-8).
 
 `parse_survey` returns a `Survey` or raises `SurveyError` listing every problem, one line each,
 with its place in the document: bad shapes and values, keys outside 0-9 * #, a `next` naming no
@@ -56,7 +58,7 @@ class Prompt(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     text: str | None = Field(default=None, min_length=1, max_length=500)
-    audio: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+    audio: str | None = Field(default=None, pattern=r"^/?[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
 
     @model_validator(mode="after")
     def _one_of(self) -> Prompt:
@@ -79,6 +81,17 @@ def _texts(mapping: Any) -> Any:
 Texts = Annotated[dict[str, str], BeforeValidator(_texts)]
 
 
+class FollowUp(BaseModel):
+    """What an answer with one of `keys` sets off: an SMS to the respondent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keys: Annotated[
+        list[str], BeforeValidator(lambda v: [_text(k) for k in v] if isinstance(v, list) else v)
+    ] = Field(min_length=1)
+    sms: str = Field(min_length=1, max_length=500)
+
+
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -89,6 +102,7 @@ class Question(BaseModel):
     retries: int = Field(default=2, ge=0, le=5)
     invalid: Prompt | None = None
     next: Texts = Field(default_factory=dict)
+    follow_up: FollowUp | None = None
 
 
 class Survey(BaseModel):
@@ -163,6 +177,10 @@ def _key_problems(survey: Survey) -> list[str]:
                 problems.append(
                     f"{place}.next.{key}: not one of the question's keys ({', '.join(question.keys)})"
                 )
+        for key in question.follow_up.keys if question.follow_up else ():
+            if key not in question.keys:
+                keys = ", ".join(question.keys)
+                problems.append(f"{place}.follow_up.keys: {key} is not one of the question's keys ({keys})")
     return problems
 
 

@@ -1,12 +1,14 @@
 """The lab carrier's dialplan: the public network's customers and remote agent phones.
 
-Customers follow `carrier_plan` (which mirrors this dialplan in Python); `agent-<name>`
-answers after a moment and stays up, `agent-noanswer-<name>` rings for ever. Every call is
-written to the ground-truth log that `carrier_log` parses, one line per event:
+Customers follow `carrier_plan` (which mirrors this dialplan in Python), survey respondents their
+script (also `carrier_plan`); `agent-<name>` answers after a moment and stays up,
+`agent-noanswer-<name>` rings for ever. Every call is written to the ground-truth log that
+`carrier_log` parses, one line per event:
 
     <epoch.ms> <event> uniqueid=<id> linkedid=<id> number=<dialed> caller_id=<num> [key=value ...]
 
-events: `received outcome=<plan>`, `answered`, `dtmf digit=<d>`, `hangup cause=<q850> duration=<s>`.
+events: `received outcome=<plan>`, `answered`, `dtmf digit=<d>`, `respond action=<script character>`,
+`hangup cause=<q850> duration=<s>`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,27 @@ from dialer.asterisk.carrier_plan import (
     DTMF_DELAY_S,
     OUTCOME_BY_LAST_DIGIT,
     REJECT_CAUSES,
+    RESPOND_HANG_UP,
+    RESPOND_SILENT,
+    RESPONDENT_PREFIX,
+    RESPONDENT_RING_S,
+    RESPONDENT_SERIAL_DIGITS,
+    RESPONDENT_SILENCE_MS,
     TALK_STEP_S,
     Outcome,
 )
 
-HUMAN_GREETING = "hello"  # about 0.8 s: short enough for AMD to call it HUMAN
+# About 0.8 s of speech, short enough for AMD to call it HUMAN, then a second of silence: AMD
+# needs audio frames after the greeting to measure the silence it decides on.
+HUMAN_GREETING = "hello&silence/1"
 MACHINE_GREETING = "vm-nobodyavail&vm-intro&beep"  # about 9 s of speech: MACHINE
 AGENT_ANSWER_DELAY_S = 0.3
 FOREVER_S = 86400
 AGENT = "agent"
 AGENT_NO_ANSWER = "agent_noanswer"
+RESPONDENT = "respondent"
+RESPONDENT_PROMPT_WAIT_S = 60  # a respondent waits this long for the next prompt to start
+NOISE_MS = 100  # what starts a prompt for the respondent
 
 _NOW = "${STRFTIME(,,%s.%3q)}"
 
@@ -38,6 +51,7 @@ def carrier_dialplan(calls_log: str) -> str:
             *_globals(calls_log),
             *_incoming(),
             *_plan(),
+            *_respondent(),
             *_log(),
         ]
     )
@@ -58,10 +72,13 @@ def _incoming() -> list[str]:
             " same => n,Goto(carrier-plan,${OUTCOME},1)",
         )
     ]
+    respondents = f"_{RESPONDENT_PREFIX}{'X' * RESPONDENT_SERIAL_DIGITS}."
     return [
         "[carrier-in]",
         "; Calls from the pbx: customers by number, remote agent phones by name.",
         *customers,
+        f"exten => {respondents},1,Gosub(carrier-log,received,1(${{EXTEN}},{RESPONDENT}))",
+        " same => n,Goto(carrier-respondent,s,1)",
         f"exten => _age[n]t-.,1,Gosub(carrier-log,received,1(${{EXTEN}},{AGENT}))",
         f" same => n,Goto(carrier-plan,{AGENT},1)",
         f"exten => _age[n]t-[n]oa[n]swer-.,1,Gosub(carrier-log,received,1(${{EXTEN}},{AGENT_NO_ANSWER}))",
@@ -108,6 +125,34 @@ def _plan() -> list[str]:
         " same => n,Answer(,i)",
         " same => n,Gosub(carrier-log,event,1(answered))",
         f" same => n,Wait({FOREVER_S})",
+        "",
+    ]
+
+
+def _respondent() -> list[str]:
+    """A survey respondent: for each prompt, wait for it to start and end, then act on the script."""
+    skip = len(RESPONDENT_PREFIX) + RESPONDENT_SERIAL_DIGITS
+    return [
+        "[carrier-respondent]",
+        f"exten => s,1,Set(SCRIPT=${{NUMBER:{skip}}})",
+        " same => n,Set(I=0)",
+        " same => n,Ringing()",
+        f" same => n,Wait({RESPONDENT_RING_S})",
+        " same => n,Answer(,i)",
+        f" same => n,Set(TIMEOUT(absolute)={FOREVER_S})",
+        " same => n,Gosub(carrier-log,event,1(answered))",
+        " same => n(next),GotoIf($[${I} >= ${LEN(${SCRIPT})}]?done)",
+        " same => n,Set(ACTION=${SCRIPT:${I}:1})",
+        " same => n,Set(I=$[${I} + 1])",
+        f" same => n,WaitForNoise({NOISE_MS},1,{RESPONDENT_PROMPT_WAIT_S})",
+        f" same => n,WaitForSilence({RESPONDENT_SILENCE_MS},1,{RESPONDENT_PROMPT_WAIT_S})",
+        " same => n,Gosub(carrier-log,event,1(respond,action=${ACTION}))",
+        f' same => n,GotoIf($["${{ACTION}}" = "{RESPOND_HANG_UP}"]?hangup)',
+        f' same => n,GotoIf($["${{ACTION}}" = "{RESPOND_SILENT}"]?next)',
+        " same => n,SendDTMF(${ACTION})",
+        " same => n,Goto(next)",
+        " same => n(hangup),Hangup()",
+        f" same => n(done),Wait({FOREVER_S})",
         "",
     ]
 

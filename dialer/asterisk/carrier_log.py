@@ -16,7 +16,7 @@ class CarrierEvent:
     """One line of the log."""
 
     at: float
-    event: str  # received | answered | dtmf | hangup
+    event: str  # received | answered | dtmf | respond | hangup
     uniqueid: str
     linkedid: str
     number: str
@@ -36,6 +36,7 @@ class CarrierCall:
     started_at: float
     answered_at: float | None = None
     dtmf_sent: str = ""
+    responded: str = ""  # a survey respondent's script characters, as acted on (see carrier_plan)
     ended_at: float | None = None
     hangup_cause: int | None = None
     duration_s: float | None = None  # from received to hang-up
@@ -76,6 +77,8 @@ def fold(events: Iterable[CarrierEvent]) -> list[CarrierCall]:
             call.answered_at = e.at
         elif e.event == "dtmf":
             call.dtmf_sent += e.details["digit"]
+        elif e.event == "respond":
+            call.responded += e.details["action"]
         elif e.event == "hangup":
             call.ended_at = e.at
             call.hangup_cause = int(e.details["cause"]) if e.details.get("cause") else None

@@ -11,12 +11,19 @@ dialed number, so a test can compute the expected result of any call beforehand:
 
 Busy, congestion and invalid numbers are rejected at once with the SIP status and Q.850
 cause below; a no-answer number rings until the caller gives up.
+
+Survey respondents have numbers of their own (`respondent_number`): `+86170`, three digits of
+serial (ignored), then a script the respondent follows prompt by prompt. For each prompt it
+listens until the prompt has ended (`RESPONDENT_SILENCE_MS` of silence), then acts on the next
+character: a digit is pressed, `8` is staying silent, `0` is hanging up. When the script is used
+up the respondent stays silent, on the line, until the other side hangs up.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -50,6 +57,13 @@ REJECT_CAUSES: dict[Outcome, tuple[int, int]] = {
     Outcome.CONGESTION: (34, 503),
     Outcome.INVALID: (1, 404),
 }
+
+RESPONDENT_PREFIX = "+86170"
+RESPONDENT_SERIAL_DIGITS = 3
+RESPOND_SILENT = "8"
+RESPOND_HANG_UP = "0"
+RESPONDENT_SILENCE_MS = 700  # what ends a prompt for the respondent (longer than pauses within one)
+RESPONDENT_RING_S = 1
 
 DTMF_DELAY_S = 2
 BASE_TALK_S = 5
@@ -113,3 +127,26 @@ def behaviour_for(number: str) -> CustomerBehaviour:
         talk_s=BASE_TALK_S + TALK_STEP_S * talk_digit,
         dtmf=str(dtmf_digit) if outcome is Outcome.HUMAN else "",
     )
+
+
+def respondent_number(serial: int, script: str) -> str:
+    """The number of a survey respondent following `script` (see the module docstring)."""
+    if not script.isdigit():
+        raise ValueError(f"a respondent's script is digits: {script!r}")
+    return f"{RESPONDENT_PREFIX}{serial % 10**RESPONDENT_SERIAL_DIGITS:0{RESPONDENT_SERIAL_DIGITS}d}{script}"
+
+
+def respondent_script(number: str) -> str | None:
+    """The script of a respondent's number; None for any other number."""
+    if not number.startswith(RESPONDENT_PREFIX):
+        return None
+    script = number[len(RESPONDENT_PREFIX) + RESPONDENT_SERIAL_DIGITS :]
+    return script if script.isdigit() else None
+
+
+def zone_at_local_hour(hour: int, now: datetime) -> str:
+    """An `Etc/GMT±N` zone whose local hour is `hour` at `now`: where a lab customer lives whose
+    calling hours must be open (14) or shut (2) whatever the time of the run (POSIX signs are
+    inverted)."""
+    offset = (hour - now.hour + 12) % 24 - 12
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"

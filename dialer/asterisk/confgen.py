@@ -15,20 +15,22 @@ from dataclasses import dataclass
 from ringcast.settings import Settings
 
 # Contexts.
-AGI_CONTEXT = "ringcast-agi"  # run the FastAGI route named by RINGCAST_AGI_ROUTE
+AGI_CONTEXT = "ringcast-agi"  # run FastAGI route RINGCAST_AGI_ROUTE at RINGCAST_AGI_URL (the engine's)
 PARK_CONTEXT = "ringcast-park"  # hold an answered call until it is Redirected
 AMD_CONTEXT = "ringcast-amd"  # answering-machine detection, reported as UserEvent RingcastAmd, then park
 AGENT_CONTEXT = "ringcast-agent"  # an agent's phone leg: join its own conference RINGCAST_CONF
 BRIDGE_CONTEXT = "ringcast-bridge"  # a customer: join the agent conference named by the extension
-ABANDON_CONTEXT = "ringcast-abandon"  # no agent in time: play RINGCAST_ABANDON_MESSAGE, hang up
+MESSAGE_CONTEXT = "ringcast-message"  # play RINGCAST_MESSAGE, hang up (the abandon or broadcast message)
 ANNOUNCE_CONTEXT = "ringcast-announce"  # say the extension's digits (an agent number) and hang up
 OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: rejected, ringcast takes no inbound calls yet
 
 # Channel variables the engine sets.
-AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"
+AGI_URL_VAR = "RINGCAST_AGI_URL"  # agi://host:port of the engine that placed the call
+AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"  # one of the routes below
+SURVEY_ROUTE = "survey"  # the FastAGI route of keypress surveys
 CONF_VAR = "RINGCAST_CONF"
-ABANDON_MESSAGE_VAR = "RINGCAST_ABANDON_MESSAGE"  # sound file(s) for Playback, '&'-separated
+MESSAGE_VAR = "RINGCAST_MESSAGE"  # sound file(s) for Playback, '&'-separated
 ANNOUNCE_PROMPT_VAR = "RINGCAST_ANNOUNCE_PROMPT"  # sound file(s) played before the digits, or ""
 AGENT_CONFERENCE_PREFIX = "agent-"  # an agent's conference is agent-<agent id>
 
@@ -70,12 +72,14 @@ def ringcast_files(
 
 
 def dialplan(settings: Settings) -> str:
-    agi_url = f"agi://{settings.fastagi.host}:{settings.fastagi.port}/${{{AGI_ROUTE_VAR}}}"
+    default_agi = f"agi://{settings.fastagi.host}:{settings.fastagi.port}"
     numbers = ("_X.", "_+X.")
     return _header("extensions.conf") + "\n".join(
         [
             f"[{AGI_CONTEXT}]",
-            f"exten => s,1,AGI({agi_url})",
+            f'exten => s,1,GotoIf($["${{{AGI_URL_VAR}}}" != ""]?run)',
+            f" same => n,Set({AGI_URL_VAR}={default_agi})",
+            f" same => n(run),AGI(${{{AGI_URL_VAR}}}/${{{AGI_ROUTE_VAR}}})",
             " same => n,Hangup()",
             "",
             f"[{PARK_CONTEXT}]",
@@ -91,13 +95,16 @@ def dialplan(settings: Settings) -> str:
             f"exten => s,1,ConfBridge(${{{CONF_VAR}}},{AGENT_BRIDGE_PROFILE},{AGENT_USER_PROFILE})",
             " same => n,Hangup()",
             "",
+            # A customer the agent's leaving puts out of the conference goes on to the post-call
+            # survey when the call has one (SRV-2).
             f"[{BRIDGE_CONTEXT}]",
             f"exten => _{_literal(AGENT_CONFERENCE_PREFIX)}.,1,"
             f"ConfBridge(${{EXTEN}},{AGENT_BRIDGE_PROFILE},{CUSTOMER_USER_PROFILE})",
+            f' same => n,GotoIf($["${{{AGI_ROUTE_VAR}}}" != ""]?{AGI_CONTEXT},s,1)',
             " same => n,Hangup()",
             "",
-            f"[{ABANDON_CONTEXT}]",
-            f"exten => s,1,Playback(${{{ABANDON_MESSAGE_VAR}}})",
+            f"[{MESSAGE_CONTEXT}]",
+            f"exten => s,1,Playback(${{{MESSAGE_VAR}}})",
             " same => n,Hangup()",
             "",
             # The other half of a Local channel put into an agent's conference: what it says, both

@@ -4,8 +4,11 @@ Built on panoramisk's `fast_agi.Request` for the command protocol. The session s
 is our own because panoramisk's reads the AGI headers with a loop that spins forever
 if Asterisk closes the socket early; here headers are read with a limit and a timeout.
 Handlers get an `AgiCall` with typed helpers; a caller hanging up surfaces as
-`AgiHangup` from whichever command noticed it. Every command's round-trip time is
-kept (`round_trips`) for the survey benchmark.
+`AgiHangup` from whichever command noticed it. For the survey benchmark the server keeps every
+command with its round-trip time (`round_trips`), the handlers' think time before each command, from the
+session's start or the last command's answer (`think_times`: the silence on the line the engine
+causes), and the most
+sessions it served at once (`peak_sessions`).
 """
 
 from __future__ import annotations
@@ -36,9 +39,10 @@ class AgiCommandError(Exception):
 class AgiCall:
     """One FastAGI session: the channel's AGI headers and the commands a handler may send."""
 
-    def __init__(self, request: Request, round_trips: list[float]) -> None:
+    def __init__(self, request: Request, server: FastAgiServer) -> None:
         self._request = request
-        self._round_trips = round_trips
+        self._server = server
+        self._answered_at = time.perf_counter()  # the session's start: the wait for a first command counts
         self.headers: dict[str, str] = dict(request.headers)
 
     @property
@@ -56,12 +60,14 @@ class AgiCall:
     async def command(self, line: str) -> dict[str, Any]:
         """Send one AGI command; return panoramisk's parsed result; raise on hang-up or error."""
         started = time.perf_counter()
+        self._server.think_times.append(started - self._answered_at)
         try:
             result: dict[str, Any] = await self._request.send_command(line)
         except (ConnectionError, asyncio.IncompleteReadError, ValueError) as exc:
             # ValueError: panoramisk could not parse an empty line, i.e. Asterisk closed the socket.
             raise AgiHangup(f"{line}: session closed ({exc})") from None
-        self._round_trips.append(time.perf_counter() - started)
+        self._answered_at = time.perf_counter()
+        self._server.round_trips.append((line, self._answered_at - started))
         if result.get("error") in ("AGIResultHangup", "AGIAppError"):  # HANGUP, or result=-1
             raise AgiHangup(line)
         if "error" in result:
@@ -86,6 +92,11 @@ class AgiCall:
         code, _ = (await self.command(f"STREAM FILE {prompt} {escape_digits}"))["result"]
         return chr(int(code)) if code not in ("", "0") else None
 
+    async def wait_for_digit(self, timeout_ms: int) -> str | None:
+        """Wait for one key; None when none came before the timeout."""
+        code, _ = (await self.command(f"WAIT FOR DIGIT {timeout_ms}"))["result"]
+        return chr(int(code)) if code not in ("", "0") else None
+
     async def exec(self, application: str, arguments: str = "") -> str:
         code, _ = (await self.command(f"EXEC {application} {arguments}".rstrip()))["result"]
         return str(code)
@@ -107,7 +118,9 @@ class FastAgiServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self.round_trips: list[float] = []
+        self.round_trips: list[tuple[str, float]] = []  # (command, seconds)
+        self.think_times: list[float] = []
+        self.peak_sessions = 0
         self._routes: dict[str, Handler] = {}
         self._server: asyncio.Server | None = None
         self._sessions: set[asyncio.Task[Any]] = set()
@@ -134,6 +147,7 @@ class FastAgiServer:
         task = asyncio.current_task()
         assert task is not None
         self._sessions.add(task)
+        self.peak_sessions = max(self.peak_sessions, len(self._sessions))
         try:
             headers = await self._read_headers(reader)
             if headers is None:
@@ -143,7 +157,7 @@ class FastAgiServer:
             if handler is None:
                 log.error("FastAGI request for unknown route %r from %s", route, headers.get("agi_channel"))
                 return
-            call = AgiCall(Request(None, headers, reader, writer), self.round_trips)
+            call = AgiCall(Request(None, headers, reader, writer), self)
             try:
                 await handler(call)
             except AgiHangup:

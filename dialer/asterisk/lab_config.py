@@ -74,8 +74,8 @@ _MODULES = {
         "codec_resample",
         "res_clioriginate",
     ),
-    # SendDTMF, and FILE() for the ground-truth log.
-    CARRIER: ("app_senddtmf", "func_env"),
+    # SendDTMF, a survey respondent's listening for prompts, and FILE() for the ground-truth log.
+    CARRIER: ("app_senddtmf", "app_waitforsilence", "func_env"),
 }
 
 
@@ -139,7 +139,7 @@ def instance_files(
     """The complete configuration directory of instance `name`, by file name (`module_dir`: in the root)."""
     files = _pbx_files(settings, ami_secret) if name == PBX else _carrier_files(settings, ami_secret)
     common = {
-        "asterisk.conf": _asterisk_conf(InstanceLayout(name), module_dir, transmit_silence=name == CARRIER),
+        "asterisk.conf": _asterisk_conf(InstanceLayout(name), module_dir),
         "modules.conf": _modules_conf(name),
         "logger.conf": _LOGGER_CONF,
     }
@@ -195,7 +195,7 @@ match = {lab.pbx_address}
     }
 
 
-def _asterisk_conf(layout: InstanceLayout, module_dir: PurePosixPath, *, transmit_silence: bool) -> str:
+def _asterisk_conf(layout: InstanceLayout, module_dir: PurePosixPath) -> str:
     # No `(!)` after [directories]: Debian's stock file makes it a template, whose paths are ignored.
     return "\n".join(
         [
@@ -215,8 +215,10 @@ def _asterisk_conf(layout: InstanceLayout, module_dir: PurePosixPath, *, transmi
             "",
             "[options]",
             "verbose = 3  ; dialplan steps in messages.log",
-            # Keep sending (silent) audio while waiting: app_amd gives up as NOTSURE without frames.
-            f"transmit_silence = {'yes' if transmit_silence else 'no'}",
+            # No silence generator while waiting: its timer wakes every read with an empty frame, and
+            # WaitForSilence (the carrier's survey respondents) then never counts silence. The
+            # carrier's humans play silence after their greeting instead, for the pbx's AMD.
+            "transmit_silence = no",
             "",
         ]
     )

@@ -2,10 +2,15 @@
 
     dialing --answered--> detecting (AMD on) | waiting (a human, AMD off)
                         | connecting (an agent was reserved before the dial: preview, click-to-call)
-    detecting --verdict(human)--> waiting; --verdict(machine)--> dropping
+                        | in_ivr (a broadcast call: a human, AMD off)
+    detecting --verdict(human)--> waiting | in_ivr (broadcast); --verdict(machine)--> dropping
     waiting --reserve(agent)--> connecting --joined--> bridged
     waiting --abandon--> abandoning (the abandon message plays, then the call is hung up)
+    bridged --surveyed--> in_ivr (the agent left, the customer went on to the post-call survey)
     any state --hung_up--> ended, with the outcome that state implies
+
+A broadcast campaign's call (`ivr`) never waits for an agent: its human goes to the survey or
+the recorded message (`in_ivr`) and is never abandoned.
 
 A human is "known" at the answer (AMD off) or at the human verdict; from then the call may wait
 for an agent `connect_within` (2 s by law); after that the engine abandons it. `connect_ms` is the
@@ -36,6 +41,7 @@ class CallState(StrEnum):
     BRIDGED = "bridged"
     ABANDONING = "abandoning"  # no agent in time: the abandon message plays
     DROPPING = "dropping"  # a machine: being hung up (or left a message)
+    IN_IVR = "in_ivr"  # in the survey or the broadcast message, no agent
     ENDED = "ended"
 
 
@@ -52,6 +58,7 @@ _HUNG_UP_OUTCOME = {
     C.ABANDONING: CallOutcome.ABANDONED,
     C.BRIDGED: CallOutcome.ANSWERED,
     C.DROPPING: CallOutcome.MACHINE,
+    C.IN_IVR: CallOutcome.ANSWERED,
 }
 
 
@@ -66,6 +73,7 @@ class OutboundCall:
     dialed_at: float
     state: CallState = C.DIALING
     amd: bool = False
+    ivr: bool = False  # a broadcast call: its human goes to the survey or message
     answered_at: float | None = None
     human_at: float | None = None  # when the engine knew a person was there
     amd_result: AmdResult | None = None
@@ -96,12 +104,13 @@ class OutboundCall:
             return replace(self, state=C.CONNECTING, answered_at=at, human_at=at)
         if self.amd:
             return replace(self, state=C.DETECTING, answered_at=at)
-        return replace(self, state=C.WAITING, answered_at=at, human_at=at)
+        return replace(self, state=C.IN_IVR if self.ivr else C.WAITING, answered_at=at, human_at=at)
 
     @transition(log, _LOG_LEVEL, C.DETECTING)
     def verdict(self, at: float, result: AmdResult, cause: str) -> OutboundCall:
         """AMD's verdict: `notsure` is treated as a human (an abandoned human is worse than a machine)."""
-        state, human_at = (C.DROPPING, None) if result is AmdResult.MACHINE else (C.WAITING, at)
+        human = C.IN_IVR if self.ivr else C.WAITING
+        state, human_at = (C.DROPPING, None) if result is AmdResult.MACHINE else (human, at)
         return replace(self, state=state, human_at=human_at, amd_result=result, amd_cause=cause)
 
     @transition(log, _LOG_LEVEL, C.WAITING)
@@ -116,6 +125,11 @@ class OutboundCall:
     @transition(log, _LOG_LEVEL, C.CONNECTING)
     def joined(self, at: float) -> OutboundCall:
         return replace(self, state=C.BRIDGED, bridged_at=at)
+
+    @transition(log, _LOG_LEVEL, C.BRIDGED)
+    def surveyed(self) -> OutboundCall:
+        """The agent left; the customer stays on for the post-call survey (SRV-2)."""
+        return replace(self, state=C.IN_IVR)
 
     @transition(log, _LOG_LEVEL, C.WAITING)
     def abandon(self, at: float) -> OutboundCall:

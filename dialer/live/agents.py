@@ -82,7 +82,7 @@ class AgentService:
             min_wrap_s = session.wrap.minimum.total_seconds()
             occupancy = session.max_occupancy
             for event in pacer_events(change, held=held, max_occupancy=occupancy, min_wrap_s=min_wrap_s):
-                runner.pacer.observe(event)
+                runner.observe(event)
         if held and change.to_state in (AgentState.READY, AgentState.LOGGED_OUT):
             self._held.discard(session.agent_id)
         if change.from_state is AgentState.WRAP_UP and session.last_attempt_id is not None:
@@ -224,7 +224,7 @@ class AgentService:
         session = self.session(agent_name)
         if session.status.call is None:
             raise UserError(f"agent {agent_name} has no call to hang up")
-        await self.dialer.hangup_channel(session.status.call)
+        await self.dialer.end_agent_call(session.status.call)
         return self.status(session.agent_id)
 
     async def dispose(

@@ -2,8 +2,9 @@
 
 `create_lab_agents` records them (with a group) in the database, their phones being the lab
 carrier's auto-answering `agent-<name>` numbers. A bot logs in (the engine calls its phone),
-watches its own state, and after each call waits its wrap-up time and gives a disposition,
-cycling through `codes`; then it is ready again. It does what a person at the agent desktop
+watches its own state, hangs up after `talk_s` on a call (when given; else the customer does),
+and after each call waits its wrap-up time and gives a disposition, cycling through `codes`;
+then it is ready again. It does what a person at the agent desktop
 does, over the same API, so the engine cannot tell the difference.
 """
 
@@ -13,6 +14,7 @@ import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -51,6 +53,7 @@ class BotAgents:
     names: Sequence[str]
     campaign: str
     wrap_s: float = 1.0
+    talk_s: float | None = None  # the bot ends its calls after this long; None: the customer does
     codes: Sequence[str] = ("sale", "not_interested", "call_back_later")
     served: Counter[str] = field(default_factory=Counter)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -82,7 +85,12 @@ class BotAgents:
     async def _work(self, name: str) -> None:
         while not self._stop.is_set():
             status = (await self.client.get(f"/agents/{name}")).json()
-            if status["state"] == "wrap_up" and status.get("awaiting_disposition"):
+            if status["state"] == "on_call" and self.talk_s is not None:
+                if datetime.now(UTC) - datetime.fromisoformat(status["since"]) >= timedelta(
+                    seconds=self.talk_s
+                ):
+                    await self.client.post(f"/agents/{name}/hangup")
+            elif status["state"] == "wrap_up" and status.get("awaiting_disposition"):
                 await asyncio.sleep(self.wrap_s)
                 code = self.codes[self.served[name] % len(self.codes)]
                 response = await self.client.post(f"/agents/{name}/disposition", json={"code": code})

@@ -2,7 +2,8 @@
 
 Several engines (the tests' private ones, the demo's, production's) may share one Asterisk: a
 channel is this engine's only if its uniqueid carries the tag of this engine's database. Customer
-calls are `rc-<tag>-call-<attempt id>`, agents' phone legs `rc-<tag>-agent-<agent id>-<nonce>`.
+calls are `rc-<tag>-call-<attempt id on 12 digits>` (`dial_store.channel_id`: no id may begin
+another), agents' phone legs `rc-<tag>-agent-<agent id>-<nonce>`.
 The tag is a hash of the database's address (password masked), the same across restarts, so a
 restarted engine recognises what its predecessor left in Asterisk and nobody else's.
 """
@@ -12,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+
+from campaigns.dial_store import channel_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +34,7 @@ class ChannelIds:
         return f"rc-{self.tag}-agent-"
 
     def call(self, attempt_id: int) -> str:
-        return f"{self.call_prefix}{attempt_id}"
+        return channel_id(self.call_prefix, attempt_id)
 
     def attempt_of(self, uniqueid: str) -> int | None:
         rest = uniqueid.removeprefix(self.call_prefix)

@@ -1,10 +1,12 @@
 """One running campaign: its pacer, its hopper of queued leads, and the loop that launches calls.
 
 Every `TICK_S` (and at once when woken by an event) the runner asks the pacer how many calls to
-launch, takes that many leads from the hopper (refilled from the database in batches), has them
-checked and their attempts opened (`dial_store.open_attempts`: compliance at dial time), then
-hands each to the service to originate. Nothing is launched while the AMI link is down or the
-campaign is paused; `why()` names what holds dialing back right now (`campaign why`).
+launch (a broadcast campaign's `BroadcastPacer`, by lines and calls per second; the others'
+`Pacer`, fed every call and agent event through `observe`), takes that many leads from the hopper
+(refilled from the database in batches), has them checked and their attempts opened
+(`dial_store.open_attempts`: compliance at dial time), then hands each to the service to originate.
+Nothing is launched while the AMI link is down or the campaign is paused; `why()` names what
+holds dialing back right now (`campaign why`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from campaigns.dial_store import OpenedAttempt, RefusedLead
 from campaigns.hopper import QueuedLead
 from campaigns.list_shares import ListShares
 from campaigns.persistence.db import Database
+from campaigns.persistence.models.enums import DialMode
 from dialer.live.dbthread import DatabaseThread
+from dialer.pacing.broadcast import BroadcastPacer
 from dialer.pacing.decision import Decision
+from dialer.pacing.events import PacingEvent
 from dialer.pacing.pacer import Mode, Pacer, PacerConfig
 
 log = logging.getLogger(__name__)
@@ -41,8 +46,9 @@ HOPPER_MIN = 10
 def pacer_config(config: CampaignConfig) -> PacerConfig:
     compliance = config.compliance
     share = compliance.amd_false_positive_share if compliance.counts_amd_false_positives else 0.0
+    broadcast = config.dial_mode is DialMode.BROADCAST  # paced by `BroadcastPacer`; no agents
     return PacerConfig(
-        mode=Mode(config.dial_mode.value),
+        mode=Mode.PROGRESSIVE if broadcast else Mode(config.dial_mode.value),
         abandon_cap=compliance.abandon_cap,
         amd_false_positive_share=share or 0.0,
         connect_within_s=compliance.connect_within.total_seconds(),
@@ -68,6 +74,11 @@ class CampaignRunner:
     ) -> None:
         self.config = config
         self.pacer = Pacer(pacer_config(config))
+        self.broadcast = (
+            BroadcastPacer(config.max_lines or 1, config.calls_per_second)
+            if config.dial_mode is DialMode.BROADCAST
+            else None
+        )
         self.database = database
         self.db = db
         self.hopper: deque[QueuedLead] = deque()
@@ -98,6 +109,11 @@ class CampaignRunner:
     def wake(self) -> None:
         self._wake.set()
 
+    def observe(self, event: PacingEvent) -> None:
+        """A call or agent event for the pacer (a broadcast campaign's pacing needs none)."""
+        if self.broadcast is None:
+            self.pacer.observe(event)
+
     async def stop(self) -> None:
         """Stop launching; leads in the hopper go back (calls in progress finish normally)."""
         self._stopping = True
@@ -126,7 +142,10 @@ class CampaignRunner:
                 dial_store.abandonment_figures, self.database, self.config, datetime.now(UTC)
             )
             self.at_abandon_cap = figures.reached(self.config.compliance.abandon_cap)
-        decision = self.pacer.decide(time.time())
+        if self.broadcast is not None:
+            decision = self.broadcast.decide(time.time(), len(self.lines))
+        else:
+            decision = self.pacer.decide(time.time())
         self.last_decision = decision
         covered = max(decision.ready_agents - decision.lines, 0)  # one call per ready agent
         launch = min(decision.launch, covered) if self.at_abandon_cap else decision.launch
@@ -158,6 +177,8 @@ class CampaignRunner:
                 continue
             self.dialed += 1
             launches.append(self._launch(self, result))
+        if self.broadcast is not None:
+            self.broadcast.launched(len(launches))
         await asyncio.gather(*launches)  # the originates go out together
 
     async def take_one(self) -> QueuedLead | None:
@@ -179,7 +200,8 @@ class CampaignRunner:
                 callbacks_only=True,
             )
             self.hopper.extendleft(reversed(due))
-        target = max(HOPPER_MIN, HOPPER_PER_AGENT * self._agents(), wanted)
+        lines = self.broadcast.max_lines if self.broadcast is not None else 0  # a lead per line
+        target = max(HOPPER_MIN, HOPPER_PER_AGENT * self._agents(), lines, wanted)
         if len(self.hopper) >= wanted or self._stopping:
             return
         taken = await self.db.run(

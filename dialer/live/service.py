@@ -10,6 +10,10 @@ the runners open, and routes every AMI event to the call or agent leg it concern
 - a customer joined an agent's conference → the agent's number is said into it, when the campaign
   asks for it (AGT-5);
 - a call dialled for a reserved agent (preview, click-to-call) goes to that agent on answer;
+- a broadcast campaign's call goes to its survey (FastAGI, `dialer.live.surveys`) or its recorded
+  message on answer, or on AMD's human verdict (DIAL-5);
+- the agent hangs up on a call whose campaign has a post-call survey → the customer is Redirected
+  into the survey, and the agent goes to wrap-up when the survey starts (SRV-2);
 - a machine → hung up; a hang-up → the attempt is closed (`dial_store.close_attempt`) and the
   agent, if any, goes to wrap-up;
 - an agent's leg joined its conference or hung up → `agents.AgentService`, which owns the agents.
@@ -35,14 +39,18 @@ from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import AgentState, AmdResult, CallOutcome, DialMode
 from dialer.asterisk.ami import AmiError, AmiLink, OriginateRequest
 from dialer.asterisk.confgen import (
-    ABANDON_CONTEXT,
-    ABANDON_MESSAGE_VAR,
+    AGI_CONTEXT,
+    AGI_ROUTE_VAR,
+    AGI_URL_VAR,
     AMD_CONTEXT,
     AMD_USER_EVENT,
     ANNOUNCE_CONTEXT,
     ANNOUNCE_PROMPT_VAR,
     BRIDGE_CONTEXT,
+    MESSAGE_CONTEXT,
+    MESSAGE_VAR,
     PARK_CONTEXT,
+    SURVEY_ROUTE,
     TRUNK_ENDPOINT,
 )
 from dialer.asterisk.events import (
@@ -92,9 +100,12 @@ class _Leg:
 
 
 class LiveDialer:
-    def __init__(self, database: Database, ami: AmiLink, default_region: str = "CN") -> None:
+    def __init__(
+        self, database: Database, ami: AmiLink, default_region: str = "CN", agi_url: str | None = None
+    ) -> None:
         self.database = database
         self.ami = ami
+        self.agi_url = agi_url  # agi://host:port of this engine's FastAGI server, for surveys
         self.default_region = default_region  # for numbers agents type without a country code
         self.db = DatabaseThread(database)
         self.channel_ids = ChannelIds.for_database(database.masked_url)
@@ -171,8 +182,8 @@ class LiveDialer:
                 log.info("campaign %s: no longer running, dialing stops", runner.config.name)
                 await runner.stop()
         for campaign_id, config in running.items():
-            if campaign_id in self.runners or config.dial_mode is DialMode.BROADCAST:
-                continue  # broadcast campaigns need no agents: their runner comes with the IVR work
+            if campaign_id in self.runners:
+                continue
             runner = CampaignRunner(
                 config,
                 self.database,
@@ -184,9 +195,7 @@ class LiveDialer:
             )
             now = time.time()
             for session in self.desk.of_campaign(campaign_id):
-                runner.pacer.observe(
-                    pe.AgentLoggedIn(now, session.agent_id, max_occupancy=session.max_occupancy)
-                )
+                runner.observe(pe.AgentLoggedIn(now, session.agent_id, max_occupancy=session.max_occupancy))
             self.runners[campaign_id] = runner
             self._stopped.pop(campaign_id, None)
             runner.start()
@@ -228,6 +237,7 @@ class LiveDialer:
             opened.channel_id,
             dialed_at=now,
             amd=config.amd and agent is None,
+            ivr=config.dial_mode is DialMode.BROADCAST,
             agent_id=None if agent is None else agent.agent_id,
         )
         self.calls[call.channel_id] = call
@@ -235,13 +245,13 @@ class LiveDialer:
         if runner is not None:
             runner.lines.add(call.channel_id)
             if agent is None:
-                runner.pacer.observe(pe.CallDialed(now, call.channel_id))
+                runner.observe(pe.CallDialed(now, call.channel_id))
         request = OriginateRequest(
             channel=f"PJSIP/{opened.lead.e164}@{config.trunk or TRUNK_ENDPOINT}",
-            context=AMD_CONTEXT if call.amd else PARK_CONTEXT,
+            context=AMD_CONTEXT if call.amd else _ivr_context(config) if call.ivr else PARK_CONTEXT,
             caller_id=config.caller_id,
             timeout_ms=int(config.ring_timeout_s * 1000),
-            variables={ABANDON_MESSAGE_VAR: config.abandon_message or DEFAULT_ABANDON_MESSAGE},
+            variables=self._call_variables(config),
             channel_id=call.channel_id,
         )
         try:
@@ -251,6 +261,16 @@ class LiveDialer:
             # an unknown one of ours and is hung up as it appears (`_on_channel`).
             log.warning("campaign %s: originate of attempt %s failed: %s", config.name, call.attempt_id, exc)
             await self._end_call(call, time.time(), outcome=CallOutcome.CANCELLED, cause_text=str(exc)[:64])
+
+    def _call_variables(self, config: CampaignConfig) -> dict[str, str]:
+        """What the dialplan needs to know of a customer's call: the message to play (the abandon
+        message, or a broadcast's), and the survey to run (broadcast, or after the agent)."""
+        broadcast = config.dial_mode is DialMode.BROADCAST
+        message = config.broadcast_message if broadcast else config.abandon_message
+        variables = {MESSAGE_VAR: message or DEFAULT_ABANDON_MESSAGE}
+        if config.survey_id is not None and self.agi_url is not None:
+            variables |= {AGI_URL_VAR: self.agi_url, AGI_ROUTE_VAR: SURVEY_ROUTE}
+        return variables
 
     async def originate_leg(self, request: OriginateRequest) -> None:
         """Originate a channel the dialer follows by its channel id (a customer or an agent's phone);
@@ -331,7 +351,7 @@ class LiveDialer:
         outcome = unanswered_outcome(leg.originate_reason or 0, leg.hangup_cause)
         runner = self.runners.get(call.campaign_id)
         if runner is not None and call.agent_id is None:
-            runner.pacer.observe(pe.CallFailed(at, call.channel_id, _fail_result(outcome.value)))
+            runner.observe(pe.CallFailed(at, call.channel_id, _fail_result(outcome.value)))
         await self._release_agent(call, at)
         await self._finish(call.hung_up(at, leg.hangup_cause, outcome))
 
@@ -348,7 +368,7 @@ class LiveDialer:
                 await self._connect(self.calls[call.channel_id])
             return
         if runner is not None:
-            runner.pacer.observe(pe.CallAnswered(at, call.channel_id))
+            runner.observe(pe.CallAnswered(at, call.channel_id))
         if call.state is CallState.WAITING:
             await self._connect(call)
 
@@ -363,9 +383,13 @@ class LiveDialer:
         runner = self.runners.get(call.campaign_id)
         if runner is not None:
             human = call.state is CallState.WAITING
-            runner.pacer.observe(pe.AmdVerdict(event.received_at, call.channel_id, human))
+            runner.observe(pe.AmdVerdict(event.received_at, call.channel_id, human))
         if call.state is CallState.WAITING:
             await self._connect(call)
+        elif call.state is CallState.IN_IVR:
+            self.in_background(
+                self._redirect_or_hang_up(call.channel_id, _ivr_context(await self.config(call.campaign_id)))
+            )
         else:
             self.in_background(self.hangup_channel(call.channel_id))
 
@@ -390,7 +414,7 @@ class LiveDialer:
         call = call.reserve(session.agent_id)
         self.calls[call.channel_id] = call
         if runner is not None:
-            runner.pacer.observe(pe.CallBridged(now, call.channel_id, session.agent_id))
+            runner.observe(pe.CallBridged(now, call.channel_id, session.agent_id))
         await self.agents.step(session, session.status.reserve(_utc(now), call.channel_id))
         await self._move_to_agent(call, session)
 
@@ -444,17 +468,41 @@ class LiveDialer:
         self.calls[channel_id] = call
         runner = self.runners.get(call.campaign_id)
         if runner is not None:
-            runner.pacer.observe(pe.CallAbandoned(now, channel_id))
-        channel = self.legs[channel_id].channel or channel_id
+            runner.observe(pe.CallAbandoned(now, channel_id))
+        self.in_background(self._redirect_or_hang_up(channel_id, MESSAGE_CONTEXT))
 
-        async def play_message() -> None:
-            try:
-                await self.ami.redirect(channel, ABANDON_CONTEXT)
-            except AmiError as exc:
-                log.warning("could not play the abandon message to %s: %s", channel_id, exc)
-                await self.hangup_channel(channel_id)
+    async def _redirect_or_hang_up(self, channel_id: str, context: str) -> None:
+        """Send a customer on into `context` (its message, its survey); hang up if Asterisk refuses."""
+        leg = self.legs.get(channel_id)
+        try:
+            await self.ami.redirect(leg.channel if leg and leg.channel else channel_id, context)
+        except AmiError as exc:
+            log.warning("could not send %s on to %s: %s", channel_id, context, exc)
+            await self.hangup_channel(channel_id)
 
-        self.in_background(play_message())
+    async def end_agent_call(self, channel_id: str) -> None:
+        """The agent ends its call: the customer goes on to the post-call survey if the campaign has
+        one (SRV-2), else is hung up."""
+        call = self.calls.get(channel_id)
+        if call is not None and call.state is CallState.BRIDGED and self.agi_url is not None:
+            config = await self.config(call.campaign_id)
+            if config.survey_id is not None:
+                await self._redirect_or_hang_up(channel_id, AGI_CONTEXT)
+                return
+        await self.hangup_channel(channel_id)
+
+    async def entered_survey(self, channel_id: str) -> OutboundCall | None:
+        """A customer's call reached the survey. After its agent: the agent is free (wrap-up), and
+        the attempt, the agent's call, ends here, so that the agent can give its disposition while
+        the customer answers the survey (its response is kept apart, linked to the attempt)."""
+        call = self.calls.get(channel_id)
+        if call is not None and call.state is CallState.BRIDGED:
+            now = time.time()
+            await self._release_agent(call, now)
+            config = await self.config(call.campaign_id)
+            self.db.submit(dial_store.close_attempt, config, _attempt_result(call.hung_up(now, None)))
+            call = self.calls[channel_id] = call.surveyed()
+        return call
 
     async def serve_waiting(self, campaign_id: int) -> None:
         """An agent became ready: the longest-waiting human of its campaign goes to it."""
@@ -552,9 +600,9 @@ class LiveDialer:
             ended = replace(ended, outcome=outcome)
         if runner is not None and call.agent_id is None:
             if call.state is CallState.WAITING:
-                runner.pacer.observe(pe.CallAbandoned(at, call.channel_id))
+                runner.observe(pe.CallAbandoned(at, call.channel_id))
             elif call.state in (CallState.DIALING, CallState.DETECTING):
-                runner.pacer.observe(pe.CallFailed(at, call.channel_id, pe.FailResult.FAILED))
+                runner.observe(pe.CallFailed(at, call.channel_id, pe.FailResult.FAILED))
         await self._release_agent(call, at)
         await self._finish(ended, cause_text)
 
@@ -578,20 +626,7 @@ class LiveDialer:
             runner.lines.discard(call.channel_id)
             runner.wake()
         config = await self.config(call.campaign_id)
-        assert call.outcome is not None and call.ended_at is not None
-        result = AttemptResult(
-            attempt_id=call.attempt_id,
-            outcome=call.outcome,
-            answered_at=_utc(call.answered_at) if call.answered_at else None,
-            bridged_at=_utc(call.bridged_at) if call.bridged_at else None,
-            ended_at=_utc(call.ended_at),
-            agent_id=call.agent_id if call.bridged_at else None,
-            amd_result=call.amd_result.value if call.amd_result else None,
-            amd_cause=call.amd_cause,
-            hangup_cause=call.hangup_cause,
-            hangup_cause_text=(cause_text or (leg.hangup_text if leg else ""))[:64] or None,
-            connect_ms=call.connect_ms,
-        )
+        result = _attempt_result(call, cause_text or (leg.hangup_text if leg else ""))
         self.db.submit(dial_store.close_attempt, config, result)
         session = self.desk.get(call.agent_id) if call.agent_id is not None else None
         if call.outcome is CallOutcome.ANSWERED and (
@@ -679,6 +714,29 @@ class LiveDialer:
                     },
                 }
         return {"campaign": name, "running": False, "ami_up": self.ami.up.is_set()}
+
+
+def _attempt_result(call: OutboundCall, cause_text: str = "") -> AttemptResult:
+    """What an ended call's attempt records."""
+    assert call.outcome is not None and call.ended_at is not None
+    return AttemptResult(
+        attempt_id=call.attempt_id,
+        outcome=call.outcome,
+        answered_at=_utc(call.answered_at) if call.answered_at else None,
+        bridged_at=_utc(call.bridged_at) if call.bridged_at else None,
+        ended_at=_utc(call.ended_at),
+        agent_id=call.agent_id if call.bridged_at else None,
+        amd_result=call.amd_result.value if call.amd_result else None,
+        amd_cause=call.amd_cause,
+        hangup_cause=call.hangup_cause,
+        hangup_cause_text=cause_text[:64] or None,
+        connect_ms=call.connect_ms,
+    )
+
+
+def _ivr_context(config: CampaignConfig) -> str:
+    """Where a broadcast campaign's answered human goes: its survey, else its message."""
+    return AGI_CONTEXT if config.survey_id is not None else MESSAGE_CONTEXT
 
 
 def _announcer_of(channel_id: str) -> str:

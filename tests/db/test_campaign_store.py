@@ -208,6 +208,11 @@ def test_a_cap_of_zero_is_refused_at_create_and_update(database: Database) -> No
             "reach local needs a geographic caller ID to say what is local (4008001234 has no area):"
             " give one, or --reach national",
         ),
+        (
+            "bare_broadcast",
+            "a broadcast campaign is paced by its lines: give --max-lines; nothing to play to answered"
+            " calls: give --survey or --broadcast-message",
+        ),
     ],
 )
 def test_start_refuses_a_campaign_that_cannot_dial(database: Database, setup: str, problem: str) -> None:
@@ -223,6 +228,7 @@ def test_start_refuses_a_campaign_that_cannot_dial(database: Database, setup: st
         "never_open": {"calling_hours": "09:00-11:00"},
         "no_caller_id": {"caller_id": None},
         "local_from_400": {"caller_id": "4008001234", "reach": "local"},
+        "bare_broadcast": {"dial_mode": "broadcast", "group": None},  # needs no agents
     }
     given = settings.get(setup, {})
     trunks = ("sip9",) if setup == "unknown_trunk" else TRUNKS

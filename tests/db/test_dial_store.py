@@ -272,7 +272,7 @@ def test_an_allowed_lead_gets_its_attempt_and_its_callback_is_done_when_the_call
     add_callback(database, first, campaign, NOW)
     opened, refused = dial(database, campaign)
     assert isinstance(opened, OpenedAttempt) and isinstance(refused, RefusedLead)
-    assert (opened.lead.lead_id, opened.channel_id) == (first, f"{PREFIX}{opened.attempt_id}")
+    assert (opened.lead.lead_id, opened.channel_id) == (first, f"{PREFIX}{opened.attempt_id:012d}")
     with database.session() as session:
         attempt = session.get_one(Attempt, opened.attempt_id)
         assert (attempt.lead_id, attempt.campaign_id, attempt.e164) == (first, campaign.id, number(1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -21,9 +21,11 @@ from campaigns.compliance.blocklist import BlockEntry
 from campaigns.compliance.blocklist_store import Change
 from campaigns.config import CampaignSpec
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Attempt, ContactList, Lead
+from campaigns.persistence.models import Attempt
 from campaigns.persistence.models.enums import BlockKind, BlockMatch
+from dialer.asterisk.carrier_plan import zone_at_local_hour
 from dialer.live.bot_agents import create_lab_agents
+from dialer.live.lab_lists import add_lab_list
 
 CAMPAIGN = "e2e"
 AGENTS = [f"bot{n}" for n in range(1, 6)]
@@ -32,12 +34,6 @@ DNC_INDEXES = range(0, 300, 29)  # every 29th lead: on the DNC list
 BLACKLIST_PREFIX = "+861399"  # leads 280-289 are dialled under this prefix
 NIGHT_INDEXES = range(290, 300)  # in a zone where it is the middle of the night
 MAX_LINES = 12  # low enough for the pacer to reach it with 5 agents
-
-
-def zone_at_local_hour(hour: int, now: datetime) -> str:
-    """An `Etc/GMT±N` zone whose local hour is `hour` at `now` (POSIX signs are inverted)."""
-    offset = (hour - now.hour + 12) % 24 - 12
-    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 def lead_number(index: int) -> str:
@@ -61,22 +57,8 @@ def prepare(database: Database, now: datetime, mode: str = "predictive", *, anno
     change = Change(CAMPAIGN, now)
     day_zone, night_zone = zone_at_local_hour(14, now), zone_at_local_hour(2, now)
     numbers = {i: lead_number(i) for i in range(300)}
-    with database.session() as session:
-        contacts = ContactList(name=CAMPAIGN, source_file="generated")
-        session.add(contacts)
-        session.flush()
-        for i, number in numbers.items():
-            zone = night_zone if i in NIGHT_INDEXES else day_zone
-            session.add(
-                Lead(
-                    list_id=contacts.id,
-                    e164=number,
-                    raw_input=number,
-                    time_zones=[zone],
-                    next_attempt_at=now - timedelta(minutes=1),
-                    priority=0,
-                )
-            )
+    zones = {number: night_zone if i in NIGHT_INDEXES else day_zone for i, number in numbers.items()}
+    add_lab_list(database, CAMPAIGN, zones, now)
     blocked = {numbers[i] for i in DNC_INDEXES}
     for number in sorted(blocked):
         blocklist_store.add(database, BlockEntry(BlockKind.DNC, number, reason="asked"), change)

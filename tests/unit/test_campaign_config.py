@@ -29,6 +29,7 @@ def config(spec: CampaignSpec, **overrides: Any) -> CampaignConfig:
         "name": "秋季回访",
         "state": CampaignState.DRAFT,
         "agent_group_id": None,
+        "survey_id": None,
         "dispositions": tuple(d.disposition() for d in DEFAULT_DISPOSITIONS),
         "lists": (ListShare(1, 0, 1),),
     }

@@ -58,8 +58,11 @@ def test_files_and_each_says_where_to_include_it(settings: Settings) -> None:
 
 def test_dialplan_contexts(settings: Settings) -> None:
     assert sections(dialplan(settings)) == {
+        # the engine that placed the call names its FastAGI server; the settings' is the default
         "ringcast-agi": [
-            "exten => s,1,AGI(agi://10.1.2.3:4600/${RINGCAST_AGI_ROUTE})",
+            'exten => s,1,GotoIf($["${RINGCAST_AGI_URL}" != ""]?run)',
+            "same => n,Set(RINGCAST_AGI_URL=agi://10.1.2.3:4600)",
+            "same => n(run),AGI(${RINGCAST_AGI_URL}/${RINGCAST_AGI_ROUTE})",
             "same => n,Hangup()",
         ],
         "ringcast-park": ["exten => s,1,Wait(3600)", "same => n,Hangup()"],
@@ -75,9 +78,10 @@ def test_dialplan_contexts(settings: Settings) -> None:
         # `n` is a pattern letter even in lower case: bracketed, so only agent-<id> matches
         "ringcast-bridge": [
             "exten => _age[n]t-.,1,ConfBridge(${EXTEN},ringcast_agent_bridge,ringcast_customer_user)",
+            'same => n,GotoIf($["${RINGCAST_AGI_ROUTE}" != ""]?ringcast-agi,s,1)',  # post-call survey
             "same => n,Hangup()",
         ],
-        "ringcast-abandon": ["exten => s,1,Playback(${RINGCAST_ABANDON_MESSAGE})", "same => n,Hangup()"],
+        "ringcast-message": ["exten => s,1,Playback(${RINGCAST_MESSAGE})", "same => n,Hangup()"],
         # core applications only (no ExecIf: app_exec may not be loaded)
         "ringcast-announce": [
             "exten => _X.,1,Answer()",

@@ -118,3 +118,17 @@ def test_duplicate_route_is_refused() -> None:
     server.route("a", handler)
     with pytest.raises(ValueError, match="already registered"):
         server.route("a", handler)
+
+
+async def test_the_server_keeps_the_handlers_think_time_between_commands(server: FastAgiServer) -> None:
+    async def survey(call: AgiCall) -> None:
+        await call.stream_file("beep", "12")
+        await asyncio.sleep(0.05)  # the handler thinking: silence on the line
+        assert await call.wait_for_digit(3000) == "1"
+
+    server.route("survey", survey)
+    await server.start()
+    commands = await asterisk_side(server.port, HEADERS, [b"200 result=0 endpos=800\n", b"200 result=49\n"])
+    assert commands == ["STREAM FILE beep 12", "WAIT FOR DIGIT 3000"]
+    assert len(server.think_times) == 2 and 0.05 <= server.think_times[1] < 0.5
+    assert server.peak_sessions == 1

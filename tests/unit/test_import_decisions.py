@@ -9,8 +9,8 @@ import numpy as np
 from campaigns.compliance.blocklist import BlockEntry, Blocklist
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
 from imports.decisions import Candidate, Context, ExistingLead, Lookups, decide
-from imports.export import neutralise
 from imports.seen import SeenNumbers, number_key
+from reports.files import neutralise
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CONTEXT = Context(

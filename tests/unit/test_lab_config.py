@@ -8,7 +8,13 @@ from pathlib import PurePosixPath
 import pytest
 
 from dialer.asterisk.carrier_dialplan import carrier_dialplan
-from dialer.asterisk.carrier_plan import OUTCOME_BY_LAST_DIGIT, REJECT_CAUSES
+from dialer.asterisk.carrier_plan import (
+    OUTCOME_BY_LAST_DIGIT,
+    REJECT_CAUSES,
+    RESPONDENT_SILENCE_MS,
+    respondent_number,
+    respondent_script,
+)
 from dialer.asterisk.lab_config import CALLS_LOG, CARRIER, INSTANCES, PBX, InstanceLayout, instance_files
 from ringcast.settings import LabSettings, Settings
 
@@ -61,7 +67,7 @@ def test_carrier_plays_the_network(files: dict[str, dict[str, str]]) -> None:
     assert "contact = sip:127.0.0.1:5062" in carrier["pjsip.conf"]
     assert "match = 127.0.0.1" in carrier["pjsip.conf"]
     assert "rtpstart = 20000\nrtpend = 20100" in carrier["rtp.conf"]
-    assert "transmit_silence = yes" in carrier["asterisk.conf"]  # AMD needs audio frames, even silent ones
+    assert "transmit_silence = no" in carrier["asterisk.conf"]  # its respondents listen for silence
     assert carrier["extensions.conf"] == carrier_dialplan(str(CALLS_LOG))
     assert "bindaddr = 127.0.0.2" in carrier["manager.conf"]
     assert "permit=127.0.0.0/255.0.0.0" in carrier["manager.conf"]  # clients reach 127.0.0.2 from 127.0.0.1
@@ -93,3 +99,14 @@ def test_call_setup_needs_no_dns(files: dict[str, dict[str, str]]) -> None:
     assert "media_address = 127.0.0.2" in files[CARRIER]["pjsip.conf"].splitlines()
     for pjsip in (files[PBX]["pjsip_ringcast.conf"], files[CARRIER]["pjsip.conf"]):
         assert re.search(r"bind_rtp_to_media_address ?= ?yes", pjsip)
+
+
+def test_survey_respondents_follow_the_script_in_their_number() -> None:
+    number = respondent_number(7, "5980")
+    assert number == "+86170007" + "5980"
+    assert respondent_script(number) == "5980"
+    assert respondent_script("+8613800001234") is None
+    text = carrier_dialplan("/log")
+    assert "exten => _+86170XXX.,1,Gosub(carrier-log,received,1(${EXTEN},respondent))" in text
+    assert "exten => s,1,Set(SCRIPT=${NUMBER:9})" in text  # after +86170 and the serial
+    assert f"WaitForSilence({RESPONDENT_SILENCE_MS},1,60)" in text

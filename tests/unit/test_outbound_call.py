@@ -10,9 +10,9 @@ from dialer.outcomes import DialOutcome
 from ringcast.transitions import IllegalTransition
 
 
-def _call(amd: bool = False) -> OutboundCall:
+def _call(amd: bool = False, ivr: bool = False) -> OutboundCall:
     return OutboundCall(
-        attempt_id=7, lead_id=70, campaign_id=1, channel_id="rc-call-7", dialed_at=100.0, amd=amd
+        attempt_id=7, lead_id=70, campaign_id=1, channel_id="rc-call-7", dialed_at=100.0, amd=amd, ivr=ivr
     )
 
 
@@ -105,3 +105,22 @@ def test_a_call_dialled_for_a_reserved_agent_goes_straight_to_it_without_amd() -
     assert OutboundCall(9, 90, 1, "rc-call-9", dialed_at=1.0, agent_id=5).hung_up(20.0, 19).outcome is (
         CallOutcome.FAILED
     )
+
+
+def test_a_broadcast_call_goes_to_its_survey_or_message_and_is_never_abandoned() -> None:
+    call = _call(ivr=True).answered(110.0)
+    assert (call.state, call.human_at) == (CallState.IN_IVR, 110.0)
+    assert call.hung_up(140.0, 16).outcome is CallOutcome.ANSWERED
+    with pytest.raises(IllegalTransition):
+        call.abandon(111.0)
+    detected = _call(amd=True, ivr=True).answered(110.0)
+    assert detected.verdict(112.0, AmdResult.HUMAN, "HUMAN").state is CallState.IN_IVR
+    assert detected.verdict(112.0, AmdResult.MACHINE, "LONGGREETING").state is CallState.DROPPING
+
+
+def test_after_the_agent_the_customer_stays_on_for_the_survey_and_the_call_stays_answered() -> None:
+    call = _call().answered(110.0).reserve(agent_id=3).joined(110.01).surveyed()
+    assert (call.state, call.agent_id, call.bridged_at) == (CallState.IN_IVR, 3, 110.01)
+    assert call.hung_up(150.0, 16).outcome is CallOutcome.ANSWERED
+    with pytest.raises(IllegalTransition):
+        _call().answered(110.0).surveyed()  # only a bridged call has an agent to leave

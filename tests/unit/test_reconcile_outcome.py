@@ -28,6 +28,6 @@ def test_channel_ids_round_trip_and_are_scoped_to_their_database() -> None:
     leg = ours.agent_leg(7)
     assert (ours.attempt_of(ours.call(42)), ours.agent_of(leg)) == (42, 7)
     assert ours.attempt_of(leg) is None and ours.agent_of(ours.call(42)) is None
-    assert ours.call(42).startswith(ours.call_prefix)
+    assert ours.call(42) == f"{ours.call_prefix}000000000042"  # no attempt's id begins another's
     assert not theirs.ours(ours.call(42)) and not theirs.ours(leg)
     assert not ours.ours("rc-probe-0123") and not ours.ours(f"rc-{ours.tag}-call-x")

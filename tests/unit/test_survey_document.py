@@ -113,3 +113,16 @@ def test_a_loop_with_an_exit_is_fine() -> None:
 )
 def test_bad_documents(text: str, problem: str) -> None:
     assert problems(text)[0].startswith(problem)
+
+
+def test_a_follow_up_acts_on_some_of_the_question_keys() -> None:
+    with_follow_up = "    timeout_s: 6\n    follow_up: {keys: [1, 2], sms: 抱歉}\n"
+    survey = parse_survey(GOOD.replace("    timeout_s: 6\n", with_follow_up))
+    follow_up = survey.questions[0].follow_up
+    assert follow_up is not None and (follow_up.keys, follow_up.sms) == (["1", "2"], "抱歉")
+    found = problems(GOOD.replace("    timeout_s: 6\n", "    timeout_s: 6\n    follow_up: {keys: ['9']}\n"))
+    assert found == ["questions[0].follow_up.sms: Field required"]
+    found = problems(
+        GOOD.replace("    timeout_s: 6\n", "    timeout_s: 6\n    follow_up: {keys: ['9'], sms: x}\n")
+    )
+    assert found == ["questions[0].follow_up.keys: 9 is not one of the question's keys (1, 2, 3, 4, 5)"]

@@ -149,3 +149,11 @@ class SmsState(StrEnum):
     DELIVERED = "delivered"  # a delivery receipt said so
     FAILED = "failed"  # rejected, undeliverable, or out of tries
     CANCELLED = "cancelled"  # withdrawn before sending (opt-out, campaign stopped)
+
+
+class AnswerResult(StrEnum):
+    """How a survey question ended for a respondent (SRV-1)."""
+
+    ANSWERED = "answered"  # a valid key
+    INVALID = "invalid"  # only invalid keys, through every retry
+    NO_INPUT = "no_input"  # silence, through every retry

@@ -1,8 +1,10 @@
 """Keypress surveys (SRV-1..4): the definition, one response per surveyed call, one row per answer.
 
 A survey's questions live in `definition` JSON; editing it bumps `version`, and each response
-records the version it was given under, so old answers stay interpretable. A response is `partial`
-when the respondent hung up before the end; `completed_at` is set when the last question was answered.
+records the version it was given under. Each answer keeps the meaning its key had when it was given,
+so old answers stay interpretable after edits. A response is `partial` until the respondent reaches
+the end (`completed_at`); `ended_at` is when the call left the survey, either way. The answer of a
+question asked through every retry without a valid key has no key and says why (`result`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from campaigns.persistence.models.base import Base, BigId, CreatedUpdated, JSONType, UTCDateTime
+from campaigns.persistence.models.base import Base, BigId, CreatedUpdated, JSONType, UTCDateTime, str_enum
+from campaigns.persistence.models.enums import AnswerResult
 
 
 class Survey(CreatedUpdated, Base):
@@ -41,10 +44,11 @@ class SurveyResponse(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SurveyAnswer(Base):
-    """The accepted key(s) for one question; invalid input and retries are not stored."""
+    """One question's outcome: the accepted key and its meaning, how many tries it took."""
 
     __tablename__ = "survey_answers"
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)
@@ -52,5 +56,12 @@ class SurveyAnswer(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     response_id: Mapped[int] = mapped_column(BigId, ForeignKey("survey_responses.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(String(64))
-    key: Mapped[str] = mapped_column(String(16))  # DTMF digit(s), e.g. "5" or "12#"
+    key: Mapped[str | None] = mapped_column(String(16))  # DTMF digit(s); None unless answered
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    meaning: Mapped[str | None] = mapped_column(String(100))  # the key's meaning in that version
+    result: Mapped[AnswerResult] = mapped_column(
+        str_enum(AnswerResult, "result"),
+        default=AnswerResult.ANSWERED,
+        server_default=AnswerResult.ANSWERED.value,
+    )
+    tries: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
