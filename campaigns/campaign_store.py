@@ -56,6 +56,7 @@ from campaigns.persistence.models import (
     Survey,
 )
 from campaigns.persistence.models.enums import CallbackState, CampaignState, DialMode, LeadState
+from campaigns.surveys.store import load_survey
 from ringcast.errors import UserError
 from ringcast.transitions import IllegalTransition
 
@@ -330,7 +331,7 @@ def _check_can_dial(session: Session, config: CampaignConfig, trunks: Sequence[s
             " has no area): give one, or --reach national"
         )
     if config.dial_mode in _AGENTLESS:
-        problems.extend(_broadcast_problems(config))
+        problems.extend(_broadcast_problems(session, config))
     else:
         problems.extend(_agent_problems(session, config))
     if not config.lists:
@@ -355,11 +356,19 @@ def _agent_problems(session: Session, config: CampaignConfig) -> list[str]:
     return []
 
 
-def _broadcast_problems(config: CampaignConfig) -> list[str]:
-    """A broadcast campaign is paced by lines, and plays its survey or message to every answer."""
+def _broadcast_problems(session: Session, config: CampaignConfig) -> list[str]:
+    """A broadcast campaign is paced by lines, and plays its survey or message to every answer; it
+    has no agents to call back a respondent who asks for it."""
     problems = [] if config.max_lines else ["a broadcast campaign is paced by its lines: give --max-lines"]
     if config.survey_id is None and config.broadcast_message is None:
         problems.append("nothing to play to answered calls: give --survey or --broadcast-message")
+    elif config.survey_id is not None:
+        survey = load_survey(session, config.survey_id)
+        if survey.survey.asks_for_callbacks:
+            problems.append(
+                f"survey {survey.name} has agents call respondents back (follow_up.callback_in_s),"
+                " and a broadcast campaign has none: use it after agent calls, or follow up by SMS"
+            )
     return problems
 
 

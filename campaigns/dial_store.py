@@ -72,6 +72,7 @@ BROADCAST_DISPOSITIONS = {
 _HISTORY = timedelta(days=8)  # the week cap's 7 x 24 h, and a day of slack for zones
 _UNKNOWN_WAIT = timedelta(hours=1)  # a refusal with no known end is looked at again after this
 ACTOR = "dialer"
+FOLLOW_UP_ACTOR = "survey"  # who schedules the callbacks customers ask for in surveys
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,16 +328,53 @@ def dispose_attempt(
     callback_at: datetime | None = None,
     actor: str = ACTOR,
 ) -> LeadState:
-    """The agent's disposition (CMP-5) for an answered attempt; a callback the customer asked for (AGT-4)."""
+    """The agent's disposition (CMP-5) for an answered attempt; a callback the customer asked for (AGT-4).
+
+    A customer who asked for a call back in the post-call survey before the agent gave its
+    disposition keeps that callback: the disposition is recorded on the attempt, the lead stays
+    waiting for the callback (`follow_up_callback`)."""
     disposition = _disposition(campaign, code)
     with database.session() as session:
         attempt = session.get_one(Attempt, attempt_id)
         lead = session.get_one(Lead, attempt.lead_id)
+        attempt.disposition_id = _disposition_id(session, campaign, code)
+        followed_up = _followed_up(session, attempt) if lead.state is LeadState.CALLBACK else None
+        if followed_up is not None:  # the customer's callback stands; the agent's may bring it forward
+            if callback_at is not None:
+                followed_up.due_at = min(followed_up.due_at, callback_at)
+            return lead.state
         status = LeadStatus(lead.id, lead.state, lead.attempt_count)
         step = status.dispose(disposition, campaign.retry, now, callback_at=callback_at)
-        attempt.disposition_id = _disposition_id(session, campaign, code)
         _apply(session, lead, step, campaign, now=now, actor=actor, agent_id=attempt.agent_id)
         return lead.state
+
+
+def follow_up_callback(
+    session: Session, campaign: CampaignConfig, attempt_id: int, at: datetime, now: datetime, actor: str
+) -> bool:
+    """A call back the customer asked for in the survey after attempt `attempt_id` (SRV-2), due at
+    `at`, taken by the campaign's agents; False (nothing written) when the lead is on a call again
+    or blocked. In `session`'s transaction."""
+    attempt = session.get_one(Attempt, attempt_id)
+    lead = session.get_one(Lead, attempt.lead_id)
+    if lead.state in (LeadState.QUEUED, LeadState.DIALING, LeadState.DNC_BLOCKED):
+        log.info("attempt %s: lead %s is %s, no follow-up callback", attempt_id, lead.id, lead.state)
+        return False
+    pending = pending_callback(session, lead.id)
+    if pending is not None:  # one the agent set stays, brought forward if need be
+        at = min(at, pending.due_at)
+    step = LeadStatus(lead.id, lead.state, lead.attempt_count).follow_up(at)
+    _apply(session, lead, step, campaign, now=now, actor=actor)
+    return True
+
+
+def _followed_up(session: Session, attempt: Attempt) -> Callback | None:
+    """The lead's pending callback if a survey after this attempt asked for it."""
+    callback = pending_callback(session, attempt.lead_id)
+    after = attempt.ended_at or attempt.dialed_at
+    if callback is not None and callback.created_by == FOLLOW_UP_ACTOR and callback.created_at >= after:
+        return callback
+    return None
 
 
 def settle_undisposed(session: Session, campaign: CampaignConfig, attempt_id: int, now: datetime) -> bool:

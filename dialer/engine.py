@@ -108,9 +108,9 @@ class Engine:
                 server.should_exit = True
                 with contextlib.suppress(Exception):
                     await serving
+            await self.fastagi.stop()  # survey sessions end (partial) while the database thread still writes
             if dialer is not None:
                 await dialer.stop()
-            await self.fastagi.stop()
             await self.ami.close()
             await asyncio.to_thread(self.database.dispose)
 

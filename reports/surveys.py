@@ -1,4 +1,4 @@
-"""A survey's results (SRV-3): counts aggregated in SQL, then rates and scores in pure code; its export.
+"""A survey's results (SRV-4): counts aggregated in SQL, then rates and scores in pure code; its export.
 
 Definitions (responses under any version of the survey; the questions and their keys are those of
 its current definition, followed by any other question or key the answers hold):

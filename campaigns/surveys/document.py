@@ -13,7 +13,7 @@ A survey is a YAML or JSON document:
         retries: 2                    # on an invalid key or no key (default 2)
         invalid: {text: 输入有误}      # said before a retry (default: the prompt again)
         next: {"1": callback, "2": callback, default: end}
-        follow_up: {keys: ["1", "2"], sms: 很抱歉给您带来不好的体验，我们会尽快改进}
+        follow_up: {keys: ["1", "2"], callback_in_s: 3600, sms: 很抱歉给您带来不好的体验，我们会尽快改进}
       - id: callback
         prompt: {audio: custom/callback-offer}
         keys: {"1": 需要回电, "2": 不需要}
@@ -22,7 +22,8 @@ A survey is a YAML or JSON document:
 A prompt is `text` (spoken by TTS) or `audio` (a sound file the PBX has). `next` maps a key to the
 next question's id, or `end`; `default` covers the other keys; without `next`, the survey goes on
 to the following question in the list (after the last one: the closing). `follow_up` acts on a
-low score the moment it is given: an SMS to the respondent is put in the outbox (SMS-8).
+low score the moment it is given: an SMS to the respondent is put in the outbox (SMS-8), and/or
+the campaign's agents call the respondent back `callback_in_s` later.
 
 `parse_survey` returns a `Survey` or raises `SurveyError` listing every problem, one line each,
 with its place in the document: bad shapes and values, keys outside 0-9 * #, a `next` naming no
@@ -82,14 +83,24 @@ Texts = Annotated[dict[str, str], BeforeValidator(_texts)]
 
 
 class FollowUp(BaseModel):
-    """What an answer with one of `keys` sets off: an SMS to the respondent."""
+    """What an answer with one of `keys` sets off: an SMS to the respondent, a call back by an agent."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     keys: Annotated[
         list[str], BeforeValidator(lambda v: [_text(k) for k in v] if isinstance(v, list) else v)
     ] = Field(min_length=1)
-    sms: str = Field(min_length=1, max_length=500)
+    sms: str | None = Field(default=None, min_length=1, max_length=500)
+    # at least 5 minutes: not while the respondent may still be on the line
+    callback_in_s: int | None = Field(default=None, ge=300, le=30 * 86_400)
+
+    @model_validator(mode="after")
+    def _does_something(self) -> FollowUp:
+        if self.sms is None and self.callback_in_s is None:
+            raise ValueError(
+                "give sms (its text) or callback_in_s (an agent calls back that many seconds later)"
+            )
+        return self
 
 
 class Question(BaseModel):
@@ -113,6 +124,11 @@ class Survey(BaseModel):
     intro: Prompt | None = None
     questions: list[Question] = Field(min_length=1)
     closing: Prompt | None = None
+
+    @property
+    def asks_for_callbacks(self) -> bool:
+        """Whether an answer can have an agent call the respondent back (`follow_up.callback_in_s`)."""
+        return any(q.follow_up is not None and q.follow_up.callback_in_s is not None for q in self.questions)
 
     def after(self, question_id: str, key: str) -> str:
         """The question that follows `key` pressed at `question_id`, or `END`."""

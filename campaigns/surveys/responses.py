@@ -7,20 +7,23 @@ three share a `ResponseRef` that the open fills in (the thread runs writes in su
 A response is complete when the respondent reached the end (`completed_at`), partial otherwise:
 a hang-up mid-survey keeps every answer given so far.
 
-An answer whose question has a `follow_up` for its key puts the follow-up SMS in the outbox
-(SMS-8), keyed by response and question so that it is never queued twice, unless the lead opted
-out of SMS.
+An answer whose question has a `follow_up` for its key sets it off at once: the follow-up SMS goes
+in the outbox (SMS-8), keyed by response and question so that it is never queued twice, unless the
+lead opted out of SMS; a call back is scheduled for the campaign's agents
+(`dial_store.follow_up_callback`: the lead waits for it whatever the agent's disposition).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from campaigns import dial_store
+from campaigns.config import CampaignConfig
 from campaigns.persistence.models import Attempt, Lead, SmsMessage, SurveyAnswer, SurveyResponse
 from campaigns.persistence.models.enums import AnswerResult
 from campaigns.surveys.document import Question
@@ -60,7 +63,12 @@ def open_response(session: Session, ref: ResponseRef, at: datetime) -> None:
 
 
 def record_answer(
-    session: Session, ref: ResponseRef, record: Record, question: Question, at: datetime
+    session: Session,
+    ref: ResponseRef,
+    record: Record,
+    question: Question,
+    campaign: CampaignConfig,
+    at: datetime,
 ) -> None:
     assert ref.id is not None, "the response is opened first"
     session.add(
@@ -75,8 +83,13 @@ def record_answer(
         )
     )
     follow_up = question.follow_up
-    if follow_up is not None and record.key in follow_up.keys and ref.attempt_id is not None:
+    if follow_up is None or record.key not in follow_up.keys or ref.attempt_id is None:
+        return
+    if follow_up.sms is not None:
         _queue_follow_up_sms(session, ref, record.question, follow_up.sms, at)
+    if follow_up.callback_in_s is not None:
+        due = at + timedelta(seconds=follow_up.callback_in_s)
+        dial_store.follow_up_callback(session, campaign, ref.attempt_id, due, at, dial_store.FOLLOW_UP_ACTOR)
 
 
 def end_response(session: Session, ref: ResponseRef, at: datetime, *, complete: bool) -> None:
@@ -84,6 +97,14 @@ def end_response(session: Session, ref: ResponseRef, at: datetime, *, complete: 
     response.ended_at = at
     if complete:
         response.completed_at, response.partial = at, False
+
+
+def close_open_responses(session: Session, at: datetime) -> int:
+    """End every response still open (its engine stopped mid-survey) as partial; how many."""
+    result = session.execute(
+        update(SurveyResponse).where(SurveyResponse.ended_at.is_(None)).values(ended_at=at, partial=True)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _queue_follow_up_sms(session: Session, ref: ResponseRef, question: str, body: str, at: datetime) -> None:

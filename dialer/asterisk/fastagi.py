@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from panoramisk.fast_agi import Request
 log = logging.getLogger(__name__)
 
 HEADER_TIMEOUT_S = 5.0
+TIMINGS_KEPT = 100_000  # the latest round trips and think times (a day of calls would be millions)
 HEADER_LIMIT = 16_384
 
 
@@ -118,8 +120,8 @@ class FastAgiServer:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self.port = port
-        self.round_trips: list[tuple[str, float]] = []  # (command, seconds)
-        self.think_times: list[float] = []
+        self.round_trips: deque[tuple[str, float]] = deque(maxlen=TIMINGS_KEPT)  # (command, seconds)
+        self.think_times: deque[float] = deque(maxlen=TIMINGS_KEPT)
         self.peak_sessions = 0
         self._routes: dict[str, Handler] = {}
         self._server: asyncio.Server | None = None

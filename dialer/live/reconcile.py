@@ -4,7 +4,8 @@ Before the engine places a call, every attempt still open in the database is mat
 live channels (`CoreShowChannels`) by its channel id and closed with the outcome the channel
 tells (`closing_outcome`, pure); channels the engine created and can no longer follow are hung
 up, not orphaned; leads left in the hopper go back; agents left logged in are logged out (their
-phone legs were hung up with the rest: they log in again). Nothing is left in between.
+phone legs were hung up with the rest: they log in again); survey responses left open end as
+partial, with the answers they have. Nothing is left in between.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from campaigns import agent_store, campaign_store, dial_store, hopper
 from campaigns.dial_store import AttemptResult
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import CallOutcome, LeadState
+from campaigns.surveys.responses import close_open_responses
 from dialer.asterisk.ami import AmiError, AmiLink, ChannelSnapshot
 from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
@@ -23,6 +25,7 @@ from dialer.live.dbthread import DatabaseThread
 log = logging.getLogger(__name__)
 
 RESTART = "engine restart"
+_ATTENDED = ("ConfBridge", "AGI", "Playback")  # talking to an agent, in a survey, hearing a message
 
 
 def closing_outcome(channel: ChannelSnapshot | None) -> tuple[CallOutcome, str]:
@@ -31,8 +34,8 @@ def closing_outcome(channel: ChannelSnapshot | None) -> tuple[CallOutcome, str]:
         return CallOutcome.FAILED, f"{RESTART}: the call ended while the engine was down"
     if channel.state != "Up":
         return CallOutcome.CANCELLED, f"{RESTART}: hung up while ringing"
-    if channel.application == "ConfBridge":
-        return CallOutcome.ANSWERED, f"{RESTART}: talking to an agent, hung up"
+    if channel.application in _ATTENDED:
+        return CallOutcome.ANSWERED, f"{RESTART}: with an agent, a survey or a message, hung up"
     return CallOutcome.ABANDONED, f"{RESTART}: answered, no agent"
 
 
@@ -58,6 +61,7 @@ async def reconcile_after_restart(database: Database, ami: AmiLink) -> int:
             if await db.run(closing, dial_store.close_attempt, config, result) is LeadState.ANSWERED:
                 await db.run(closing, dial_store.settle_undisposed, config, attempt.attempt_id, now)
             closed += 1
+        await db.run(database.in_transaction, close_open_responses, now)
         requeued = await db.run(hopper.requeue_abandoned_hopper, database, now)
         agents = await db.run(agent_store.log_out_all, database, now, RESTART)
         if closed or requeued or agents or ours:

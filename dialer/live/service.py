@@ -113,6 +113,8 @@ class LiveDialer:
         self.agents = AgentService(self)
         self.runners: dict[int, CampaignRunner] = {}
         self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
+        self._unrunnable: set[int] = set()  # broadcast survey campaigns this engine cannot serve
+        self._to_survey: set[str] = set()  # calls Redirected to the post-call survey
         self.calls: dict[str, OutboundCall] = {}  # by channel id
         self.legs: dict[str, _Leg] = {}  # by channel id: customers and agent legs
         self._supervisor: asyncio.Task[None] | None = None
@@ -184,6 +186,18 @@ class LiveDialer:
         for campaign_id, config in running.items():
             if campaign_id in self.runners:
                 continue
+            if (
+                config.dial_mode is DialMode.BROADCAST
+                and config.survey_id is not None
+                and self.agi_url is None
+            ):
+                if campaign_id not in self._unrunnable:
+                    self._unrunnable.add(campaign_id)
+                    log.error(
+                        "campaign %s: this engine runs no surveys (no prompt directory): not dialing",
+                        config.name,
+                    )
+                continue
             runner = CampaignRunner(
                 config,
                 self.database,
@@ -206,6 +220,8 @@ class LiveDialer:
         for runner in self.runners.values():
             config = runner.config
             named = campaign_name is None or config.name == campaign_name
+            if config.dial_mode is DialMode.BROADCAST:  # no agents
+                continue
             if named and (config.agent_group_id is None or config.agent_group_id in group_ids):
                 return config
         what = f"campaign {campaign_name}" if campaign_name else "a running campaign of the agent's groups"
@@ -484,9 +500,12 @@ class LiveDialer:
         """The agent ends its call: the customer goes on to the post-call survey if the campaign has
         one (SRV-2), else is hung up."""
         call = self.calls.get(channel_id)
+        if channel_id in self._to_survey:
+            return  # on its way already
         if call is not None and call.state is CallState.BRIDGED and self.agi_url is not None:
             config = await self.config(call.campaign_id)
             if config.survey_id is not None:
+                self._to_survey.add(channel_id)
                 await self._redirect_or_hang_up(channel_id, AGI_CONTEXT)
                 return
         await self.hangup_channel(channel_id)
@@ -496,13 +515,16 @@ class LiveDialer:
         the attempt, the agent's call, ends here, so that the agent can give its disposition while
         the customer answers the survey (its response is kept apart, linked to the attempt)."""
         call = self.calls.get(channel_id)
-        if call is not None and call.state is CallState.BRIDGED:
-            now = time.time()
-            await self._release_agent(call, now)
-            config = await self.config(call.campaign_id)
-            self.db.submit(dial_store.close_attempt, config, _attempt_result(call.hung_up(now, None)))
-            call = self.calls[channel_id] = call.surveyed()
-        return call
+        if call is None or call.ivr:  # a broadcast call, answered into it (its answer may not be told yet)
+            return call
+        if call.state is not CallState.BRIDGED:
+            return None  # not with an agent (yet, or any more): no survey
+        now = time.time()
+        self.calls[channel_id] = surveyed = call.surveyed()
+        await self._release_agent(call, now)
+        config = await self.config(call.campaign_id)
+        self.db.submit(dial_store.close_attempt, config, _attempt_result(call.hung_up(now, None)))
+        return surveyed
 
     async def serve_waiting(self, campaign_id: int) -> None:
         """An agent became ready: the longest-waiting human of its campaign goes to it."""
@@ -615,6 +637,7 @@ class LiveDialer:
     async def _finish(self, call: OutboundCall, cause_text: str = "") -> None:
         """Forget the call and record its attempt."""
         self.calls.pop(call.channel_id, None)
+        self._to_survey.discard(call.channel_id)
         leg = self.legs.get(call.channel_id)
         self.forget_leg(call.channel_id)
         for timer in leg.timers if leg else ():
@@ -685,6 +708,7 @@ class LiveDialer:
             engine_running=True,
             ami_up=self.ami.up.is_set(),
             agents=self.desk.counts(config.id),
+            needs_agents=config.dial_mode is not DialMode.BROADCAST,
             lines=len(runner.lines) if runner else 0,
             max_lines=config.max_lines,
             hopper=len(runner.hopper) if runner else 0,

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from campaigns.config import CampaignConfig
 from campaigns.persistence.db import Database
 from campaigns.surveys.document import Prompt, Survey
 from campaigns.surveys.responses import ResponseRef, end_response, open_response, record_answer
@@ -55,6 +56,7 @@ class SurveyCalls:
         self.prompts = prompts
         self._surveys: dict[int, _Loaded] = {}
         self._rendered: set[tuple[int, int]] = set()  # (survey id, version) whose prompts exist
+        self._loading: dict[int, asyncio.Lock] = {}
 
     async def handle(self, agi: AgiCall) -> None:
         call = await self.dialer.entered_survey(agi.uniqueid)
@@ -74,12 +76,12 @@ class SurveyCalls:
         self.dialer.db.submit(open_response, ref, datetime.now(UTC))
         finished = False
         try:
-            finished = await self._run(agi, stored.survey, ref)
+            finished = await self._run(agi, stored.survey, ref, config)
         finally:
             if not finished:  # hung up before the end: the answers so far stay, partial
                 self.dialer.db.submit(end_response, ref, datetime.now(UTC), complete=False)
 
-    async def _run(self, agi: AgiCall, survey: Survey, ref: ResponseRef) -> bool:
+    async def _run(self, agi: AgiCall, survey: Survey, ref: ResponseRef, config: CampaignConfig) -> bool:
         """Drive the respondent's session to its end; True once the response is closed."""
         session = SurveySession(survey)
         questions = {question.id: question for question in survey.questions}
@@ -95,7 +97,7 @@ class SurveyCalls:
                 commands.extend(session.on_key(key))
             elif isinstance(command, Record):
                 at = datetime.now(UTC)
-                self.dialer.db.submit(record_answer, ref, command, questions[command.question], at)
+                self.dialer.db.submit(record_answer, ref, command, questions[command.question], config, at)
             elif isinstance(command, Finish):
                 self.dialer.db.submit(end_response, ref, datetime.now(UTC), complete=command.complete)
                 for prompt in queued:  # the closing
@@ -113,15 +115,17 @@ class SurveyCalls:
         return await agi.wait_for_digit(round(timeout_s * 1000))
 
     async def _survey(self, survey_id: int) -> StoredSurvey:
-        loaded = self._surveys.get(survey_id)
-        if loaded is None or time.monotonic() - loaded.at > RELOAD_S:
-            stored = await self.dialer.db.run(_load, self.dialer.database, survey_id)
-            loaded = self._surveys[survey_id] = _Loaded(stored, time.monotonic())
-        stored = loaded.stored
-        if (stored.id, stored.version) not in self._rendered:
-            await asyncio.to_thread(self.prompts.render_missing, stored.survey)
-            self._rendered.add((stored.id, stored.version))
-        return stored
+        """The survey as stored, its prompts rendered; one session loads it, the others wait for it."""
+        async with self._loading.setdefault(survey_id, asyncio.Lock()):
+            loaded = self._surveys.get(survey_id)
+            if loaded is None or time.monotonic() - loaded.at > RELOAD_S:
+                stored = await self.dialer.db.run(_load, self.dialer.database, survey_id)
+                loaded = self._surveys[survey_id] = _Loaded(stored, time.monotonic())
+            stored = loaded.stored
+            if (stored.id, stored.version) not in self._rendered:
+                await asyncio.to_thread(self.prompts.render_missing, stored.survey)
+                self._rendered.add((stored.id, stored.version))
+            return stored
 
 
 def _load(database: Database, survey_id: int) -> StoredSurvey:

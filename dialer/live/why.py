@@ -36,6 +36,7 @@ class DialingFacts:
     engine_running: bool
     ami_up: bool = False
     agents: Mapping[str, int] = field(default_factory=dict)  # logged-in agents by state
+    needs_agents: bool = True  # False for a broadcast campaign
     lines: int = 0
     max_lines: int | None = None
     hopper: int = 0
@@ -64,9 +65,9 @@ def why_not_dialing(facts: DialingFacts) -> list[str]:
         reasons.append("the AMI link to Asterisk is down: dialing is paused until it is back")
     logged_in = sum(facts.agents.values())
     ready = facts.agents.get("ready", 0)
-    if logged_in == 0:
+    if facts.needs_agents and logged_in == 0:
         reasons.append("no agents logged in")
-    elif ready == 0:
+    elif facts.needs_agents and ready == 0:
         busy = ", ".join(f"{n} {state}" for state, n in sorted(facts.agents.items()))
         reasons.append(f"no agent ready ({busy})")
     if facts.max_lines is not None and facts.lines >= facts.max_lines:

@@ -28,7 +28,7 @@ from campaigns.campaign_store import CampaignEvent
 from campaigns.compliance.blocklist_store import Change
 from campaigns.config import CampaignSpec
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Attempt, Lead, SmsMessage, SurveyAnswer, SurveyResponse
+from campaigns.persistence.models import Attempt, Callback, Lead, SmsMessage, SurveyAnswer, SurveyResponse
 from campaigns.persistence.models.enums import CallOutcome, LeadState
 from campaigns.surveys.document import Survey, parse_survey
 from campaigns.surveys.session import Finish, Record, SurveySession
@@ -236,7 +236,12 @@ async def test_the_customer_stays_on_for_the_post_call_survey_after_the_agent(
     survey_lab: tuple[Database, httpx.AsyncClient], lab: Lab
 ) -> None:
     database, client = survey_lab
-    survey = parse_survey(SURVEY)
+    # a score of 1 has the agents call back too
+    text = SURVEY.replace("name: csat", "name: csat-callback").replace(
+        "sms: We", "callback_in_s: 600, sms: We"
+    )
+    survey = parse_survey(text)
+    create_survey(database, survey)
     respondents = {
         respondent_number(n, s): expected(survey, s) for n, s in enumerate(["5", "12", "90", "41"])
     }
@@ -250,7 +255,7 @@ async def test_the_customer_stays_on_for_the_post_call_survey_after_the_agent(
         {
             "dial_mode": "progressive",
             "group": "csat-bots",
-            "survey": "csat",
+            "survey": "csat-callback",
             "abandon_message": "vm-goodbye",
         },
         now,
@@ -272,3 +277,10 @@ async def test_the_customer_stays_on_for_the_post_call_survey_after_the_agent(
         response, _, _, attempt = stored[number]
         assert attempt.bridged_at is not None and response.agent_id == attempt.agent_id == agent_id
         assert response.started_at > attempt.bridged_at  # after the agent, on the same call
+        assert attempt.disposition_id is not None  # the agent's, given during the survey
+        lead = stored[number][2]
+        called_back = any(answer[:2] == ("score", "1") for answer in want.answers)
+        assert (lead.state is LeadState.CALLBACK) is called_back, f"{number}: {lead.state}"
+    with database.session() as session:
+        due = session.scalars(select(Callback.due_at).where(Callback.created_by == "survey")).all()
+    assert len(due) == 1 and due[0] > datetime.now(UTC)  # in about 10 minutes

@@ -16,8 +16,12 @@ def test_closing_outcomes() -> None:
     assert closing_outcome(None)[0] is CallOutcome.FAILED
     assert closing_outcome(_channel("Ringing", "AppDial"))[0] is CallOutcome.CANCELLED
     assert closing_outcome(_channel("Up", "ConfBridge"))[0] is CallOutcome.ANSWERED
+    assert closing_outcome(_channel("Up", "AGI"))[0] is CallOutcome.ANSWERED  # in a survey
+    assert closing_outcome(_channel("Up", "Playback"))[0] is CallOutcome.ANSWERED  # a broadcast message
     assert closing_outcome(_channel("Up", "Wait"))[0] is CallOutcome.ABANDONED
-    assert all(len(closing_outcome(c)[1]) <= 64 for c in (None, _channel("Up", "Wait")))
+    assert all(
+        len(closing_outcome(c)[1]) <= 64 for c in (None, _channel("Up", "Wait"), _channel("Up", "AGI"))
+    )
 
 
 def test_channel_ids_round_trip_and_are_scoped_to_their_database() -> None:

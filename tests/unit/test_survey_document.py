@@ -120,8 +120,16 @@ def test_a_follow_up_acts_on_some_of_the_question_keys() -> None:
     survey = parse_survey(GOOD.replace("    timeout_s: 6\n", with_follow_up))
     follow_up = survey.questions[0].follow_up
     assert follow_up is not None and (follow_up.keys, follow_up.sms) == (["1", "2"], "抱歉")
+    assert not survey.asks_for_callbacks
+    calling_back = GOOD.replace(
+        "    timeout_s: 6\n", "    timeout_s: 6\n    follow_up: {keys: [1], callback_in_s: 600}\n"
+    )
+    assert parse_survey(calling_back).asks_for_callbacks
     found = problems(GOOD.replace("    timeout_s: 6\n", "    timeout_s: 6\n    follow_up: {keys: ['9']}\n"))
-    assert found == ["questions[0].follow_up.sms: Field required"]
+    assert found == [
+        "questions[0].follow_up: give sms (its text) or callback_in_s"
+        " (an agent calls back that many seconds later)"
+    ]
     found = problems(
         GOOD.replace("    timeout_s: 6\n", "    timeout_s: 6\n    follow_up: {keys: ['9'], sms: x}\n")
     )

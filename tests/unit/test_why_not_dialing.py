@@ -48,6 +48,7 @@ def test_agents_link_lines_and_cap() -> None:
         "abandonment rate 3.0% is at the cap 3.0%: only calls with an agent reserved",
     ]
     assert why_not_dialing(_dialing(agents={})) == ["no agents logged in"]
+    assert why_not_dialing(_dialing(agents={}, needs_agents=False)) == []  # a broadcast campaign
 
 
 def test_empty_hopper_names_the_leads_due_later_and_refusals_with_counts() -> None:
