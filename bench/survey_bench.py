@@ -3,10 +3,10 @@ FastAGI survey measured in the same run.
 
     .venv/bin/python bench/survey_bench.py [--calls 150] [--lines 100] [--out DIR]
 
-Needs the lab up (`ringcast lab up`). Both sides run the same survey (an intro, a score question,
-a yes/no question, a closing: `SURVEY`) for the same respondents: carrier numbers whose script is
-`41` (score 4, then yes), `--calls` of them, `--lines` calls at a time, originated at up to
-`RATE` calls per second.
+Needs the lab up (`ringcast lab up`). Both sides run the same survey (`docs/examples/csat-survey.yaml`:
+the intro, the score question, the recommend question, the closing, on the path `41` takes) for the
+same respondents: carrier numbers whose script is `41` (score 4, then yes), `--calls` of them,
+`--lines` calls at a time, originated at up to `RATE` calls per second.
 
 - Engine: `dialer.engine.Engine` in this process (SQLite in a temporary directory) running a
   broadcast campaign with the survey (`max_lines` = lines), its FastAGI survey application
@@ -71,6 +71,7 @@ RESULTS = ROOT / "bench" / "results"
 RATE = 50  # originates per second at most, both sides
 TARGET_GAP_S = 0.300
 SCRIPT = "41"
+PATH = ("score", "recommend")  # the questions script 41 goes through (4 at score, 1 at recommend)
 ANY_KEY = "0123456789*#"
 CUT_SHORT_S = 0.05  # a prompt that returned this much before its length was cut short by a key
 SURVEY = (ROOT / "docs" / "examples" / "csat-survey.yaml").read_text(encoding="utf-8")
@@ -183,7 +184,8 @@ class BareSurvey:
         assert survey.intro is not None and survey.closing is not None
         sound = lambda prompt: prompts.sound(prompt, survey.language)  # noqa: E731
         self.intro, self.closing = sound(survey.intro), sound(survey.closing)
-        self.questions = [(sound(q.prompt), round(q.timeout_s * 1000)) for q in survey.questions]
+        asked = [next(q for q in survey.questions if q.id == question) for question in PATH]
+        self.questions = [(sound(q.prompt), round(q.timeout_s * 1000)) for q in asked]
         self.completed = 0
         self.slots: asyncio.Semaphore | None = None
 

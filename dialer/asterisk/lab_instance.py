@@ -28,6 +28,7 @@ KILL_TIMEOUT_S = 5.0
 POLL_S = 0.05
 PID_FILE_GRACE_S = 2.0  # the daemon writes its pid file right after forking
 LOG_LINES_ON_FAILURE = 3
+MESSAGES_KEPT_BYTES = 100_000_000  # verbose dialplan logging: a busy test run writes tens of MB
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -70,8 +71,10 @@ class AsteriskInstance:
         return pid if self._is_ours(pid) else None
 
     def start(self, boot_timeout_s: float) -> float:
-        """Start and wait until fully booted; the seconds it took. Fails with the log's last lines."""
+        """Start and wait until fully booted; the seconds it took. Fails with the log's last lines.
+        A log grown past `MESSAGES_KEPT_BYTES` is set aside first (one previous one is kept)."""
         messages = self.host_path(self.layout.messages_log)
+        set_aside_if_larger(messages, MESSAGES_KEPT_BYTES)
         log_size = messages.stat().st_size if messages.exists() else 0
         started = time.monotonic()
         spawn = self._run(["asterisk", "-C", str(self.layout.config_file)], timeout=boot_timeout_s)
@@ -183,3 +186,11 @@ class AsteriskInstance:
                 return [line.rstrip("\n") for line in log if line.strip()]
         except FileNotFoundError:
             return []
+
+
+def set_aside_if_larger(log: Path, limit_bytes: int) -> bool:
+    """Rename `log` to `<name>.1` (replacing an older one) when it has grown past `limit_bytes`."""
+    if not log.exists() or log.stat().st_size <= limit_bytes:
+        return False
+    log.replace(log.with_name(log.name + ".1"))
+    return True

@@ -207,29 +207,30 @@ async def test_a_survey_campaign_stores_what_each_respondent_pressed(
     assert any(not w.complete for w in respondents.values()) and any(w.complete for w in respondents.values())
 
 
-async def test_a_broadcast_plays_its_message_to_every_answered_call(
+async def test_a_broadcast_plays_its_message_to_every_human_amd_finds(
     survey_lab: tuple[Database, httpx.AsyncClient], lab: Lab
 ) -> None:
     database, _ = survey_lab
-    numbers = ["+861380000" + plan for plan in ("1103", "2112", "0016")]  # two humans, one busy
+    # two humans, an answering machine, a busy number (carrier_plan: the last digit says which)
+    numbers = ["+861380000" + plan for plan in ("1103", "2112", "0014", "0016")]
     now, started = datetime.now(UTC), time.time()
     add_lab_list(database, "broadcast-e2e", dict.fromkeys(numbers, zone_at_local_hour(14, now)), now)
-    _start(
-        database,
-        "broadcast-e2e",
-        {"dial_mode": "broadcast", "broadcast_message": "hello", "max_lines": 5},
-        now,
-    )
+    spec = {"dial_mode": "broadcast", "broadcast_message": "hello", "max_lines": 5, "amd": True}
+    _start(database, "broadcast-e2e", spec, now)
     await _until_all_ended(database, len(numbers), timeout_s=60)
     carrier = {call.number: call for call in lab.carrier_log(since=started - 1)}
     with database.session() as session:
         leads = {lead.e164: lead for lead in session.scalars(select(Lead))}
         attempts = {a.lead_id: a for a in session.scalars(select(Attempt))}
-    for number in numbers[:2]:
+    humans, machine, busy = numbers[:2], numbers[2], numbers[3]
+    for number in humans:
         attempt = attempts[leads[number].id]
-        assert attempt.outcome is CallOutcome.ANSWERED and leads[number].state is LeadState.DONE
-        assert carrier[number].talk_s is not None and carrier[number].talk_s < 5  # the pbx hung up after it
-    assert attempts[leads[numbers[2]].id].outcome is CallOutcome.BUSY
+        assert attempt.outcome is CallOutcome.ANSWERED and attempt.amd_result == "human"
+        assert leads[number].state is LeadState.DONE  # message_played
+        talk_s = carrier[number].talk_s
+        assert talk_s is not None and talk_s < 5  # AMD, the message, then the pbx hung up
+    assert attempts[leads[machine].id].outcome is CallOutcome.MACHINE  # hung up on, no message
+    assert attempts[leads[busy].id].outcome is CallOutcome.BUSY
 
 
 async def test_the_customer_stays_on_for_the_post_call_survey_after_the_agent(

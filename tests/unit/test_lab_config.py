@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -16,6 +16,7 @@ from dialer.asterisk.carrier_plan import (
     respondent_script,
 )
 from dialer.asterisk.lab_config import CALLS_LOG, CARRIER, INSTANCES, PBX, InstanceLayout, instance_files
+from dialer.asterisk.lab_instance import set_aside_if_larger
 from ringcast.settings import LabSettings, Settings
 
 MODULES = PurePosixPath("/usr/lib/x86_64-linux-gnu/asterisk/modules")
@@ -110,3 +111,14 @@ def test_survey_respondents_follow_the_script_in_their_number() -> None:
     assert "exten => _+86170XXX.,1,Gosub(carrier-log,received,1(${EXTEN},respondent))" in text
     assert "exten => s,1,Set(SCRIPT=${NUMBER:9})" in text  # after +86170 and the serial
     assert f"WaitForSilence({RESPONDENT_SILENCE_MS},1,60)" in text
+
+
+def test_a_grown_log_is_set_aside_and_one_previous_kept(tmp_path: Path) -> None:
+    log = tmp_path / "calls.log"
+    assert not set_aside_if_larger(log, 10)  # no log yet
+    log.write_text("x" * 10)
+    assert not set_aside_if_larger(log, 10) and log.exists()
+    log.write_text("y" * 11)
+    (tmp_path / "calls.log.1").write_text("older")
+    assert set_aside_if_larger(log, 10)
+    assert not log.exists() and (tmp_path / "calls.log.1").read_text() == "y" * 11
