@@ -14,6 +14,13 @@ number) pair in about a microsecond, from three facts about phonenumbers' own co
   once, with phonenumbers' `_find_lang` and its shorter-prefix fallback;
 - country-level time zones depend on the calling code alone.
 
+So the facts of a number hold for every number of the same length that starts with the same
+digits, as far as the automaton state and the keys need them (`FactFinder.facts` says how
+many): once no longer key of a table the number is looked up in starts with its first digits
+(`_extended`, a binary search in the country's sorted keys), those digits decide the key. A
+mobile number's block is its first seven digits; a landline's is its area code and the digits
+its type needs, so every landline of an area after the first is one dict probe.
+
 Calling codes whose geocoding strips a mobile token (+54) return None: the caller falls back to
 `describe()`.
 """
@@ -21,6 +28,7 @@ Calling codes whose geocoding strips a mobile token (+54) return None: the calle
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -152,24 +160,30 @@ _TABLES: Mapping[str, Mapping[str, object]] = {
 }
 
 
+@cache
+def _keys_of(table: str, country_code: int) -> list[str]:
+    """The keys of a prefix table that can start a number of this country, sorted.
+
+    Calling codes are prefix-free, so a key of three digits or more belongs to the one code that
+    starts it; a shorter key may also be the start of longer calling codes.
+    """
+    code = str(country_code)
+    return sorted(
+        key for key in _TABLES[table] if key.startswith(code) or (len(key) < 3 and code.startswith(key))
+    )
+
+
 def _key_lengths(table: str, country_code: int) -> tuple[int, ...]:
     """Lengths of the keys in a prefix table that can start a number of this country, longest first."""
-    return _lengths_by_country(table).get(country_code, ())
+    return tuple(sorted({len(key) for key in _keys_of(table, country_code)}, reverse=True))
 
 
-@cache
-def _lengths_by_country(table: str) -> dict[int, tuple[int, ...]]:
-    """One pass over a prefix table: for each calling code, the lengths of its keys."""
-    codes = {str(code): code for code in COUNTRY_CODE_TO_REGION_CODE}
-    lengths: dict[int, set[int]] = {}
-    for key in _TABLES[table]:
-        if len(key) < 3:  # may also be the start of longer calling codes
-            owners = [code for text, code in codes.items() if text.startswith(key) or key.startswith(text)]
-        else:  # calling codes are prefix-free: at most one starts the key
-            owners = [codes.get(key[:1]) or codes.get(key[:2]) or codes.get(key[:3]) or 0]
-        for code in owners:
-            lengths.setdefault(code, set()).add(len(key))
-    return {code: tuple(sorted(found, reverse=True)) for code, found in lengths.items()}
+def _extended(table: str, country_code: int, digits: str) -> bool:
+    """Whether a key of the prefix table is longer than `digits` (which start with the calling
+    code) and starts with them: a number starting with `digits` may then match a longer key."""
+    keys = _keys_of(table, country_code)
+    at = bisect_right(keys, digits)  # the first key after `digits`: one that extends it, if any
+    return at < len(keys) and keys[at].startswith(digits)
 
 
 def _longest_key(data: Mapping[str, object], lengths: tuple[int, ...], digits: str) -> str | None:
@@ -295,8 +309,21 @@ class _Country:
             self.kinds[key] = found
         return found, decided
 
-    def place(self, kind: _Kind, national: str) -> Place:
-        """The place of a valid number: a few probes of the prefix tables, then a memo."""
+    def narrower(self, national: str, floor: int, decided: int) -> int:
+        """The fewest leading digits, at least `floor` and at most `decided` (which `kind` found
+        enough), after which the automaton's state is settled for the rest of the number."""
+        automaton, size = self.automaton, len(national)
+        state = automaton.run(national[:floor])
+        for position in range(floor, decided):
+            if automaton.settled(state, size - position) is not None:
+                return position
+            state = automaton.run(national[position], state)
+        return decided
+
+    def place(self, kind: _Kind, national: str, decided: int | None) -> tuple[Place, int | None]:
+        """The place of a valid number: a few probes of the prefix tables, then a memo; and how
+        many leading digits decide the prefix-table keys found, if fewer than `decided` (else
+        `decided`): no longer key of a table the place is read from starts with them."""
         digits = self.prefix + national
         head = kind.heads.get(digits[: self.head_length])
         if head is None:
@@ -304,14 +331,32 @@ class _Country:
                 _longest_key(CARRIER_DATA, self.carrier_lengths, digits) if kind.has_carrier else None,
                 _longest_key(TIMEZONE_DATA, self.tz_lengths, digits) if kind.geographical else None,
             )
-        areas = (
-            _texts("geo", _longest_key(GEOCODE_DATA, self.geo_lengths, digits)) if kind.geographical else None
-        )
+        area = _longest_key(GEOCODE_DATA, self.geo_lengths, digits) if kind.geographical else None
+        areas = _texts("geo", area) if kind.geographical else None
         key = (kind.country_names, head, areas)
         found = self.places.get(key)
         if found is None:
             found = self.places[key] = self._place(kind, areas, *head)
-        return found
+        if decided is None:
+            return found, None
+        return found, self._keys_window(kind, digits, (area, *head), decided)
+
+    def _keys_window(
+        self, kind: _Kind, digits: str, keys: tuple[str | None, str | None, str | None], decided: int
+    ) -> int:
+        """The national digits that decide the (geo, carrier, time-zone) keys found, or `decided`."""
+        prefix, longest = len(self.prefix), 0
+        for key in keys:
+            if key is not None and len(key) > longest:
+                longest = len(key)
+        window = max(longest - prefix, 0)
+        if window >= decided:  # the commonest case: a mobile number's block
+            return decided
+        tables = [("geo", kind.geographical), ("carrier", kind.has_carrier), ("tz", kind.geographical)]
+        for table, used in tables:
+            while used and window < decided and _extended(table, self.code, digits[: prefix + window]):
+                window += 1
+        return window
 
     def _place(
         self, kind: _Kind, areas: tuple[str, ...] | None, operator: str | None, zone: str | None
@@ -342,8 +387,13 @@ class FactFinder:
             return None, None
         kind, decided = country.kind(national)
         if isinstance(kind, Invalid):
+            if decided is not None:
+                decided = country.narrower(national, 0, decided)
             return kind, decided
-        return (kind.number_type, country.place(kind, national)), decided
+        place, window = country.place(kind, national, decided)
+        if decided is not None and window is not None and window < decided:
+            decided = country.narrower(national, window, decided)  # e.g. a landline: its area code
+        return (kind.number_type, place), decided
 
     @staticmethod
     def _country(country_code: int) -> _Country | None:

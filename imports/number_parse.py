@@ -5,8 +5,9 @@
 module for text that is plain digits and separators, where that work changes nothing but the
 separators; what is left is the country-code and national-prefix logic, done here step by step
 as `phonenumbers.parse` and `_maybe_extract_country_code` do it, with the region's metadata
-patterns compiled once. Regions whose national prefix is rewritten by a transform rule are not
-handled (`None`: the caller asks phonenumbers).
+patterns compiled once. Where a region's national prefix would be rewritten by its transform
+rule (its last group matched), the parse is not made here (`None`: the caller asks
+phonenumbers); where it is stripped or absent, the rule changes nothing and the parse is made.
 
 Every parse also reports its `window`: how many leading digits decided it. Prefix patterns
 (international and national prefixes) look at most at their maximum width past where they
@@ -58,6 +59,10 @@ class ParseError(Exception):
         self.window = window
 
 
+class _Transformed(Exception):
+    """A national-prefix transform rule would rewrite the number: phonenumbers must parse it."""
+
+
 class Parsed(NamedTuple):
     """A parse: the calling code, where the national number starts, and the digits looked at."""
 
@@ -103,11 +108,10 @@ class _Rules:
     general: re.Pattern[str] | None
     general_automaton: DigitAutomaton | None
     length_results: tuple[int, ...]  # _test_number_length by length: it only looks at the length
+    transforms: bool  # the region has a national-prefix transform rule
 
     @classmethod
     def of(cls, metadata: PhoneMetadata) -> _Rules | None:
-        if metadata.national_prefix_transform_rule:
-            return None
         idd, prefix = metadata.international_prefix, metadata.national_prefix_for_parsing
         general = metadata.general_desc.national_number_pattern if metadata.general_desc else None
         return cls(
@@ -122,6 +126,7 @@ class _Rules:
             general=re.compile(general) if general else None,
             general_automaton=_automaton(general),
             length_results=tuple(_test_number_length("0" * n, metadata) for n in range(MAX_DIGITS + 1)),
+            transforms=bool(metadata.national_prefix_transform_rule),
         )
 
     def viable(self, digits: str, start: int, trace: _Trace) -> bool:
@@ -140,8 +145,9 @@ class _Rules:
         return bool(accepting)
 
     def strip_national_prefix(self, digits: str, offset: int, trace: _Trace) -> int:
-        """phonenumbers' `_maybe_strip_national_prefix_carrier_code` (no transform rule), on
-        `digits[offset:]`: the offset of the number it leaves."""
+        """phonenumbers' `_maybe_strip_national_prefix_carrier_code` on `digits[offset:]`: the
+        offset of the number it leaves. Raises `_Transformed` where the region's transform rule
+        would rewrite the number (phonenumbers applies it when the prefix's last group matched)."""
         if offset >= len(digits) or self.national_prefix is None:
             return offset
         if not _may_start(self.national_prefix_automaton, digits, offset, trace):
@@ -150,6 +156,8 @@ class _Rules:
         match = self.national_prefix.match(digits, offset)
         if match is None:
             return offset
+        if self.transforms and (not match.re.groups or match.group(match.re.groups) is not None):
+            raise _Transformed
         if self.viable(digits, offset, trace) and not self.viable(digits, match.end(), trace):
             return offset
         return match.end()
@@ -222,6 +230,12 @@ class DigitParser:
         `digits` are ASCII, at least three of them (so phonenumbers finds them viable). Raises
         `ParseError` where phonenumbers raises `NumberParseException`.
         """
+        try:
+            return self._parse(plus, digits)
+        except _Transformed:
+            return None
+
+    def _parse(self, plus: bool, digits: str) -> Parsed | None:
         default = self._default
         if default is None or len(digits) > MAX_DIGITS:
             return None

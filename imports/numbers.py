@@ -63,6 +63,9 @@ class NumberInfo(NamedTuple):
     place: Place
 
 
+_new_info = tuple.__new__  # `_new_info(NumberInfo, values)`: a NumberInfo without the Python-level __new__
+
+
 class NumberProblem(NamedTuple):
     """Why a cell holds no usable number: `missing_number` or `invalid_number`, and a detail."""
 
@@ -145,11 +148,11 @@ class _PrefixMemo:
     """
 
     def __init__(self) -> None:
-        self._groups: dict[Any, tuple[list[int], dict[str, Any]]] = {}
+        self.groups: dict[Any, tuple[list[int], dict[str, Any]]] = {}  # group -> (widths, values)
         self._size = 0
 
     def get(self, group: Any, digits: str) -> Any:
-        found = self._groups.get(group)
+        found = self.groups.get(group)
         if found is not None:
             widths, values = found
             for width in widths:
@@ -162,9 +165,9 @@ class _PrefixMemo:
         if width is None:
             return
         if self._size >= MEMO_SIZE:
-            self._groups.clear()
+            self.groups.clear()
             self._size = 0
-        widths, values = self._groups.setdefault(group, ([], {}))
+        widths, values = self.groups.setdefault(group, ([], {}))
         if width not in widths:
             widths.append(width)
         values[digits[:width]] = value
@@ -202,18 +205,24 @@ class NumberNormaliser:
         self._texts: dict[str, Normalised] = {}
 
     def normalise(self, raw: str) -> Normalised:
+        # Every row comes through here: the memo probe and `_result` are written out inline.
         if raw.isascii() and raw.isdigit():  # the commonest cell: plain digits
-            return self._digits(False, raw, raw)
-        simple = _simple(raw)
-        if simple is not None:
-            return self._digits(simple[0], simple[1], raw)
-        return self._text(raw)
-
-    def _digits(self, plus: bool, digits: str, raw: str) -> Normalised:
+            plus, digits = False, raw
+        else:
+            simple = _simple(raw)
+            if simple is None:
+                return self._text(raw)
+            plus, digits = simple
         if len(digits) < 3:
             return self._text(raw)
         group = (plus, len(digits))
-        known = self._numbers.get(group, digits)
+        known: _Number | NumberProblem | None = None
+        memo = self._numbers.groups.get(group)
+        if memo is not None:
+            for width in memo[0]:
+                known = memo[1].get(digits[:width])
+                if known is not None:
+                    break
         if known is None:
             known = self._work_out(group, digits)
             if known is None:
@@ -221,7 +230,9 @@ class NumberNormaliser:
         if isinstance(known, NumberProblem):
             return known
         head, offset, outcome = known
-        return _result(head + digits[offset:], None, outcome)
+        if isinstance(outcome, Invalid):
+            return _result(head + digits[offset:], None, outcome)
+        return _new_info(NumberInfo, (head + digits[offset:], None, *outcome))
 
     def _work_out(self, group: tuple[bool, int], digits: str) -> _Number | NumberProblem | None:
         """Parse and describe `digits` (None: phonenumbers must), and memoise what it can."""

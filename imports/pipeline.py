@@ -22,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from campaigns.persistence.models.enums import NumberType
 from imports.columns import Columns
 from imports.decisions import Candidate, Reject
 from imports.number_facts import Place
@@ -32,6 +33,7 @@ from imports.sniff import FileKind
 from imports.worker import streamed
 
 PARALLEL_FROM_BYTES = 4 << 20  # smaller files are imported in one process
+_TYPE_VALUES = {member: member.value for member in NumberType}
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ def _candidates(
     rejects: list[Reject] = []
     normalise = normaliser.normalise
     malformed = Reason.MALFORMED_ROW.value
+    type_value = _TYPE_VALUES  # a dict probe costs a tenth of an enum's `.value`
     for line, cells, problem in batch:
         raw = cells[phone] if phone < len(cells) else ""
         if problem is not None:
@@ -117,7 +120,7 @@ def _candidates(
             if place_id is None:
                 place_id = places[id(place)] = len(shipped)
                 shipped.append(place)
-            candidates.append((line, raw, e164, extension, number_type.value, place_id, encode(cells)))
+            candidates.append((line, raw, e164, extension, type_value[number_type], place_id, encode(cells)))
         else:
             rejects.append((line, raw, number.reason.value, number.detail))
     return candidates, rejects

@@ -10,10 +10,17 @@ three), which doubles the cost of an insert; the importer writes only values it 
 enums, so the per-row CHECKs are switched off while it inserts and the same constraints are
 evaluated once, as one query over the imported rows, before the commit. A large import into a
 SQLite database holding fewer leads than it brings (`defer_indexes`) also drops the leads
-table's secondary indexes (the number index and the hopper's) and builds them again, sorted,
-before the commit: a third of the cost of keeping them up to date row by row in random order.
-PostgreSQL keeps them: dropping an index locks the table against the live dialer's reads until
-the import commits.
+table's number index and builds it again, sorted, before the commit: a third of the cost of
+keeping it up to date row by row in random order. The hopper's index stays: every lead of an
+import has the same key in it (list, priority, next attempt), so each insert appends to it in
+rowid order, which costs less than building it again at the end, after the last chunk, where
+nothing runs beside it. PostgreSQL keeps them: dropping an index locks the table against the
+live dialer's reads until the import commits.
+
+Each chunk's insert runs in a thread of its own (`ImportWriter.bulk`) while the importing
+process looks up and decides the next chunk: both drivers let go of the GIL while the database
+works. One insert at a time, and nothing else uses the write connection meanwhile: the next
+insert and `finish` wait for it first, and so does leaving `bulk`, whatever happened.
 
 `ImportLookups` reads what is already committed, on a connection of its own: prefix blocklist
 entries once, then for each chunk exactly its numbers (`IN json_each(?)` on SQLite, `= ANY(?)`
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -68,18 +76,29 @@ class ImportWriter:
         self._sqlite = connection.dialect.name == "sqlite"
         self._rows: LeadFormatter | None = None  # made for the import's context on the first insert
         self._dropped: list[Index] = []  # secondary indexes of `leads` to build again in `finish`
+        self._writer: ThreadPoolExecutor | None = None  # runs each chunk's insert (see `bulk`)
+        self._writing: Future[None] | None = None  # the insert under way, if any
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """A large page cache for the import's connection (SQLite), restored afterwards."""
-        if not self._sqlite:
-            yield
-            return
-        self._connection.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_IMPORT_CACHE_KIB}")
+        """The writes of an import: `insert` may only be called inside. Each chunk's insert runs
+        in a thread of its own, waited for before the next and on leaving (see the module doc);
+        on SQLite, with a large page cache for the import's connection, restored afterwards."""
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-write")
         try:
-            yield
+            if self._sqlite:
+                self._connection.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_IMPORT_CACHE_KIB}")
+            try:
+                yield
+            finally:
+                try:
+                    self._written()
+                finally:
+                    if self._sqlite:
+                        self._connection.exec_driver_sql("PRAGMA cache_size = -2000")
         finally:
-            self._connection.exec_driver_sql("PRAGMA cache_size = -2000")
+            self._writer.shutdown()
+            self._writer = None
 
     def prepare(
         self,
@@ -114,16 +133,20 @@ class ImportWriter:
         return Context(list_id, import_id, campaigns, {row[0]: row[1] for row in names}, now)
 
     def defer_indexes(self, expected_rows: int) -> None:
-        """SQLite: drop the secondary indexes of `leads` (`finish` builds them again) when about
+        """SQLite: drop the number index of `leads` (`finish` builds it again) when about
         `expected_rows` rows are coming and the table holds no more leads than that, so that
-        building them afresh costs less than updating them row by row."""
+        building it afresh costs less than updating it row by row (see the module doc)."""
         if not self._sqlite or self._dropped or expected_rows < DEFER_INDEXES_FROM_ROWS:
             return
         leads = TABLES["leads"]
         stored = self._scalar(select(func.max(leads.c.id))) or 0  # an upper bound, read off the b-tree
         if stored > expected_rows:
             return
-        self._dropped = sorted(leads.indexes, key=lambda index: str(index.name))
+        appended = {"ix_leads_hopper"}  # inserts append to it: kept (see the module doc)
+        self._dropped = sorted(
+            (index for index in leads.indexes if index.name not in appended),
+            key=lambda index: str(index.name),
+        )
         for index in self._dropped:
             index.drop(self._connection)
 
@@ -140,20 +163,25 @@ class ImportWriter:
         if self._sqlite:
             shared = ", ".join(map(_sqlite_literal, shared_values(context, sqlite=True)))
             values = f"{', '.join('?' * len(NUMBER_COLUMNS))}, {shared}"
-            driver.execute("PRAGMA ignore_check_constraints = ON")
-            try:
-                driver.executemany(f"INSERT INTO leads ({columns}) VALUES ({values})", rows)
-            finally:
-                driver.execute("PRAGMA ignore_check_constraints = OFF")
-            return
-        with driver.cursor().copy(f"COPY leads ({columns}) FROM STDIN") as copy:
-            copy.write(rows)
+            write, statement = _sqlite_insert, f"INSERT INTO leads ({columns}) VALUES ({values})"
+        else:
+            write, statement = _copy, f"COPY leads ({columns}) FROM STDIN"
+        assert self._writer is not None, "insert outside bulk()"
+        self._written()
+        self._writing = self._writer.submit(write, driver, statement, rows)
+
+    def _written(self) -> None:
+        """Wait for the insert under way (raising what it raised): the connection is free again."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
 
     def finish(
         self, context: Context, *, total: int, accepted: int, rejected: dict[str, int], actor: str
     ) -> None:
         """Build the deferred indexes, check the new leads' constraints, record the counts and
         the audit entry."""
+        self._written()
         for index in self._dropped:
             index.create(self._connection)
         self._dropped = []
@@ -246,6 +274,9 @@ class ImportLookups:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._sqlite = connection.dialect.name == "sqlite"
+        if not self._sqlite:  # the probes' estimated cost calls for JIT, which only adds its compile time
+            connection.exec_driver_sql("SET jit = off")
+            connection.commit()
 
     def has_leads(self, context: Context) -> bool:
         """Whether any list searched for duplicates holds a lead yet (else those lookups are skipped)."""
@@ -295,14 +326,32 @@ class ImportLookups:
 
         One index probe per number on both databases: SQLite's planner puts `json_each` outside
         by itself; PostgreSQL's would rather scan a large table than probe it for an array of
-        20,000 numbers (`= ANY(...)`), so the probe is spelled as a LATERAL subquery.
+        20,000 numbers (`= ANY(...)`, or a join it may flatten into a hash join over the whole
+        table: 6 times slower against a million DNC entries), so the probe is spelled as a LATERAL
+        subquery with `OFFSET 0`, which the planner cannot flatten.
         """
         if self._sqlite:
             return f"json_each(:numbers) AS n JOIN {table} AS t ON t.{column} = n.value AND {condition}"
         return (
             "unnest(CAST(:numbers AS varchar[])) AS n(value) CROSS JOIN LATERAL"
-            f" (SELECT * FROM {table} AS t WHERE t.{column} = n.value AND {condition}) AS t"
+            f" (SELECT * FROM {table} AS t WHERE t.{column} = n.value AND {condition} OFFSET 0) AS t"
         )
+
+
+def _copy(driver: Any, statement: str, rows: Any) -> None:
+    """One chunk's COPY (PostgreSQL). Both drivers let go of the GIL while the database works,
+    so the importing process goes on with the next chunk's lookups and decisions meanwhile."""
+    with driver.cursor().copy(statement) as copy:
+        copy.write(rows)
+
+
+def _sqlite_insert(driver: Any, statement: str, rows: Any) -> None:
+    """One chunk's INSERT (SQLite), its per-row CHECKs off (see the module doc)."""
+    driver.execute("PRAGMA ignore_check_constraints = ON")
+    try:
+        driver.executemany(statement, rows)
+    finally:
+        driver.execute("PRAGMA ignore_check_constraints = OFF")
 
 
 _ENTRY_COLUMNS = "t.kind, t.value, t.match, t.scope, t.campaign_id, t.reason, t.source, t.expires_at"

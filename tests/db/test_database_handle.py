@@ -10,10 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from campaigns.persistence.db import Database, head_revision
-from campaigns.persistence.models import ContactList, Lead
+from campaigns.persistence.models import CampaignList, ContactList
 from ringcast.errors import UserError
 from ringcast.settings import mask_url
-from tests.db.rows import NOW
 
 pytestmark = pytest.mark.db
 
@@ -32,7 +31,7 @@ def test_a_session_is_one_transaction(database: Database) -> None:
 
 
 def test_foreign_keys_are_enforced(database: Database) -> None:
-    orphan = Lead(list_id=999, e164="+8613800138000", raw_input="13800138000", next_attempt_at=NOW)
+    orphan = CampaignList(campaign_id=999, list_id=999)  # (leads.list_id has no foreign key: 0005)
     with pytest.raises(IntegrityError), database.session() as session:
         session.add(orphan)
 

@@ -59,7 +59,7 @@ def test_the_worker_process_gives_what_the_inline_stage_gives(database: Database
             name: sorted(
                 session.execute(
                     select(Lead.source_line, Lead.e164, Lead.region, Lead.attributes)
-                    .join(ContactList)
+                    .join(ContactList, ContactList.id == Lead.list_id)
                     .where(ContactList.name == name)
                 ).all()
             )
