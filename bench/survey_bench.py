@@ -65,6 +65,7 @@ from dialer.asterisk.ports import free_tcp_port  # noqa: E402
 from dialer.asterisk.prompts import PromptLibrary  # noqa: E402
 from dialer.engine import ApiEndpoint, Engine  # noqa: E402
 from dialer.live.lab_lists import add_lab_list  # noqa: E402
+from dialer.live.surveys import ANY_KEY  # noqa: E402
 from ringcast.settings import load_settings  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
@@ -72,7 +73,6 @@ RATE = 50  # originates per second at most, both sides
 TARGET_GAP_S = 0.300
 SCRIPT = "41"
 PATH = ("score", "recommend")  # the questions script 41 goes through (4 at score, 1 at recommend)
-ANY_KEY = "0123456789*#"
 CUT_SHORT_S = 0.05  # a prompt that returned this much before its length was cut short by a key
 SURVEY = (ROOT / "docs" / "examples" / "csat-survey.yaml").read_text(encoding="utf-8")
 
@@ -101,12 +101,9 @@ def figures(server: FastAgiServer, lengths: dict[str, float], completed: int, ca
 def prompt_lengths(prompts: PromptLibrary, survey: Survey) -> dict[str, float]:
     """Each text prompt's sound name, as played, and its length in seconds."""
     lengths = {}
-    for prompt in [survey.intro, *(q.prompt for q in survey.questions), survey.closing]:
-        assert prompt is not None and prompt.text is not None
-        sound = prompts.sound(prompt, survey.language)
-        local = prompts.local_dir / f"{Path(sound).name}.wav"
-        with wave.open(str(local)) as audio:
-            lengths[sound] = audio.getnframes() / audio.getframerate()
+    for prompt in survey.prompts():
+        with wave.open(str(prompts.local_file(prompt, survey.language))) as audio:
+            lengths[prompts.sound(prompt, survey.language)] = audio.getnframes() / audio.getframerate()
     return lengths
 
 

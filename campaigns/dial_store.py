@@ -350,7 +350,7 @@ def dispose_attempt(
 
 
 def follow_up_callback(
-    session: Session, campaign: CampaignConfig, attempt_id: int, at: datetime, now: datetime, actor: str
+    session: Session, campaign: CampaignConfig, attempt_id: int, at: datetime, now: datetime
 ) -> bool:
     """A call back the customer asked for in the survey after attempt `attempt_id` (SRV-2), due at
     `at`, taken by the campaign's agents; False (nothing written) when the lead is on a call again
@@ -364,7 +364,7 @@ def follow_up_callback(
     if pending is not None:  # one the agent set stays, brought forward if need be
         at = min(at, pending.due_at)
     step = LeadStatus(lead.id, lead.state, lead.attempt_count).follow_up(at)
-    _apply(session, lead, step, campaign, now=now, actor=actor)
+    _apply(session, lead, step, campaign, now=now, actor=FOLLOW_UP_ACTOR)  # `_followed_up` knows it by that
     return True
 
 

@@ -33,7 +33,7 @@ question, questions no answer can reach, and loops with no way out. Pure: no I/O
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -124,6 +124,17 @@ class Survey(BaseModel):
     intro: Prompt | None = None
     questions: list[Question] = Field(min_length=1)
     closing: Prompt | None = None
+
+    def prompts(self) -> Iterator[Prompt]:
+        """Every prompt of the survey, in the order a respondent may hear them."""
+        if self.intro is not None:
+            yield self.intro
+        for question in self.questions:
+            yield question.prompt
+            if question.invalid is not None:
+                yield question.invalid
+        if self.closing is not None:
+            yield self.closing
 
     @property
     def asks_for_callbacks(self) -> bool:

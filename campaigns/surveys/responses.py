@@ -89,7 +89,7 @@ def record_answer(
         _queue_follow_up_sms(session, ref, record.question, follow_up.sms, at)
     if follow_up.callback_in_s is not None:
         due = at + timedelta(seconds=follow_up.callback_in_s)
-        dial_store.follow_up_callback(session, campaign, ref.attempt_id, due, at, dial_store.FOLLOW_UP_ACTOR)
+        dial_store.follow_up_callback(session, campaign, ref.attempt_id, due, at)
 
 
 def end_response(session: Session, ref: ResponseRef, at: datetime, *, complete: bool) -> None:

@@ -85,13 +85,18 @@ class PromptLibrary:
         """The survey's text prompts with no sound file yet, each once, in the order they are played."""
         voice = _voice(survey.language)
         found: dict[str, Prompt] = {}
-        for prompt in _prompts(survey):
+        for prompt in survey.prompts():
             if prompt.text is None:
                 continue
             stem = _file_stem(prompt.text, voice)
             if stem not in found and not self._local(stem).exists():
                 found[stem] = prompt
         return list(found.values())
+
+    def local_file(self, prompt: Prompt, language: str) -> Path:
+        """Where this process finds a text prompt's sound file (`sound` names it for Asterisk)."""
+        assert prompt.text is not None, "an audio prompt is the PBX's own file"
+        return self._local(_file_stem(prompt.text, _voice(language)))
 
     def render_missing(self, survey: Survey, progress: Progress | None = None) -> int:
         """Render every missing text prompt of `survey`; how many were rendered. `progress(done, total)`
@@ -187,14 +192,3 @@ def _voice(language: str) -> str:
         raise UserError(
             f"no TTS voice for language {language!r}", hint=f"use {' or '.join(VOICES)}"
         ) from None
-
-
-def _prompts(survey: Survey) -> Iterator[Prompt]:
-    if survey.intro is not None:
-        yield survey.intro
-    for question in survey.questions:
-        yield question.prompt
-        if question.invalid is not None:
-            yield question.invalid
-    if survey.closing is not None:
-        yield survey.closing

@@ -144,13 +144,11 @@ class CampaignRunner:
             self.at_abandon_cap = figures.reached(self.config.compliance.abandon_cap)
         if self.broadcast is not None:
             decision = self.broadcast.decide(time.time(), len(self.lines))
+            covered = decision.launch  # no agents to wait for: none of its calls can be abandoned
         else:
             decision = self.pacer.decide(time.time())
-        self.last_decision = decision
-        if self.broadcast is not None:  # no agents to wait for: none of its calls can be abandoned
-            covered = decision.launch
-        else:
             covered = max(decision.ready_agents - decision.lines, 0)  # one call per ready agent
+        self.last_decision = decision
         launch = min(decision.launch, covered) if self.at_abandon_cap else decision.launch
         if self.config.max_lines is not None:  # the pacer's lines are calls not yet with an agent:
             launch = min(launch, self.config.max_lines - len(self.lines))  # every call up holds a line

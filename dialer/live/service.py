@@ -438,8 +438,7 @@ class LiveDialer:
         """Redirect the customer into the agent's conference: written to Asterisk before anything
         else runs, its result awaited in the background (the next AMI event need not wait for it);
         if Asterisk refuses, the call ends."""
-        leg = self.legs[call.channel_id]
-        channel = leg.channel or call.channel_id
+        channel = self._channel_name(call.channel_id)
 
         async def failed(exc: AmiError) -> None:
             log.warning("could not move %s to agent %s (%s): hanging up", call.channel_id, session.name, exc)
@@ -489,9 +488,8 @@ class LiveDialer:
 
     async def _redirect_or_hang_up(self, channel_id: str, context: str) -> None:
         """Send a customer on into `context` (its message, its survey); hang up if Asterisk refuses."""
-        leg = self.legs.get(channel_id)
         try:
-            await self.ami.redirect(leg.channel if leg and leg.channel else channel_id, context)
+            await self.ami.redirect(self._channel_name(channel_id), context)
         except AmiError as exc:
             log.warning("could not send %s on to %s: %s", channel_id, context, exc)
             await self.hangup_channel(channel_id)
@@ -670,8 +668,12 @@ class LiveDialer:
         self.db.submit(dial_store.settle_undisposed, config, attempt_id, datetime.now(UTC))
 
     async def hangup_channel(self, channel_id: str) -> None:
+        await self.hangup_channel_named(self._channel_name(channel_id))
+
+    def _channel_name(self, channel_id: str) -> str:
+        """The Asterisk channel name of a leg of ours, once known; its uniqueid serves until then."""
         leg = self.legs.get(channel_id)
-        await self.hangup_channel_named(leg.channel if leg and leg.channel else channel_id)
+        return leg.channel if leg and leg.channel else channel_id
 
     async def hangup_channel_named(self, channel: str) -> None:
         try:

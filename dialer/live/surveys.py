@@ -27,7 +27,6 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from campaigns.config import CampaignConfig
-from campaigns.persistence.db import Database
 from campaigns.surveys.document import Prompt, Survey
 from campaigns.surveys.responses import ResponseRef, end_response, open_response, record_answer
 from campaigns.surveys.session import Ask, Command, Finish, Record, Say, SurveySession
@@ -119,15 +118,11 @@ class SurveyCalls:
         async with self._loading.setdefault(survey_id, asyncio.Lock()):
             loaded = self._surveys.get(survey_id)
             if loaded is None or time.monotonic() - loaded.at > RELOAD_S:
-                stored = await self.dialer.db.run(_load, self.dialer.database, survey_id)
+                database = self.dialer.database
+                stored = await self.dialer.db.run(database.in_transaction, load_survey, survey_id)
                 loaded = self._surveys[survey_id] = _Loaded(stored, time.monotonic())
             stored = loaded.stored
             if (stored.id, stored.version) not in self._rendered:
                 await asyncio.to_thread(self.prompts.render_missing, stored.survey)
                 self._rendered.add((stored.id, stored.version))
             return stored
-
-
-def _load(database: Database, survey_id: int) -> StoredSurvey:
-    with database.session() as session:
-        return load_survey(session, survey_id)
