@@ -57,6 +57,8 @@ from campaigns.persistence.models import Attempt, AuditEntry, Callback, Lead, Su
 from campaigns.persistence.models import Disposition as DispositionRow
 from campaigns.persistence.models.enums import CallbackState, CallOutcome, DialMode, LeadState
 from ringcast.errors import UserError
+from sms import hangup
+from sms.hangup_rules import CallEnded, Disposed
 
 log = logging.getLogger(__name__)
 # An answered call whose agent gave no disposition (wrap-up ended, agent gone, engine restarted):
@@ -314,6 +316,7 @@ def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptRes
         lead.last_outcome = result.outcome
         if result.outcome is not CallOutcome.ANSWERED:
             step = step.lead.settle(campaign.retry, result.ended_at)
+        hangup.fire(session, attempt.id, CallEnded(inbound=False, outcome=result.outcome), result.ended_at)
     _apply(session, lead, step, campaign, now=result.ended_at)
     return lead.state
 
@@ -338,6 +341,7 @@ def dispose_attempt(
         attempt = session.get_one(Attempt, attempt_id)
         lead = session.get_one(Lead, attempt.lead_id)
         attempt.disposition_id = _disposition_id(session, campaign, code)
+        hangup.fire(session, attempt.id, Disposed(code), now)
         followed_up = _followed_up(session, attempt) if lead.state is LeadState.CALLBACK else None
         if followed_up is not None:  # the customer's callback stands; the agent's may bring it forward
             if callback_at is not None:

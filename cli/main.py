@@ -28,6 +28,7 @@ from cli.lab import asterisk_app, lab_app
 from cli.lists import list_app
 from cli.serve import serve
 from cli.simulate import simulate
+from cli.sms import sms_app
 from cli.survey import survey_app
 from cli.survey_results import export as survey_export
 from cli.survey_results import results as survey_results
@@ -52,6 +53,7 @@ app.add_typer(group_app, name="group")
 survey_app.command("results")(survey_results)
 survey_app.command("export")(survey_export)
 app.add_typer(survey_app, name="survey")
+app.add_typer(sms_app, name="sms")
 app.command("import")(import_list)
 app.command("demo")(demo)
 app.command("serve")(serve)

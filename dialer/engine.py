@@ -4,7 +4,9 @@ It owns the long-lived adapters (AMI link, FastAGI server, database, control API
 order of start and stop: the database's schema is checked before Asterisk is touched; what a
 previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
 any new call; then the live dialer (`dialer.live`), its FastAGI survey route (`dialer.live.surveys`:
-the calls it places carry this server's address) and the control API (`web.api`) start. On stop
+the calls it places carry this server's address) and the control API (`web.api`) start. The SMS
+sender (`sms.sender`), when SMS providers are configured, runs from the schema check to the stop,
+whether Asterisk is up or not. On stop
 the dialer drains (no new call; calls in progress end or are hung up after `drain_s`; agents are
 logged out) while the API still serves, then everything closes.
 Database work runs in the dialer's database thread: the event loop never blocks on I/O. While
@@ -40,6 +42,7 @@ from dialer.live.service import LiveDialer
 from dialer.live.surveys import SurveyCalls
 from ringcast.errors import UserError
 from ringcast.settings import Settings
+from sms.service import SmsService
 from web.api import create_app
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class Engine:
     default_region: str = "CN"  # numbers agents type without a country code
     drain_s: float = 60.0  # on stop: how long calls in progress may go on (`LiveDialer.drain`)
     prompts: PromptLibrary | None = None  # where survey prompts are; None: no surveys are run
+    sms: SmsService | None = None  # the SMS sender and webhooks; None: no SMS provider configured
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         sys.setswitchinterval(GIL_SWITCH_S)
@@ -73,6 +77,8 @@ class Engine:
         dialer: LiveDialer | None = None
         server: uvicorn.Server | None = None
         serving: asyncio.Task[None] | None = None
+        sms_stop = asyncio.Event()
+        sending = asyncio.create_task(self.sms.run(sms_stop), name="sms-sender") if self.sms else None
         try:
             await self.ami.connect()
             await reconcile_after_restart(self.database, self.ami)
@@ -82,7 +88,7 @@ class Engine:
             if self.prompts is not None:
                 self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
             await dialer.start()
-            server = _api_server(dialer, self.api)
+            server = _api_server(dialer, self.api, self.sms)
             serving = asyncio.create_task(server.serve(), name="control-api")
             while not server.started:
                 if serving.done():
@@ -109,6 +115,11 @@ class Engine:
                 with contextlib.suppress(Exception):
                     await serving
             await self.fastagi.stop()  # survey sessions end (partial) while the database thread still writes
+            sms_stop.set()
+            if sending is not None and self.sms is not None:
+                with contextlib.suppress(Exception):
+                    await sending  # its batch in flight is recorded first
+                await self.sms.aclose()
             if dialer is not None:
                 await dialer.stop()
             await self.ami.close()
@@ -157,9 +168,13 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         await running
 
 
-def _api_server(dialer: LiveDialer, api: ApiEndpoint) -> uvicorn.Server:
+def _api_server(dialer: LiveDialer, api: ApiEndpoint, sms: SmsService | None) -> uvicorn.Server:
     config = uvicorn.Config(
-        create_app(dialer, api.token), host=api.host, port=api.port, log_level="warning", access_log=False
+        create_app(dialer, api.token, sms),
+        host=api.host,
+        port=api.port,
+        log_level="warning",
+        access_log=False,
     )
     return _QuietServer(config)
 

@@ -11,20 +11,23 @@ from dialer.asterisk.prompts import PromptLibrary
 from dialer.engine import ApiEndpoint, Engine
 from ringcast.errors import UserError
 from ringcast.settings import Settings
+from sms.service import SmsService
 
 log = logging.getLogger(__name__)
 
 
 def bootstrap(settings: Settings) -> Engine:
     """The engine for `settings`; nothing connects until `Engine.run`."""
+    database = Database(settings.database_url)
     return Engine(
-        database=Database(settings.database_url),
+        database=database,
         ami=AmiLink(endpoint_from_settings(settings)),
         fastagi=FastAgiServer(settings.fastagi.host, settings.fastagi.port),
         api=ApiEndpoint(settings.api.host, settings.api.port, settings.api_token()),
         default_region=settings.default_region,
         drain_s=settings.drain_s,
         prompts=_prompts(settings),
+        sms=SmsService(database, settings) if settings.sms.providers else None,
     )
 
 

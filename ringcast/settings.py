@@ -29,7 +29,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from campaigns.persistence.models.enums import CompliancePreset
 from ringcast.errors import UserError
+from sms.providers.config import SmsProviderSettings
 
 DEFAULT_CONFIG_FILE = Path("~/.config/ringcast/ringcast.toml").expanduser()
 DEFAULT_DATA_DIR = Path("~/.local/share/ringcast").expanduser()
@@ -88,6 +90,23 @@ class PromptSettings(BaseModel):
     pbx_dir: str | None = Field(default=None, pattern=r"^/")  # None: local_dir, else the lab's
 
 
+class SmsSettings(BaseModel):
+    """SMS providers and how the outbox sender works (`sms.*`; see `sms.sender`)."""
+
+    providers: dict[str, SmsProviderSettings] = Field(default_factory=dict)
+    default_provider: str | None = None  # None: the only provider configured
+    preset: CompliancePreset = CompliancePreset.CN  # marketing rules when a message names none
+    sign: str | None = None  # the sender's name marketing messages carry (签名), when a message names none
+    opt_out_keywords: list[str] = Field(
+        default_factory=lambda: ["STOP", "UNSUBSCRIBE", "TD", "T", "退订", "N"], min_length=1
+    )
+    batch_size: int = Field(default=500, ge=1, le=10_000)  # messages claimed at a time
+    claim_s: float = Field(default=120.0, gt=0)  # a claim left longer than this was its sender's last
+    poll_s: float = Field(default=0.5, gt=0)  # how often an idle sender looks for due messages
+    max_segments: int = Field(default=10, ge=1)  # a longer text is refused
+    retry_base_s: float = Field(default=2.0, gt=0)  # the first retry's back-off (doubling, with jitter)
+
+
 class DatabaseSettings(BaseModel):
     """SQLite file by default (WAL mode); any SQLAlchemy URL, e.g. `postgresql+psycopg://...`."""
 
@@ -117,6 +136,7 @@ class Settings(BaseSettings):
     lab: LabSettings = Field(default_factory=LabSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     prompts: PromptSettings = Field(default_factory=PromptSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
     trunks: list[str] = Field(default_factory=lambda: ["carrier"])  # PJSIP endpoints campaigns may dial on
     drain_s: float = Field(default=60.0, ge=0)  # on stop: how long calls in progress may go on
 
@@ -173,6 +193,10 @@ class Settings(BaseSettings):
         data["database"]["url"] = mask_url(self.database_url)
         data["ami"]["secret"] = "***" if self.ami.secret is not None else None
         data["api"]["token"] = "***" if self.api.token is not None else None
+        for name, provider in self.sms.providers.items():
+            for field_name, value in provider:
+                if isinstance(value, SecretStr):
+                    data["sms"]["providers"][name][field_name] = "***"
         return data
 
 

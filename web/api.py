@@ -3,7 +3,8 @@
 Every request carries `Authorization: Bearer <token>` (the settings' token, else the one kept in
 the data directory); the token is compared in constant time and never logged. Errors a user can
 fix (unknown agent, illegal state change, refused dial) come back as `{"error": "one line"}` with
-status 409; a missing or wrong token as 401.
+status 409; a missing or wrong token as 401. The SMS webhooks (`web.sms_webhooks`), when the
+engine sends SMS, take no token: providers prove themselves by the secret in the URL.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from dialer.live.service import LiveDialer
 from ringcast.errors import UserError
+from sms.service import SmsService
+from web.sms_webhooks import sms_webhooks
 
 
 class LoginBody(BaseModel):
@@ -38,13 +41,14 @@ class DispositionBody(BaseModel):
     ready: bool = True
 
 
-def create_app(dialer: LiveDialer, token: str) -> FastAPI:
+def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) -> FastAPI:
     def authorised(request: Request) -> None:
         given = request.headers.get("authorization", "")
         if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
             raise HTTPException(status_code=401, detail="missing or wrong API token")
 
-    app = FastAPI(title="ringcast control API", dependencies=[Depends(authorised)])
+    app = FastAPI(title="ringcast control API")
+    control = APIRouter(dependencies=[Depends(authorised)])
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> JSONResponse:
@@ -54,67 +58,70 @@ def create_app(dialer: LiveDialer, token: str) -> FastAPI:
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)})
 
-    @app.get("/health")
+    @control.get("/health")
     async def health() -> dict[str, Any]:
         return {"ok": True, "ami_up": dialer.ami.up.is_set(), "campaigns": len(dialer.runners)}
 
-    @app.get("/agents")
+    @control.get("/agents")
     async def agents() -> list[dict[str, Any]]:
         return dialer.agents.all()
 
-    @app.get("/agents/{name}")
+    @control.get("/agents/{name}")
     async def agent(name: str) -> dict[str, Any]:
         for status in dialer.agents.all():
             if status.get("agent") == name:
                 return status
         return {"agent": name, "state": "logged_out"}
 
-    @app.post("/agents/{name}/login")
+    @control.post("/agents/{name}/login")
     async def login(name: str, body: LoginBody) -> dict[str, Any]:
         return await dialer.agents.login(name, body.campaign)
 
-    @app.post("/agents/{name}/logout")
+    @control.post("/agents/{name}/logout")
     async def logout(name: str) -> dict[str, Any]:
         return await dialer.agents.logout(name)
 
-    @app.post("/agents/{name}/ready")
+    @control.post("/agents/{name}/ready")
     async def ready(name: str) -> dict[str, Any]:
         return await dialer.agents.ready(name)
 
-    @app.post("/agents/{name}/pause")
+    @control.post("/agents/{name}/pause")
     async def pause(name: str, body: PauseBody) -> dict[str, Any]:
         return await dialer.agents.pause(name, body.reason)
 
-    @app.post("/agents/{name}/hangup")
+    @control.post("/agents/{name}/hangup")
     async def hangup(name: str) -> dict[str, Any]:
         return await dialer.agents.hangup(name)
 
-    @app.post("/agents/{name}/disposition")
+    @control.post("/agents/{name}/disposition")
     async def disposition(name: str, body: DispositionBody) -> dict[str, Any]:
         return await dialer.agents.dispose(name, body.code, body.callback_at, body.ready)
 
-    @app.post("/agents/{name}/preview")
+    @control.post("/agents/{name}/preview")
     async def preview(name: str) -> dict[str, Any]:
         return await dialer.agents.preview(name)
 
-    @app.post("/agents/{name}/preview/dial")
+    @control.post("/agents/{name}/preview/dial")
     async def dial_preview(name: str) -> dict[str, Any]:
         return await dialer.agents.dial_preview(name)
 
-    @app.post("/agents/{name}/preview/skip")
+    @control.post("/agents/{name}/preview/skip")
     async def skip_preview(name: str) -> dict[str, Any]:
         return await dialer.agents.skip(name)
 
-    @app.post("/agents/{name}/call")
+    @control.post("/agents/{name}/call")
     async def click_to_call(name: str, body: CallBody) -> dict[str, Any]:
         return await dialer.agents.click_to_call(name, body.number)
 
-    @app.get("/campaigns/{name}/status")
+    @control.get("/campaigns/{name}/status")
     async def campaign_status(name: str) -> dict[str, Any]:
         return dialer.campaign_status(name)
 
-    @app.get("/campaigns/{name}/why")
+    @control.get("/campaigns/{name}/why")
     async def campaign_why(name: str) -> dict[str, Any]:
         return await dialer.why(name)
 
+    app.include_router(control)
+    if sms is not None:
+        app.include_router(sms_webhooks(sms))
     return app

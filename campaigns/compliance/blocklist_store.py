@@ -22,6 +22,7 @@ from campaigns.compliance.blocklist import BlockEntry
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Base
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
+from campaigns.persistence.upsert import insert_unless_present
 from ringcast.errors import UserError
 
 ENTRIES = Base.metadata.tables["blocklist_entries"]
@@ -184,13 +185,9 @@ def _row(entry: BlockEntry, change: Change) -> dict[str, Any]:
 
 def _insert_missing(connection: Connection, rows: list[dict[str, Any]]) -> int:
     """Insert, skipping rows that an existing entry (or an earlier row) already covers; how many went in."""
-    if connection.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as upsert  # type: ignore[assignment]
     if not rows:
         return 0
-    statement = upsert(ENTRIES).on_conflict_do_nothing().returning(ENTRIES.c.id)
+    statement = insert_unless_present(connection, ENTRIES).returning(ENTRIES.c.id)
     return len(connection.execute(statement, rows).all())
 
 

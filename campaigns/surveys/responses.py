@@ -8,9 +8,10 @@ A response is complete when the respondent reached the end (`completed_at`), par
 a hang-up mid-survey keeps every answer given so far.
 
 An answer whose question has a `follow_up` for its key sets it off at once: the follow-up SMS goes
-in the outbox (SMS-8), keyed by response and question so that it is never queued twice, unless the
-lead opted out of SMS; a call back is scheduled for the campaign's agents
-(`dial_store.follow_up_callback`: the lead waits for it whatever the agent's disposition).
+in the outbox (SMS-8), keyed by response and question so that it is never queued twice (the
+sender cancels it if the number opted out); a call back is scheduled for the campaign's agents
+(`dial_store.follow_up_callback`: the lead waits for it whatever the agent's disposition). A
+numeric key is a score for the campaign's `survey_score` hang-up SMS rules (`sms.hangup`).
 """
 
 from __future__ import annotations
@@ -24,15 +25,18 @@ from sqlalchemy.orm import Session
 
 from campaigns import dial_store
 from campaigns.config import CampaignConfig
-from campaigns.persistence.models import Attempt, Lead, SmsMessage, SurveyAnswer, SurveyResponse
+from campaigns.persistence.models import Attempt, Lead, SurveyAnswer, SurveyResponse
 from campaigns.persistence.models.enums import AnswerResult
 from campaigns.surveys.document import Question
 from campaigns.surveys.session import Record
-from sms.segments import segments
+from sms import hangup
+from sms.hangup_rules import SurveyScored
+from sms.outbox import DEFAULT_PROVIDER, OutboxRules, SmsRequest, queue_many
+from sms.templates import MAX_SEGMENTS
 
 log = logging.getLogger(__name__)
 
-FOLLOW_UP_PROVIDER = "default"  # the SMS engine's default provider sends follow-ups
+FOLLOW_UP_RULES = OutboxRules(region="ZZ", providers=None, max_segments=MAX_SEGMENTS)  # to E.164 numbers
 
 
 @dataclass
@@ -82,6 +86,8 @@ def record_answer(
             answered_at=at,
         )
     )
+    if ref.attempt_id is not None and record.key is not None and record.key.isdigit():
+        hangup.fire(session, ref.attempt_id, SurveyScored(int(record.key)), at)
     follow_up = question.follow_up
     if follow_up is None or record.key not in follow_up.keys or ref.attempt_id is None:
         return
@@ -109,28 +115,18 @@ def close_open_responses(session: Session, at: datetime) -> int:
 
 def _queue_follow_up_sms(session: Session, ref: ResponseRef, question: str, body: str, at: datetime) -> None:
     lead = session.execute(
-        select(Lead.id, Lead.e164, Lead.sms_opt_out)
+        select(Lead.id, Lead.e164)
         .join(Attempt, Attempt.lead_id == Lead.id)
         .where(Attempt.id == ref.attempt_id)
     ).one()
-    if lead.sms_opt_out:
-        log.info("survey response %s: lead %s opted out of SMS, no follow-up", ref.id, lead.id)
-        return
-    key = f"survey-follow-up:{ref.id}:{question}"
-    if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == key)) is not None:
-        return
-    encoding, parts = segments(body)
-    session.add(
-        SmsMessage(
-            idempotency_key=key,
-            to_e164=lead.e164,
-            body=body,
-            segments=parts,
-            encoding=encoding,
-            campaign_id=ref.campaign_id,
-            lead_id=lead.id,
-            attempt_id=ref.attempt_id,
-            provider=FOLLOW_UP_PROVIDER,
-            next_try_at=at,
-        )
+    request = SmsRequest(
+        key=f"survey-follow-up:{ref.id}:{question}",
+        to=lead.e164,
+        body=body,
+        provider=DEFAULT_PROVIDER,
+        campaign_id=ref.campaign_id,
+        lead_id=lead.id,
+        attempt_id=ref.attempt_id,
+        created_by="survey",
     )
+    queue_many(session, [request], at, FOLLOW_UP_RULES)

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import phonenumbers
-from phonenumbers import timezone
-
 from campaigns import agent_store, dial_store, hopper
 from campaigns.dial_store import AttemptResult, RefusedLead
 from campaigns.hopper import QueuedLead
+from campaigns.numbers import typed_number
 from campaigns.persistence.models.enums import AgentState, CallOutcome
 from dialer.agents.state import AgentStatus, AgentStep, CancelWrapTimer, RescueCall, StartWrapTimer, Wrap
 from dialer.asterisk.ami import AmiError, OriginateRequest
@@ -302,7 +300,8 @@ class AgentService:
         if session.status.state is not AgentState.READY:
             raise UserError(f"agent {agent_name} is {session.status.state.value}: be ready to place a call")
         dialer = self.dialer
-        e164, zones = _number(number, dialer.default_region)
+        typed = typed_number(number, dialer.default_region)
+        e164, zones = typed.e164, typed.zones
         now = datetime.now(UTC)
         await self.step(session, session.status.pause(now, MANUAL_CALL))  # no routed call meanwhile
         try:
@@ -380,15 +379,3 @@ class AgentService:
 
     def all(self) -> list[dict[str, Any]]:
         return [self.status(session.agent_id) for session in self.desk]
-
-
-def _number(number: str, region: str) -> tuple[str, tuple[str, ...]]:
-    """`number` in E.164 (read as a number of `region` when it has no country code) and its time zones."""
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException as exc:
-        raise UserError(f"number {number!r}: {exc}") from None
-    if not phonenumbers.is_possible_number(parsed):
-        raise UserError(f"number {number!r}: not a possible phone number in {region} or abroad")
-    zones = tuple(z for z in timezone.time_zones_for_number(parsed) if z != "Etc/Unknown")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), zones

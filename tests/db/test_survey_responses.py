@@ -99,7 +99,8 @@ def test_no_follow_up_sms_to_a_lead_that_opted_out_or_for_other_keys(database: D
     score = SURVEY.questions[0]
     database.in_transaction(record_answer, ref, Record("score", "1", "很差", 1), score, campaign, NOW)
     with database.session() as session:
-        assert session.scalars(select(SmsMessage)).all() == []
+        sms = session.scalars(select(SmsMessage)).one()  # written, and cancelled before any send
+        assert (sms.state, sms.reason) == (SmsState.CANCELLED, "opted_out")
         assert len(session.scalars(select(SurveyAnswer)).all()) == 1  # the answer is kept all the same
 
 

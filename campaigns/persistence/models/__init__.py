@@ -15,7 +15,16 @@ from campaigns.persistence.models.campaigns import (
 )
 from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
 from campaigns.persistence.models.leads import Lead
-from campaigns.persistence.models.sms import SmsMessage
+from campaigns.persistence.models.sms import (
+    JobLease,
+    SmsCampaign,
+    SmsConsent,
+    SmsMessage,
+    SmsReceipt,
+    SmsReply,
+    SmsRule,
+    SmsTemplate,
+)
 from campaigns.persistence.models.surveys import Survey, SurveyAnswer, SurveyResponse
 
 __all__ = [
@@ -32,10 +41,17 @@ __all__ = [
     "CampaignList",
     "ContactList",
     "Disposition",
+    "JobLease",
     "Lead",
     "ListImport",
+    "SmsCampaign",
+    "SmsConsent",
     "SmsMessage",
     "SmsOptOut",
+    "SmsReceipt",
+    "SmsReply",
+    "SmsRule",
+    "SmsTemplate",
     "Survey",
     "SurveyAnswer",
     "SurveyResponse",
