@@ -192,6 +192,12 @@ def running_campaigns(database: Database) -> list[CampaignConfig]:
         return [_config(session, campaign) for campaign in running]
 
 
+def unfinished_campaigns(session: Session) -> list[CampaignConfig]:
+    """Every campaign not finished (draft, running, paused), for the engine's scheduler."""
+    query = select(Campaign).where(Campaign.state != S.FINISHED).order_by(Campaign.id)
+    return [_config(session, campaign) for campaign in session.scalars(query)]
+
+
 def attach_lists(database: Database, name: str, lists: Sequence[ListSpec], change: Change) -> CampaignConfig:
     """Attach lists (or change their priority and weight)."""
     with database.session() as session:

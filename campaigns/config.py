@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
-from datetime import time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, NamedTuple, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
@@ -37,6 +38,7 @@ from campaigns.compliance.hours import CallingHours, CallingWindow
 from campaigns.compliance.presets import AbandonWindow, ComplianceSettings, Customised, Override, customise
 from campaigns.lifecycle import Disposition, RetryRules
 from campaigns.persistence.models.enums import CampaignState, CompliancePreset, DialMode
+from campaigns.schedule import CampaignSchedule
 from ringcast.errors import UserError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
@@ -143,6 +145,19 @@ def _retry_rules(value: object) -> object:
             raise ValueError(f"{part}: give OUTCOME=DELAY, e.g. no_answer=2h or busy=never")
         rules[outcome.strip()] = delay.strip()
     return rules
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.utcoffset() is None:
+        raise ValueError("give the time with its offset, e.g. 2026-12-01T09:00+08:00")
+    return moment
+
+
+def _dates(value: object) -> object:
+    """`2026-10-01,2026-10-02` -> a list of dates; a list passes through."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 def _caller_id(number: str | None) -> str | None:
@@ -288,6 +303,12 @@ class CampaignSpec(BaseModel):
     dispositions: Annotated[
         list[DispositionSpec], BeforeValidator(lambda v: _fields_of_each(DispositionSpec, v))
     ] = Field(default_factory=list)
+    abandoned_callback_s: SecondsOrNever = None  # CB-2: an abandoned call is called back after this
+    personal_callback_grace_s: Seconds = 900.0  # CB-1: an agent's own callback waits this long for it
+    start_at: Annotated[datetime | None, AfterValidator(_aware)] = None  # CB-3: starts by itself
+    stop_at: Annotated[datetime | None, AfterValidator(_aware)] = None  # CB-3: stops by itself
+    dialing_hours: Annotated[str | None, BeforeValidator(_calling_hours_text)] = None  # the campaign's zone
+    holidays: Annotated[list[date], BeforeValidator(_dates)] = Field(default_factory=list)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> CampaignSpec:
@@ -362,6 +383,20 @@ class CampaignSpec(BaseModel):
         except UserError as error:  # a loosened setting without leave
             raise UserError(error.message, hint="give an override reason; it is audited") from None
 
+    def schedule(self) -> CampaignSchedule:
+        """Its own start, stop, dialing hours and holidays (`campaigns.schedule`)."""
+        hours = parse_calling_hours(self.dialing_hours) if self.dialing_hours else None
+        zone = ZoneInfo(self.zone_name)
+        return CampaignSchedule(zone, self.start_at, self.stop_at, hours, frozenset(self.holidays))
+
+    @field_validator("stop_at")
+    @classmethod
+    def _stop_after_start(cls, stop_at: datetime | None, info: ValidationInfo) -> datetime | None:
+        start_at = info.data.get("start_at")
+        if stop_at is not None and start_at is not None and stop_at <= start_at:
+            raise ValueError("must be after start_at")
+        return stop_at
+
     def retry_rules(self) -> RetryRules:
         delays = {
             outcome: None if seconds is None else timedelta(seconds=seconds)
@@ -421,6 +456,9 @@ class CampaignConfig:
     whitelist_only: bool
     ring_timeout_s: float
     lists: tuple[ListShare, ...]
+    abandoned_callback_s: float | None = None
+    personal_callback_grace_s: float = 900.0
+    schedule: CampaignSchedule = field(default_factory=lambda: CampaignSchedule(ZoneInfo("UTC")))
 
     def __post_init__(self) -> None:
         codes = [d.code for d in self.dispositions]
@@ -481,6 +519,9 @@ class CampaignConfig:
             whitelist_only=spec.whitelist_only,
             ring_timeout_s=compliance.min_ring.total_seconds() if ring is None else ring,
             lists=lists,
+            abandoned_callback_s=spec.abandoned_callback_s,
+            personal_callback_grace_s=spec.personal_callback_grace_s,
+            schedule=spec.schedule(),
         )
 
     def describe(self) -> dict[str, Any]:
@@ -530,7 +571,19 @@ class CampaignConfig:
             "whitelist_only": self.whitelist_only,
             "ring_timeout_s": self.ring_timeout_s,
             "lists": [share._asdict() for share in self.lists],
+            "abandoned_callback_s": self.abandoned_callback_s,
+            "personal_callback_grace_s": self.personal_callback_grace_s,
+            "schedule": {
+                "start_at": _instant(self.schedule.start_at),
+                "stop_at": _instant(self.schedule.stop_at),
+                "dialing_hours": str(self.schedule.hours) if self.schedule.hours else None,
+                "holidays": [day.isoformat() for day in sorted(self.schedule.holidays)],
+            },
         }
+
+
+def _instant(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 def _seconds(delay: timedelta | None) -> float | None:

@@ -75,6 +75,7 @@ _HISTORY = timedelta(days=8)  # the week cap's 7 x 24 h, and a day of slack for 
 _UNKNOWN_WAIT = timedelta(hours=1)  # a refusal with no known end is looked at again after this
 ACTOR = "dialer"
 FOLLOW_UP_ACTOR = "survey"  # who schedules the callbacks customers ask for in surveys
+ABANDONED_CALLBACK_ACTOR = "abandoned_call"  # who schedules abandoned calls' automatic callbacks (CB-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,7 +293,9 @@ def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptRes
     """Record how the call ended; settle the lead by the retry rules (an answered one awaits its disposition).
 
     A cancelled attempt (we hung up before an answer, or the originate never went out) gives the
-    attempt back to the lead. Returns the lead's new state. In `session`'s transaction.
+    attempt back to the lead. An abandoned one, when the campaign says so (`abandoned_callback_s`),
+    gets a callback for any of its agents instead of a retry (CB-2). The hang-up SMS rules fire
+    (`sms.hangup`). Returns the lead's new state. In `session`'s transaction.
     """
     attempt = session.get_one(Attempt, result.attempt_id)
     if attempt.ended_at is not None:
@@ -306,6 +309,7 @@ def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptRes
     attempt.abandoned = result.outcome is CallOutcome.ABANDONED
     lead = session.get_one(Lead, attempt.lead_id)
     status = LeadStatus(lead.id, lead.state, lead.attempt_count)
+    actor = ACTOR
     if result.outcome is CallOutcome.CANCELLED:  # never placed: a callback stays as it was
         callback = pending_callback(session, lead.id)
         back_at = result.ended_at if callback is None else callback.due_at
@@ -314,10 +318,13 @@ def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptRes
         session.connection().execute(_CALLBACK_DONE, {"lead": lead.id})  # if this call was the callback
         step = status.end_call(result.outcome)
         lead.last_outcome = result.outcome
-        if result.outcome is not CallOutcome.ANSWERED:
+        if result.outcome is CallOutcome.ABANDONED and campaign.abandoned_callback_s is not None:
+            step = step.lead.call_back(result.ended_at + timedelta(seconds=campaign.abandoned_callback_s))
+            actor = ABANDONED_CALLBACK_ACTOR
+        elif result.outcome is not CallOutcome.ANSWERED:
             step = step.lead.settle(campaign.retry, result.ended_at)
         hangup.fire(session, attempt.id, CallEnded(inbound=False, outcome=result.outcome), result.ended_at)
-    _apply(session, lead, step, campaign, now=result.ended_at)
+    _apply(session, lead, step, campaign, now=result.ended_at, actor=actor)
     return lead.state
 
 
@@ -329,6 +336,7 @@ def dispose_attempt(
     now: datetime,
     *,
     callback_at: datetime | None = None,
+    personal: bool = False,
     actor: str = ACTOR,
 ) -> LeadState:
     """The agent's disposition (CMP-5) for an answered attempt; a callback the customer asked for (AGT-4).
@@ -349,7 +357,8 @@ def dispose_attempt(
             return lead.state
         status = LeadStatus(lead.id, lead.state, lead.attempt_count)
         step = status.dispose(disposition, campaign.retry, now, callback_at=callback_at)
-        _apply(session, lead, step, campaign, now=now, actor=actor, agent_id=attempt.agent_id)
+        agent_id = attempt.agent_id if personal else None  # a personal callback waits for its agent (CB-1)
+        _apply(session, lead, step, campaign, now=now, actor=actor, agent_id=agent_id)
         return lead.state
 
 

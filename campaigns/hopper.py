@@ -2,10 +2,13 @@
 
 Synchronous functions the engine runs in its database thread, each one transaction:
 
-- `take_leads`: due leads of a running campaign, now `queued`: its due callbacks first, then the
-  new and retry leads of its lists, higher list priority first, lists of equal priority shared by
-  weight (`list_shares`), each list's best leads first; on PostgreSQL `FOR UPDATE SKIP LOCKED`,
-  so several engines never take the same lead.
+- `agents_with_own_due_callbacks` / `personal_callbacks`: due callbacks agents scheduled for
+  themselves, each taken for its agent (CB-1);
+- `take_leads`: due leads of a running campaign, now `queued`: its due callbacks first (group
+  ones, and agents' own ones past the campaign's grace period), then the new and retry leads of
+  its lists, higher list priority first, lists of equal priority shared by weight
+  (`list_shares`), each list's best leads first; on PostgreSQL `FOR UPDATE SKIP LOCKED`, so
+  several engines never take the same lead.
 - `give_back` / `requeue`: leads taken but not dialled (pause, stop, a skipped preview, a refusal
   at dial time) go back to their callback or their list; `requeue_abandoned_hopper` does it for
   what a previous run left queued.
@@ -18,12 +21,12 @@ Every lead transition goes through `campaigns.lifecycle`.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.config import CampaignConfig
@@ -67,12 +70,50 @@ def take_leads(
         leads = _take(session, _due_callbacks(campaign, now), limit)
         if len(leads) < limit and campaign.lists and not callbacks_only:
             leads += _take_from_lists(session, shares or ListShares(campaign.lists), limit - len(leads), now)
-        taken = []
-        for lead in leads:
-            step = LeadStatus(lead.id, lead.state, lead.attempt_count).queue()
-            taken.append(QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count))
-            lead.state = step.state
-        return taken
+        return [_queued(lead) for lead in leads]
+
+
+def _queued(lead: Lead) -> QueuedLead:
+    lead.state = LeadStatus(lead.id, lead.state, lead.attempt_count).queue().state
+    return QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count)
+
+
+def _own_due_callbacks(
+    campaign: CampaignConfig, agent_ids: Collection[int], now: datetime
+) -> Select[Lead, int | None]:
+    return (
+        select(Lead, Callback.agent_id)
+        .join(Callback, Callback.lead_id == Lead.id)
+        .where(Callback.campaign_id == campaign.id, Callback.state == CallbackState.PENDING)
+        .where(Callback.agent_id.in_(agent_ids), Callback.due_at <= now, Lead.state == LeadState.CALLBACK)
+        .order_by(Callback.due_at, Lead.id)
+    )
+
+
+def agents_with_own_due_callbacks(
+    database: Database, campaign: CampaignConfig, agent_ids: Collection[int], now: datetime
+) -> set[int]:
+    """Which of `agent_ids` have a callback of their own due (a read: nothing is taken)."""
+    if not agent_ids:
+        return set()
+    with database.session() as session:
+        rows = session.execute(_own_due_callbacks(campaign, agent_ids, now))
+        return {agent_id for _, agent_id in rows if agent_id is not None}
+
+
+def personal_callbacks(
+    database: Database, campaign: CampaignConfig, agent_ids: Collection[int], now: datetime
+) -> dict[int, QueuedLead]:
+    """For each of `agent_ids`, its earliest due callback of its own, now queued (CB-1)."""
+    query = _own_due_callbacks(campaign, agent_ids, now)
+    if database.backend == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Lead)
+    with database.session() as session:
+        found: dict[int, QueuedLead] = {}
+        for lead, agent_id in session.execute(query):
+            if agent_id is not None and agent_id not in found:
+                found[agent_id] = _queued(lead)
+        return found
 
 
 def _take(session: Session, query: Select[Lead], limit: int) -> list[Lead]:
@@ -83,11 +124,15 @@ def _take(session: Session, query: Select[Lead], limit: int) -> list[Lead]:
 
 
 def _due_callbacks(campaign: CampaignConfig, now: datetime) -> Select[Lead]:
+    """The campaign's due callbacks for any agent: group ones, and agents' own ones their agent has
+    not taken within the campaign's grace period (CB-1)."""
+    grace = timedelta(seconds=campaign.personal_callback_grace_s)
     return (
         select(Lead)
         .join(Callback, Callback.lead_id == Lead.id)
         .where(Callback.campaign_id == campaign.id, Callback.state == CallbackState.PENDING)
         .where(Callback.due_at <= now, Lead.state == LeadState.CALLBACK)
+        .where(or_(Callback.agent_id.is_(None), Callback.due_at <= now - grace))
         .order_by(Callback.due_at, Lead.id)
     )
 

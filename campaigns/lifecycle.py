@@ -199,6 +199,11 @@ class LeadStatus:
         the agent's disposition, the lead waits for that callback (an earlier one is moved to `at`)."""
         return self._to(S.CALLBACK, ScheduleCallback(at))
 
+    @transition(log, _LOG_LEVEL, S.ABANDONED)
+    def call_back(self, at: datetime) -> LeadStep:
+        """An abandoned call is called back by the campaign's agents at `at` (CB-2), not retried."""
+        return self._to(S.CALLBACK, ScheduleCallback(at))
+
     @transition(log, _LOG_LEVEL, *(state for state in S if state not in (*_ON_A_CALL, S.DNC_BLOCKED)))
     def block(self) -> LeadStep:
         """The number is on a DNC list or the blacklist: never dialled again."""

@@ -164,16 +164,28 @@ def disposition(
     typer.echo(f"lead: {status['lead_state']}")
 
 
+@agent_app.command("sms")
+def sms(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    text: str = typer.Argument(..., help="The message to the customer on the agent's screen."),
+) -> None:
+    """Send an SMS to the customer of the agent's call (or of the call awaiting its disposition)."""
+    sent = _agent_call(f"/agents/{name}/sms", {"text": text})
+    typer.echo(f"SMS {sent['sms_id']} to {sent['to']} {sent['state']}, {sent['segments']} part(s)")
+
+
 @agent_app.command("callback")
 def callback(
     name: str = typer.Argument(..., help="The agent's login name."),
     at: datetime = typer.Option(..., "--at", help="When, e.g. 2026-12-01T10:30+08:00 (the customer's time)."),
     code: str = typer.Option("call_back_later", "--code", help="A retryable disposition code."),
+    mine: bool = typer.Option(False, "--mine", help="This agent calls back (else any agent)."),
 ) -> None:
-    """The customer asked to be called back at a time (AGT-4)."""
+    """The customer asked to be called back at a time (AGT-4, CB-1)."""
     if at.tzinfo is None:
         raise UserError(f"callback --at {at.isoformat()}: give the UTC offset, e.g. {at.isoformat()}+08:00")
-    status = _agent_call(f"/agents/{name}/disposition", {"code": code, "callback_at": at.isoformat()})
+    body = {"code": code, "callback_at": at.isoformat(), "mine": mine}
+    status = _agent_call(f"/agents/{name}/disposition", body)
     _print_state(status)
     typer.echo(f"lead: {status['lead_state']}, callback at {at.isoformat()}")
 

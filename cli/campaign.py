@@ -111,6 +111,21 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             None, "--whitelist-only/--any-number", help="Dial only numbers on the outbound whitelist."
         ),
         ring_timeout: str | None = typer.Option(None, "--ring-timeout", help="e.g. 25s [the minimum ring]."),
+        abandoned_callback: str | None = typer.Option(
+            None,
+            "--abandoned-callback",
+            help="Call abandoned calls back after e.g. 10m [never] (CB-2).",
+        ),
+        start_at: str | None = typer.Option(
+            None, "--start-at", help="Start by itself then, e.g. 2026-12-01T09:00+08:00 (CB-3)."
+        ),
+        stop_at: str | None = typer.Option(None, "--stop-at", help="Stop by itself then (CB-3)."),
+        dialing_hours: str | None = typer.Option(
+            None, "--dialing-hours", help="The campaign's own hours, its zone: 09:00-12:00,13:30-18:00."
+        ),
+        holidays: str | None = typer.Option(
+            None, "--holidays", help="Dates it does not dial, its zone: 2026-10-01,2026-10-02."
+        ),
         override_reason: str | None = typer.Option(
             None, "--override-reason", help="Why a compliance value may be looser than the preset (audited)."
         ),
@@ -148,6 +163,11 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             "reach": reach,
             "whitelist_only": whitelist_only,
             "ring_timeout_s": ring_timeout,
+            "abandoned_callback_s": abandoned_callback,
+            "start_at": start_at,
+            "stop_at": stop_at,
+            "dialing_hours": dialing_hours,
+            "holidays": holidays,
         }
         spec = CampaignSpec.parse({key: value for key, value in given.items() if value not in (None, [])})
         trunks = load_settings().trunks

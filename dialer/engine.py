@@ -6,7 +6,8 @@ previous run left behind (a crash, kill -9) is reconciled against Asterisk's liv
 any new call; then the live dialer (`dialer.live`), its FastAGI survey route (`dialer.live.surveys`:
 the calls it places carry this server's address) and the control API (`web.api`) start. The SMS
 sender (`sms.sender`), when SMS providers are configured, runs from the schema check to the stop,
-whether Asterisk is up or not. On stop
+whether Asterisk is up or not; the timers (`dialer.timers`: campaigns' scheduled starts and stops)
+from the dialer's start to the stop. On stop
 the dialer drains (no new call; calls in progress end or are hung up after `drain_s`; agents are
 logged out) while the API still serves, then everything closes.
 Database work runs in the dialer's database thread: the event loop never blocks on I/O. While
@@ -40,6 +41,7 @@ from dialer.asterisk.prompts import PromptLibrary
 from dialer.live.reconcile import reconcile_after_restart
 from dialer.live.service import LiveDialer
 from dialer.live.surveys import SurveyCalls
+from dialer.timers import EngineTimers
 from ringcast.errors import UserError
 from ringcast.settings import Settings
 from sms.service import SmsService
@@ -69,6 +71,7 @@ class Engine:
     drain_s: float = 60.0  # on stop: how long calls in progress may go on (`LiveDialer.drain`)
     prompts: PromptLibrary | None = None  # where survey prompts are; None: no surveys are run
     sms: SmsService | None = None  # the SMS sender and webhooks; None: no SMS provider configured
+    trunks: tuple[str, ...] = ("carrier",)  # PJSIP endpoints campaigns may dial on (start checks)
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         sys.setswitchinterval(GIL_SWITCH_S)
@@ -77,6 +80,7 @@ class Engine:
         dialer: LiveDialer | None = None
         server: uvicorn.Server | None = None
         serving: asyncio.Task[None] | None = None
+        timers = EngineTimers(self.database, self.trunks)
         sms_stop = asyncio.Event()
         sending = asyncio.create_task(self.sms.run(sms_stop), name="sms-sender") if self.sms else None
         try:
@@ -88,6 +92,7 @@ class Engine:
             if self.prompts is not None:
                 self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
             await dialer.start()
+            timers.start()
             server = _api_server(dialer, self.api, self.sms)
             serving = asyncio.create_task(server.serve(), name="control-api")
             while not server.started:
@@ -108,6 +113,7 @@ class Engine:
             await stop.wait()
         finally:
             log.info("engine stopping")
+            timers.stop()
             if dialer is not None:  # the API stays up meanwhile: agents may still give dispositions
                 await dialer.drain(self.drain_s)
             if server is not None and serving is not None:
@@ -147,6 +153,7 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         default_region=settings.default_region,
         drain_s=settings.drain_s,
         prompts=PromptLibrary.from_settings(settings),
+        trunks=tuple(settings.trunks),
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(engine.run(stop, on_ready=ready.set), name="engine")

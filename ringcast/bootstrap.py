@@ -28,6 +28,7 @@ def bootstrap(settings: Settings) -> Engine:
         drain_s=settings.drain_s,
         prompts=_prompts(settings),
         sms=SmsService(database, settings) if settings.sms.providers else None,
+        trunks=tuple(settings.trunks),
     )
 
 

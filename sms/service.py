@@ -2,8 +2,8 @@
 
 One `SmsService` per process: the engine (`ringcast serve`) and `ringcast sms run` build one; the
 CLI uses `provider_name` and `outbox_rules` alone to queue messages without one. Each provider
-account sends through small pooled `httpx` clients (`sms.providers.shards`), `max_connections`
-in all, each request bounded by the account's timeout.
+account sends through its own pool of `max_connections` keep-alive connections
+(`sms.providers.lean_transport`), each request bounded by the account's timeout.
 
 Webhooks (`web.sms_webhooks`) hand `receipts` and `replies` a parsed request; a provider's
 webhook URLs carry its `webhook_secret`, compared in constant time, and a provider without one
@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from campaigns.persistence.db import Database
 from ringcast.errors import UserError
 from ringcast.settings import Settings
-from sms import receipts
-from sms.outbox import DEFAULT_PROVIDER, OutboxRules
+from sms import receipts, store
+from sms.outbox import DEFAULT_PROVIDER, OutboxRules, QueuedSms
+from sms.providers import build_provider
 from sms.providers.base import SmsProvider, WebhookRequest
-from sms.providers.shards import ShardedProvider
 from sms.receipts import ReplyOutcome
 from sms.sender import OutboxSender, ProviderLimits
 
@@ -57,7 +57,7 @@ class SmsService:
         self.database = database
         self.settings = settings
         self.providers: dict[str, SmsProvider] = {
-            name: ShardedProvider(name, config) for name, config in settings.sms.providers.items()
+            name: build_provider(name, config) for name, config in settings.sms.providers.items()
         }
         limits = {
             name: ProviderLimits(config.segments_per_s, config.max_connections, config.max_tries)
@@ -70,6 +70,13 @@ class SmsService:
                 limits[default],
             )
         self.sender = OutboxSender(database, self.providers, limits, settings.sms)
+
+    async def send_to_customer(self, attempt_id: int, text: str, actor: str) -> QueuedSms:
+        """Queue `text` to the customer of an attempt (an agent's customer record, SMS-4)."""
+        rules, now = outbox_rules(self.settings), datetime.now(UTC)
+        return await asyncio.to_thread(
+            self.database.in_transaction, store.queue_to_customer, attempt_id, text, actor, rules, now
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         await self.sender.run(stop)

@@ -1,7 +1,8 @@
 """SMS records people manage: templates (SMS-2), bulk campaigns (SMS-3), consent and opt-outs (SMS-6).
 
 Every change is written to the audit log with who made it. A template is checked when it is saved
-(`sms.templates.parse_template`): an unknown variable never reaches a send. A bulk campaign queues
+(`sms.templates.parse_template`): an unknown variable never reaches a send. An agent sends an SMS
+from the customer record on its screen (`queue_to_customer`, SMS-4). A bulk campaign queues
 one message per lead of its list (or of one group of it: leads whose `group` / `分组` column says
 so) in the outbox when it is created, each due at the campaign's time, with the idempotency key
 `sms-campaign:<campaign>:<lead>`: creating it is one transaction, and the send-time rules (consent,
@@ -10,6 +11,7 @@ quiet hours, caps, opt-outs) are applied to each message when it goes.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.persistence.models import (
+    Attempt,
     AuditEntry,
     ContactList,
     Lead,
@@ -31,7 +34,7 @@ from campaigns.persistence.models import (
 from campaigns.persistence.models.enums import CompliancePreset
 from ringcast.errors import UserError
 from sms.compose import compose, need_sender
-from sms.outbox import OutboxRules, SmsRequest, queue_many
+from sms.outbox import DEFAULT_PROVIDER, OutboxRules, QueuedSms, SmsRequest, queue, queue_many
 from sms.policy import marketing_policy
 from sms.templates import parse_template, template_values
 
@@ -192,6 +195,31 @@ def _queue(
     for queued in queue_many(session, batch, now, rules):
         counts[queued.reason or queued.state.value] += 1
     batch.clear()
+
+
+def queue_to_customer(
+    session: Session,
+    attempt_id: int,
+    text: str,
+    actor: str,
+    rules: OutboxRules,
+    now: datetime,
+    key: str | None = None,
+) -> QueuedSms:
+    """An SMS to the customer of an attempt: from the customer record on an agent's screen (SMS-4), or
+    a survey's follow-up. `key` makes asking twice harmless (None: a new message each time)."""
+    attempt = session.get_one(Attempt, attempt_id)
+    request = SmsRequest(
+        key=key or f"agent-sms:{uuid.uuid4()}",
+        to=attempt.e164,
+        body=text,
+        provider=DEFAULT_PROVIDER,
+        campaign_id=attempt.campaign_id,
+        lead_id=attempt.lead_id,
+        attempt_id=attempt.id,
+        created_by=actor,
+    )
+    return queue(session, request, now, rules)
 
 
 def find_campaign(session: Session, name: str) -> SmsCampaign:

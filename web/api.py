@@ -31,6 +31,10 @@ class PauseBody(BaseModel):
     reason: str
 
 
+class SmsBody(BaseModel):
+    text: str
+
+
 class CallBody(BaseModel):
     number: str  # E.164, or national in the engine's default region
 
@@ -38,6 +42,7 @@ class CallBody(BaseModel):
 class DispositionBody(BaseModel):
     code: str
     callback_at: datetime | None = None  # a callback the customer asked for (AGT-4), aware
+    mine: bool = False  # the callback waits for this agent (CB-1), else any agent of the campaign
     ready: bool = True
 
 
@@ -95,7 +100,7 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
 
     @control.post("/agents/{name}/disposition")
     async def disposition(name: str, body: DispositionBody) -> dict[str, Any]:
-        return await dialer.agents.dispose(name, body.code, body.callback_at, body.ready)
+        return await dialer.agents.dispose(name, body.code, body.callback_at, body.ready, body.mine)
 
     @control.post("/agents/{name}/preview")
     async def preview(name: str) -> dict[str, Any]:
@@ -112,6 +117,22 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
     @control.post("/agents/{name}/call")
     async def click_to_call(name: str, body: CallBody) -> dict[str, Any]:
         return await dialer.agents.click_to_call(name, body.number)
+
+    @control.post("/agents/{name}/sms")
+    async def customer_sms(name: str, body: SmsBody) -> dict[str, Any]:
+        """An SMS to the customer on the agent's screen (AGT-4, SMS-4), through the outbox."""
+        if sms is None:
+            raise UserError("this engine sends no SMS", hint="configure sms.providers.<name>")
+        attempt_id = dialer.agents.customer_attempt(name)
+        queued = await sms.send_to_customer(attempt_id, body.text, f"agent:{name}")
+        if queued.reason is not None:
+            raise UserError(f"SMS to {queued.to} not sent ({queued.reason}): {queued.error}")
+        return {
+            "sms_id": queued.id,
+            "to": queued.to,
+            "state": queued.state.value,
+            "segments": queued.segments,
+        }
 
     @control.get("/campaigns/{name}/status")
     async def campaign_status(name: str) -> dict[str, Any]:

@@ -20,18 +20,18 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from campaigns import dial_store
 from campaigns.config import CampaignConfig
-from campaigns.persistence.models import Attempt, Lead, SurveyAnswer, SurveyResponse
+from campaigns.persistence.models import SurveyAnswer, SurveyResponse
 from campaigns.persistence.models.enums import AnswerResult
 from campaigns.surveys.document import Question
 from campaigns.surveys.session import Record
-from sms import hangup
+from sms import hangup, store
 from sms.hangup_rules import SurveyScored
-from sms.outbox import DEFAULT_PROVIDER, OutboxRules, SmsRequest, queue_many
+from sms.outbox import OutboxRules
 from sms.templates import MAX_SEGMENTS
 
 log = logging.getLogger(__name__)
@@ -114,19 +114,6 @@ def close_open_responses(session: Session, at: datetime) -> int:
 
 
 def _queue_follow_up_sms(session: Session, ref: ResponseRef, question: str, body: str, at: datetime) -> None:
-    lead = session.execute(
-        select(Lead.id, Lead.e164)
-        .join(Attempt, Attempt.lead_id == Lead.id)
-        .where(Attempt.id == ref.attempt_id)
-    ).one()
-    request = SmsRequest(
-        key=f"survey-follow-up:{ref.id}:{question}",
-        to=lead.e164,
-        body=body,
-        provider=DEFAULT_PROVIDER,
-        campaign_id=ref.campaign_id,
-        lead_id=lead.id,
-        attempt_id=ref.attempt_id,
-        created_by="survey",
-    )
-    queue_many(session, [request], at, FOLLOW_UP_RULES)
+    assert ref.attempt_id is not None, "follow-ups are for calls"
+    key = f"survey-follow-up:{ref.id}:{question}"
+    store.queue_to_customer(session, ref.attempt_id, body, "survey", FOLLOW_UP_RULES, at, key=key)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from campaigns import agent_store, dial_store, hopper
+from campaigns.config import CampaignConfig
 from campaigns.dial_store import AttemptResult, RefusedLead
 from campaigns.hopper import QueuedLead
 from campaigns.numbers import typed_number
@@ -39,6 +40,7 @@ LOGIN_TIMEOUT_S = 30.0
 SKIPPED_LEAD_BACK_AFTER = timedelta(minutes=30)  # a lead an agent skipped in preview
 PREVIEW = "preview"  # the pause reason while an agent looks at a lead
 MANUAL_CALL = "manual call"  # the pause reason while an agent's click-to-call is checked
+CALLBACK = "own callback"  # the pause reason while an agent's own due callback is checked (CB-1)
 
 
 @dataclass
@@ -226,7 +228,12 @@ class AgentService:
         return self.status(session.agent_id)
 
     async def dispose(
-        self, agent_name: str, code: str, callback_at: datetime | None = None, ready: bool = True
+        self,
+        agent_name: str,
+        code: str,
+        callback_at: datetime | None = None,
+        ready: bool = True,
+        personal: bool = False,
     ) -> dict[str, Any]:
         """The disposition of the agent's last call (CMP-5), a callback if asked (AGT-4); then ready."""
         session = self.session(agent_name)
@@ -242,6 +249,7 @@ class AgentService:
             code,
             datetime.now(UTC),
             callback_at=callback_at,
+            personal=personal,
             actor=f"agent:{agent_name}",
         )
         session.last_attempt_id = None
@@ -312,6 +320,41 @@ class AgentService:
             await self.step(session, session.status.ready(datetime.now(UTC)))
             raise
 
+    async def serve_own_callbacks(self, config: CampaignConfig) -> None:
+        """Dial each ready agent's own due callback for it (CB-1); past the campaign's grace period an
+        unserved one goes to any agent (`hopper.take_leads`)."""
+        dialer = self.dialer
+        ids = [session.agent_id for session in self.desk.of_campaign(config.id) if self._free(session)]
+        if not ids:
+            return
+        now = datetime.now(UTC)
+        due = await dialer.db.run(hopper.agents_with_own_due_callbacks, dialer.database, config, ids, now)
+        ready = [session for session in self.desk.of_campaign(config.id) if session.agent_id in due]
+        ready = [session for session in ready if self._free(session)]  # still, after the read
+        if not ready:
+            return
+        for session in ready:  # paused while its callback is taken: no routed call meanwhile
+            await self.step(session, session.status.pause(now, CALLBACK))
+        ids = [session.agent_id for session in ready]
+        taken = await dialer.db.run(hopper.personal_callbacks, dialer.database, config, ids, now)
+        for session in ready:
+            lead = taken.get(session.agent_id)
+            if self.desk.get(session.agent_id) is not session:  # logged out meanwhile
+                if lead is not None:
+                    await dialer.db.run(hopper.give_back, dialer.database, [lead], now, hold_callbacks=True)
+                continue
+            if lead is None:
+                await self.step(session, session.status.ready(datetime.now(UTC)))
+                continue
+            try:
+                await self._dial_for(session, lead)
+            except UserError as refused:
+                log.info("agent %s: own callback to %s not placed: %s", session.name, lead.e164, refused)
+                await self.step(session, session.status.ready(datetime.now(UTC)))
+
+    def _free(self, session: AgentSession) -> bool:
+        return session.status.state is AgentState.READY and session.agent_id not in self._dialing
+
     async def _dial_for(self, session: AgentSession, lead: QueuedLead) -> dict[str, Any]:
         """Check and dial `lead` with `session`'s agent reserved for it (the pacer counts it paused).
 
@@ -376,6 +419,16 @@ class AgentService:
             "awaiting_disposition": session.last_attempt_id,
             "preview_lead": preview.lead_id if preview else None,
         }
+
+    def customer_attempt(self, agent_name: str) -> int:
+        """The attempt of the customer on the agent's screen: its call now, else the one awaiting its
+        disposition (for what the agent does from the customer record: an SMS, SMS-4)."""
+        session = self.session(agent_name)
+        call = self.dialer.calls.get(session.status.call) if session.status.call else None
+        attempt_id = call.attempt_id if call is not None else session.last_attempt_id
+        if attempt_id is None:
+            raise UserError(f"agent {agent_name} has no customer on screen (no call, none to dispose of)")
+        return attempt_id
 
     def all(self) -> list[dict[str, Any]]:
         return [self.status(session.agent_id) for session in self.desk]

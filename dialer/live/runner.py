@@ -5,8 +5,10 @@ launch (a broadcast campaign's `BroadcastPacer`, by lines and calls per second; 
 `Pacer`, fed every call and agent event through `observe`), takes that many leads from the hopper
 (refilled from the database in batches), has them checked and their attempts opened
 (`dial_store.open_attempts`: compliance at dial time), then hands each to the service to originate.
-Nothing is launched while the AMI link is down or the campaign is paused; `why()` names what
-holds dialing back right now (`campaign why`).
+Nothing is launched while the AMI link is down, the campaign is paused, or outside its own
+dialing hours and holidays (`campaigns.schedule`); `why()` names what holds dialing back right now
+(`campaign why`). Every `CALLBACKS_EVERY_S` the agents' own due callbacks are dialled for them
+(CB-1, `AgentService.serve_own_callbacks`).
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ class CampaignRunner:
         agents: Callable[[], int],
         launch: Launch,
         channel_prefix: str,
+        own_callbacks: Callable[[CampaignConfig], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         self.pacer = Pacer(pacer_config(config))
@@ -95,6 +98,8 @@ class CampaignRunner:
         self._agents = agents
         self._launch = launch
         self._channel_prefix = channel_prefix
+        self._own_callbacks = own_callbacks  # agents' own due callbacks, dialled for them (CB-1)
+        self._own_callbacks_at = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -142,6 +147,15 @@ class CampaignRunner:
                 dial_store.abandonment_figures, self.database, self.config, datetime.now(UTC)
             )
             self.at_abandon_cap = figures.reached(self.config.compliance.abandon_cap)
+        open_now = self.config.schedule.is_open(datetime.now(UTC))
+        if (
+            self._own_callbacks is not None
+            and open_now
+            and clock - self._own_callbacks_at >= CALLBACKS_EVERY_S
+        ):
+            self._own_callbacks_at = clock
+            if self._link_up() and not self._stopping:
+                await self._own_callbacks(self.config)
         if self.broadcast is not None:
             decision = self.broadcast.decide(time.time(), len(self.lines))
             covered = decision.launch  # no agents to wait for: none of its calls can be abandoned
@@ -154,6 +168,8 @@ class CampaignRunner:
             launch = min(launch, self.config.max_lines - len(self.lines))  # every call up holds a line
         if launch <= 0 or not self._link_up() or self._stopping:
             return
+        if not open_now:
+            return  # outside its own dialing hours, or a holiday (CB-3): calls in progress go on
         await self._refill(launch)
         batch = [self.hopper.popleft() for _ in range(min(launch, len(self.hopper)))]
         if not batch:

@@ -206,6 +206,7 @@ class LiveDialer:
                 agents=lambda cid=campaign_id: len(self.desk.of_campaign(cid)),  # type: ignore[misc]
                 launch=self._launch,
                 channel_prefix=self.channel_ids.call_prefix,
+                own_callbacks=self.agents.serve_own_callbacks,
             )
             now = time.time()
             for session in self.desk.of_campaign(campaign_id):
@@ -702,7 +703,8 @@ class LiveDialer:
     async def why(self, name: str) -> dict[str, Any]:
         """Every reason campaign `name` is not dialing right now (`campaign why`)."""
         config = await self.db.run(campaign_store.load_campaign, self.database, name)
-        counts = await self.db.run(hopper.lead_counts, self.database, config, datetime.now(UTC))
+        now = datetime.now(UTC)
+        counts = await self.db.run(hopper.lead_counts, self.database, config, now)
         runner = self.runners.get(config.id)
         facts = DialingFacts(
             campaign=name,
@@ -721,6 +723,8 @@ class LiveDialer:
             refused_until=dict(runner.last_refusal_until) if runner else {},
             abandon_rate=runner.pacer.controller.observed_rate if runner else 0.0,
             abandon_cap=config.compliance.abandon_cap,
+            off_schedule=not config.schedule.is_open(now),
+            reopens_at=config.schedule.next_open(now),
         )
         return {"campaign": name, "reasons": why_not_dialing(facts), "leads": counts.by_state}
 

@@ -47,6 +47,8 @@ class DialingFacts:
     refused_until: Mapping[str, datetime | None] = field(default_factory=dict)
     abandon_rate: float = 0.0
     abandon_cap: float = 1.0
+    off_schedule: bool = False  # outside the campaign's own dialing hours, or a holiday (CB-3)
+    reopens_at: datetime | None = None
 
 
 def _at(instant: datetime | None) -> str:
@@ -63,6 +65,8 @@ def why_not_dialing(facts: DialingFacts) -> list[str]:
         return reasons
     if not facts.ami_up:
         reasons.append("the AMI link to Asterisk is down: dialing is paused until it is back")
+    if facts.off_schedule:
+        reasons.append(f"outside the campaign's dialing hours, or a holiday{_at(facts.reopens_at)}")
     logged_in = sum(facts.agents.values())
     ready = facts.agents.get("ready", 0)
     if facts.needs_agents and logged_in == 0:

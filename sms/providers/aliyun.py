@@ -43,7 +43,7 @@ from sms.providers.base import (
     WebhookRequest,
 )
 from sms.providers.config import SmsProviderSettings
-from sms.providers.outcomes import Redactor, exchange, json_body, outgoing_request, status_result
+from sms.providers.outcomes import HttpAdapter, exchange, json_body, outgoing_request, status_result
 
 BEIJING = timezone(timedelta(hours=8))
 _RETRY_CODES = frozenset({"isv.BUSINESS_LIMIT_CONTROL", "ServiceUnavailable"})
@@ -113,10 +113,9 @@ def _records(request: WebhookRequest, needed: tuple[str, ...], what: str) -> lis
     return body
 
 
-class AliyunProvider:
-    """One Aliyun account (AccessKeyId + AccessKeySecret) with its SignName."""
-
-    idempotent = False
+class AliyunProvider(HttpAdapter):
+    """One Aliyun account (AccessKeyId + AccessKeySecret) with its SignName; SendSms takes no
+    idempotency key (`OutId` is only echoed back)."""
 
     def __init__(
         self,
@@ -125,14 +124,10 @@ class AliyunProvider:
         client: httpx.AsyncBaseTransport,
         owns_client: bool = False,
     ) -> None:
-        assert settings.username is not None and settings.secret is not None  # the settings check it
-        self.name = name
-        self._settings = settings
-        self._client = client
-        self._owns_client = owns_client
+        super().__init__(name, settings, client, owns_client)
+        assert settings.username is not None and self._secret is not None  # the settings check it
         self._key_id = settings.username
-        self._key_secret = settings.secret.get_secret_value()
-        self._redact = Redactor([self._key_secret])
+        self._key_secret = self._secret
         self._url = settings.url.rstrip("/") + "/"
 
     def __repr__(self) -> str:
@@ -234,8 +229,3 @@ class AliyunProvider:
             )
             for record in _records(request, ("phone_number", "content"), "SmsUp")
         ]
-
-    async def aclose(self) -> None:
-        """Closes the client when the provider made it (else it belongs to the caller)."""
-        if self._owns_client:
-            await self._client.aclose()

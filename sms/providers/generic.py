@@ -33,7 +33,7 @@ from sms.providers.base import (
     WebhookRequest,
 )
 from sms.providers.config import PLACEHOLDER, SmsProviderSettings, template_placeholders
-from sms.providers.outcomes import Redactor, dig, exchange, json_body, outgoing_request, status_result
+from sms.providers.outcomes import HttpAdapter, dig, exchange, json_body, outgoing_request, status_result
 
 _STATUSES = {
     **dict.fromkeys(("sent", "accepted", "queued", "enroute", "buffered", "sending"), ReceiptStatus.SENT),
@@ -87,7 +87,7 @@ def parse_time(value: Any) -> datetime | None:
     return at if at.tzinfo is not None else None
 
 
-class GenericHttpProvider:
+class GenericHttpProvider(HttpAdapter):
     """One account on a gateway whose API the settings describe."""
 
     def __init__(
@@ -97,13 +97,7 @@ class GenericHttpProvider:
         client: httpx.AsyncBaseTransport,
         owns_client: bool = False,
     ) -> None:
-        self.name = name
-        self._settings = settings
-        self._client = client
-        self._owns_client = owns_client
-        secret = settings.secret.get_secret_value() if settings.secret else None
-        self._secret = secret
-        self._redact = Redactor([secret])
+        super().__init__(name, settings, client, owns_client)
         sends_key = settings.idempotency_header is not None or "key" in template_placeholders(
             settings.body_template
         )
@@ -199,8 +193,3 @@ class GenericHttpProvider:
                 )
             )
         return replies
-
-    async def aclose(self) -> None:
-        """Closes the client when the provider made it (else it belongs to the caller)."""
-        if self._owns_client:
-            await self._client.aclose()

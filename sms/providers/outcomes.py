@@ -1,5 +1,8 @@
 """How one HTTP exchange with a provider becomes a `SendResult`, shared by every adapter.
 
+`HttpAdapter` is what every adapter class shares (name, settings, transport, redactor, `aclose`);
+`outgoing_request()` builds a request bounded by the account's timeouts.
+
 `exchange()` sends one request and returns the reply, or the `SendResult` the failure means:
 nothing sent (connect error or timeout, no free connection, bad URL) is `RETRY` or `REJECTED`;
 anything that may have reached the provider (read timeout, connection dropped after the request
@@ -35,6 +38,31 @@ class Redactor:
             text = text.replace(secret, "***")
         line = " ".join(text.split())
         return line if len(line) <= _MAX_ERROR else line[: _MAX_ERROR - 1] + "…"
+
+
+class HttpAdapter:
+    """What every adapter shares: its name and settings, the transport it sends through (closed by
+    `aclose` when the adapter made it, else the caller's), and a redactor of its secret."""
+
+    idempotent = False
+
+    def __init__(
+        self,
+        name: str,
+        settings: SmsProviderSettings,
+        client: httpx.AsyncBaseTransport,
+        owns_client: bool = False,
+    ) -> None:
+        self.name = name
+        self._settings = settings
+        self._client = client
+        self._owns_client = owns_client
+        self._secret = settings.secret.get_secret_value() if settings.secret else None
+        self._redact = Redactor([self._secret])
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
 
 
 def retry_after_s(response: httpx.Response) -> float | None:

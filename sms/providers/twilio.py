@@ -27,7 +27,7 @@ from sms.providers.base import (
 )
 from sms.providers.config import SmsProviderSettings
 from sms.providers.generic import basic_auth
-from sms.providers.outcomes import Redactor, exchange, json_body, outgoing_request, status_result
+from sms.providers.outcomes import HttpAdapter, exchange, json_body, outgoing_request, status_result
 
 _STATUSES = {
     **dict.fromkeys(("accepted", "scheduled", "queued", "sending", "sent"), ReceiptStatus.SENT),
@@ -36,10 +36,8 @@ _STATUSES = {
 }
 
 
-class TwilioProvider:
-    """One Twilio account (Account SID + auth token)."""
-
-    idempotent = False
+class TwilioProvider(HttpAdapter):
+    """One Twilio account (Account SID + auth token); its Messages API takes no idempotency key."""
 
     def __init__(
         self,
@@ -48,15 +46,10 @@ class TwilioProvider:
         client: httpx.AsyncBaseTransport,
         owns_client: bool = False,
     ) -> None:
-        assert settings.username is not None and settings.secret is not None  # the settings check it
-        self.name = name
-        self._settings = settings
-        self._client = client
-        self._owns_client = owns_client
+        super().__init__(name, settings, client, owns_client)
+        assert settings.username is not None and self._secret is not None  # the settings check it
         self._account = settings.username
-        token = settings.secret.get_secret_value()
-        self._authorization = basic_auth(self._account, token)
-        self._redact = Redactor([token])
+        self._authorization = basic_auth(self._account, self._secret)
         self._url = f"{settings.url.rstrip('/')}/2010-04-01/Accounts/{self._account}/Messages.json"
 
     def __repr__(self) -> str:
@@ -122,11 +115,6 @@ class TwilioProvider:
             raise ValueError("not a Twilio incoming message: needs From, Body and MessageSid")
         self._check_account(form)
         return [InboundReply(from_e164=sender, text=form["Body"], to=form.get("To"), provider_message_id=sid)]
-
-    async def aclose(self) -> None:
-        """Closes the client when the provider made it (else it belongs to the caller)."""
-        if self._owns_client:
-            await self._client.aclose()
 
 
 def _error_detail(body: object) -> str | None:

@@ -22,6 +22,7 @@ from campaigns.persistence.models.enums import CallOutcome, SmsState
 from ringcast.errors import UserError
 from sms import hangup, store
 from sms.hangup_rules import RuleTrigger, SurveyScored, Trigger
+from sms.outbox import OutboxRules
 from tests.db.test_dial_store import LATER, NOW, add_list, create, dial, number, row
 
 pytestmark = pytest.mark.db
@@ -195,3 +196,26 @@ def test_a_survey_score_at_or_below_the_rule_s_fires_once_per_call(database: Dat
     assert outbox(database) == [
         (_rule_id(database, "low-score"), number(1), "很抱歉给您不好的体验", SmsState.QUEUED)
     ]
+
+
+def test_an_agent_s_sms_from_the_customer_record_goes_to_the_call_s_number(database: Database) -> None:
+    campaign = campaign_with_rules(database)
+    (opened,) = dial(database, campaign)
+    rules = OutboxRules("CN", ("default",), 10)
+    queued = database.in_transaction(
+        store.queue_to_customer, opened.attempt_id, "资料已发您邮箱", "agent:li", rules, NOW
+    )
+    with database.session() as session:
+        message = session.get_one(SmsMessage, queued.id)
+        assert (message.to_e164, message.body, message.attempt_id, message.lead_id, message.created_by) == (
+            number(1),
+            "资料已发您邮箱",
+            opened.attempt_id,
+            opened.lead.lead_id,
+            "agent:li",
+        )
+        assert (message.campaign_id, message.state, message.marketing) == (
+            campaign.id,
+            SmsState.QUEUED,
+            False,
+        )

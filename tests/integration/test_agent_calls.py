@@ -1,10 +1,10 @@
 """Agent-driven calls on the lab: preview (DIAL-1), click-to-call (DIAL-2), callbacks (AGT-4), hang-up.
 
 One agent works a preview campaign through the control API: it previews a lead (paused while it
-looks), skips one, dials another, talks, asks for a callback a few seconds later, and gets that
-lead back first when it is due. Then it is refused a number abroad (the campaign's reach is
-national), dials a whitelisted number by hand, hangs up on the customer itself, and is refused a
-number on the DNC list. The carrier's log confirms what was really dialled, and
+looks), skips one, dials another, talks, schedules a callback of its own a few seconds later, and
+the engine dials it for that agent when it is due (CB-1). Then it is refused a number abroad (the
+campaign's reach is national), dials a whitelisted number by hand, hangs up on the customer
+itself, and is refused a number on the DNC list. The carrier's log confirms what was really dialled, and
 the pbx's own events that the agent's number was said into its conference on every call (AGT-5).
 """
 
@@ -145,15 +145,11 @@ async def test_preview_skip_dial_callback_and_click_to_call(
     await _until(client, "on_call")
     await _until(client, "wrap_up", timeout_s=40)
     callback_at = datetime.now(UTC) + timedelta(seconds=3)
-    disposed = await _post(
-        client, "/disposition", {"code": "call_back_later", "callback_at": callback_at.isoformat()}
-    )
+    asked = {"code": "call_back_later", "callback_at": callback_at.isoformat(), "mine": True}
+    disposed = await _post(client, "/disposition", asked)
     assert disposed["lead_state"] == LeadState.CALLBACK.value
-    await asyncio.sleep(3.5)
-    again = await _post(client, "/preview")  # the due callback comes before any other lead
-    assert again["e164"] == number
-    await _post(client, "/preview/dial")
-    await _until(client, "on_call")
+    await _until(client, "on_call", timeout_s=20)  # its own callback, dialled for it once due (CB-1)
+    assert time.time() >= callback_at.timestamp()
     await _until(client, "wrap_up", timeout_s=40)
     await _post(client, "/disposition", {"code": "sale"})
     assert _lead(database, number).state is LeadState.DONE

@@ -73,3 +73,10 @@ def test_empty_hopper_names_the_leads_due_later_and_refusals_with_counts() -> No
 
 def test_every_refusal_reason_has_words() -> None:
     assert set(_REFUSAL_TEXT) == set(RefusalReason)
+
+
+def test_outside_its_own_dialing_hours_it_says_when_it_dials_again() -> None:
+    reopens = datetime(2026, 10, 3, 1, 0, tzinfo=UTC)
+    reasons = why_not_dialing(_dialing(off_schedule=True, reopens_at=reopens))
+    local = reopens.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert reasons == [f"outside the campaign's dialing hours, or a holiday until {local}"]
