@@ -93,7 +93,7 @@ class OutboxSender:
         )
         self._recovered_at = -RECOVER_EVERY_S
         self._sqlite = database.backend == "sqlite"
-        self._sending: dict[asyncio.Task[Finished], str] = {}  # sends in flight, and their provider
+        self._sending: set[asyncio.Task[Finished]] = set()  # sends in flight
         self._done: list[Finished] = []  # outcomes not written yet
         self._provider_of: dict[int, str] = {}  # message id -> provider, until its outcome is written
 
@@ -142,14 +142,14 @@ class OutboxSender:
             decision = gate.decide(message)
             if isinstance(decision, Send):
                 task = asyncio.create_task(self._send(message), name=f"sms-{message.id}")
-                self._sending[task] = message.provider
+                self._sending.add(task)
                 task.add_done_callback(self._sent)
             else:
                 self._done.append(not_sent(message, decision))
         return len(batch)
 
     def _sent(self, task: asyncio.Task[Finished]) -> None:
-        del self._sending[task]
+        self._sending.discard(task)
         if not task.cancelled():
             self._done.append(task.result())
 
