@@ -192,6 +192,11 @@ def running_campaigns(database: Database) -> list[CampaignConfig]:
         return [_config(session, campaign) for campaign in running]
 
 
+def config_of(session: Session, campaign: Campaign) -> CampaignConfig:
+    """The config of a campaign row (for readers holding rows: reports)."""
+    return _config(session, campaign)
+
+
 def unfinished_campaigns(session: Session) -> list[CampaignConfig]:
     """Every campaign not finished (draft, running, paused), for the engine's scheduler."""
     query = select(Campaign).where(Campaign.state != S.FINISHED).order_by(Campaign.id)

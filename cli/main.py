@@ -26,6 +26,7 @@ from cli.demo import demo
 from cli.import_cmd import import_list
 from cli.lab import asterisk_app, lab_app
 from cli.lists import list_app
+from cli.report import report
 from cli.serve import serve
 from cli.simulate import simulate
 from cli.sms import sms_app
@@ -55,6 +56,7 @@ survey_app.command("export")(survey_export)
 app.add_typer(survey_app, name="survey")
 app.add_typer(sms_app, name="sms")
 app.command("import")(import_list)
+app.command("report")(report)
 app.command("demo")(demo)
 app.command("serve")(serve)
 app.command("simulate")(simulate)

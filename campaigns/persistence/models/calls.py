@@ -33,6 +33,7 @@ class Attempt(Base):
         Index("ix_attempts_campaign_dialed", "campaign_id", "dialed_at"),
         Index("ix_attempts_e164_dialed", "e164", "dialed_at"),
         Index("ix_attempts_agent_dialed", "agent_id", "dialed_at"),
+        Index("ix_attempts_ended", "ended_at"),  # reports count calls by when they ended
         CheckConstraint("ended_at IS NULL OR outcome IS NOT NULL", name="ended_has_outcome"),
         CheckConstraint("connect_ms IS NULL OR connect_ms >= 0", name="connect_ms_not_negative"),
     )

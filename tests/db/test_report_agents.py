@@ -1,0 +1,255 @@
+"""The `agents` report (RPT-1) on a hand-built day in Shanghai, every figure worked out by hand.
+
+Times below are Shanghai wall-clock times (UTC+8): the report day 2026-11-23 runs from
+2026-11-22 16:00 to 2026-11-23 16:00 UTC, so a UTC-day mistake would move most of it.
+
+wang (秋季回访), a night shift and a late call:
+    11-22 23:50 ready, 23:58 on call (call 1: bridged 23:58:00, ended 11-23 00:03:00, 300 s, sale)
+    00:03 wrap-up, 00:05 ready, 00:50 on call (call 2: 00:50:00 to 01:10:00, 1200 s, callback)
+    01:10 wrap-up, 01:12 ready, 01:30 paused ("break"), 01:45 ready, 02:00 logged out
+    23:40 ready, 23:50 on call (call 3: 23:50:00 to 11-24 00:10:00, 1200 s, sale)
+    11-24 00:10 wrap-up, 00:12 ready, 00:30 logged out
+li (秋季回访), no call in the period:
+    11-22 20:00 ready, 20:10 on call (a call ended 20:20, before the period), 20:20 wrap-up,
+    20:21 ready, 21:00 logged out (its state at the period's start: logged out)
+    11-23 00:30 ready, 01:00 paused ("meeting"), 01:20 ready, 01:40 reserved, 01:41 ready, 02:00 out
+zhao (春季促销):
+    11-23 10:00 ready, 10:10 on call (call 4: 10:10:00 to 10:14:00.500, 240.5 s, no_interest),
+    10:14:00.500 wrap-up, 10:15 logged out
+Not an agent's: an abandoned call (no agent) ended 03:00 and a call still ringing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Campaign, Disposition
+from campaigns.persistence.models.enums import AgentState, CallOutcome, CompliancePreset, DialMode
+from reports.agents_report import agents_report
+from reports.query import Bucket, ReportQuery
+from reports.tables import Report
+from ringcast.errors import UserError
+from tests.db.rows import add_seed
+
+pytestmark = pytest.mark.db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AUTUMN, SPRING = "秋季回访", "春季促销"
+LOGGED_OUT, READY, NOT_READY = AgentState.LOGGED_OUT, AgentState.READY, AgentState.NOT_READY
+RESERVED, ON_CALL, WRAP_UP = AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP
+HEADER = [
+    "agent",
+    "calls handled",
+    "talk time",
+    "hold time",
+    "wrap-up time",
+    "idle time",
+    "paused time",
+    "logged-in time",
+    "occupancy",
+    "AHT",
+    "calls per hour",
+    "dispositions",
+    "rank",
+]
+
+
+def sh(day: int, hour: int, minute: int, second: int = 0, microsecond: int = 0) -> datetime:
+    """A Shanghai wall-clock time in November 2026, as UTC."""
+    return datetime(2026, 11, day, hour, minute, second, microsecond, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+STATES: dict[str, list[tuple[datetime, AgentState, str | None]]] = {
+    "wang": [
+        (sh(22, 23, 50), READY, None),
+        (sh(22, 23, 58), ON_CALL, None),
+        (sh(23, 0, 3), WRAP_UP, None),
+        (sh(23, 0, 5), READY, None),
+        (sh(23, 0, 50), ON_CALL, None),
+        (sh(23, 1, 10), WRAP_UP, None),
+        (sh(23, 1, 12), READY, None),
+        (sh(23, 1, 30), NOT_READY, "break"),
+        (sh(23, 1, 45), READY, None),
+        (sh(23, 2, 0), LOGGED_OUT, None),
+        (sh(23, 23, 40), READY, None),
+        (sh(23, 23, 50), ON_CALL, None),
+        (sh(24, 0, 10), WRAP_UP, None),
+        (sh(24, 0, 12), READY, None),
+        (sh(24, 0, 30), LOGGED_OUT, None),
+    ],
+    "li": [
+        (sh(22, 20, 0), READY, None),
+        (sh(22, 20, 10), ON_CALL, None),
+        (sh(22, 20, 20), WRAP_UP, None),
+        (sh(22, 20, 21), READY, None),
+        (sh(22, 21, 0), LOGGED_OUT, None),
+        (sh(23, 0, 30), READY, None),
+        (sh(23, 1, 0), NOT_READY, "meeting"),
+        (sh(23, 1, 20), READY, None),
+        (sh(23, 1, 40), RESERVED, None),
+        (sh(23, 1, 41), READY, None),
+        (sh(23, 2, 0), LOGGED_OUT, None),
+    ],
+    "zhao": [
+        (sh(23, 10, 0), READY, None),
+        (sh(23, 10, 10), ON_CALL, None),
+        (sh(23, 10, 14, 0, 500_000), WRAP_UP, None),
+        (sh(23, 10, 15), LOGGED_OUT, None),
+    ],
+}
+CAMPAIGN_OF = {"wang": AUTUMN, "li": AUTUMN, "zhao": SPRING}
+# (agent, campaign, bridged, ended, disposition code)
+CALLS = [
+    ("wang", AUTUMN, sh(22, 23, 58), sh(23, 0, 3), "sale"),
+    ("wang", AUTUMN, sh(23, 0, 50), sh(23, 1, 10), "callback"),
+    ("wang", AUTUMN, sh(23, 23, 50), sh(24, 0, 10), "sale"),
+    ("li", AUTUMN, sh(22, 20, 10), sh(22, 20, 20), "sale"),
+    ("zhao", SPRING, sh(23, 10, 10), sh(23, 10, 14, 0, 500_000), "no_interest"),
+]
+
+
+def add_day(database: Database) -> None:
+    seed = add_seed(database)  # campaign 秋季回访 and a lead
+    with database.session() as session:
+        spring = Campaign(name=SPRING, dial_mode=DialMode.PREDICTIVE, compliance_preset=CompliancePreset.CN)
+        agents = {name: Agent(name=name, display_name=name, dial_string=f"PJSIP/{name}") for name in STATES}
+        session.add_all([spring, *agents.values()])
+        session.flush()
+        campaigns = {AUTUMN: seed.campaign_id, SPRING: spring.id}
+        codes = {
+            (AUTUMN, "sale"): Disposition(
+                campaign_id=seed.campaign_id, code="sale", label="成交", final=True
+            ),
+            (AUTUMN, "callback"): Disposition(campaign_id=seed.campaign_id, code="callback", label="回拨"),
+            (SPRING, "no_interest"): Disposition(campaign_id=spring.id, code="no_interest", label="无意向"),
+        }
+        session.add_all(codes.values())
+        session.flush()
+        for name, changes in STATES.items():
+            previous = LOGGED_OUT
+            for at, state, reason in changes:
+                session.add(
+                    AgentStateLog(
+                        agent_id=agents[name].id, from_state=previous, to_state=state, reason=reason, at=at,
+                        campaign_id=campaigns[CAMPAIGN_OF[name]],
+                    )
+                )  # fmt: skip
+                previous = state
+        for name, campaign, bridged, ended, code in CALLS:
+            session.add(
+                Attempt(
+                    lead_id=seed.lead_id, campaign_id=campaigns[campaign], e164="+8613800138000",
+                    dialed_at=bridged - timedelta(seconds=20), answered_at=bridged - timedelta(seconds=5),
+                    bridged_at=bridged, ended_at=ended, outcome=CallOutcome.ANSWERED,
+                    agent_id=agents[name].id, disposition_id=codes[campaign, code].id,
+                )
+            )  # fmt: skip
+        abandoned = Attempt(
+            lead_id=seed.lead_id, campaign_id=seed.campaign_id, e164="+8613800138000",
+            dialed_at=sh(23, 2, 59), answered_at=sh(23, 2, 59, 30), ended_at=sh(23, 3, 0),
+            outcome=CallOutcome.ABANDONED, abandoned=True,
+        )  # fmt: skip
+        ringing = Attempt(
+            lead_id=seed.lead_id, campaign_id=seed.campaign_id, e164="+8613800138000", dialed_at=sh(23, 3, 5)
+        )
+        session.add_all([abandoned, ringing])
+
+
+def report(
+    database: Database,
+    first: str = "2026-11-23",
+    last: str = "2026-11-23",
+    *,
+    campaign: str | None = None,
+    agent: str | None = None,
+    by: Bucket | None = None,
+) -> Report:
+    query = ReportQuery.parse(first, last, "Asia/Shanghai", campaign=campaign, agent=agent, by=by)
+    return agents_report(database, query)
+
+
+# 11-23, every campaign. wang's state at 00:00 is on call (entered 11-22 23:58): counted from 00:00.
+#   on call 00:00-00:03 180 + 00:50-01:10 1200 + 23:50-24:00 600 (open at the end) = 1980
+#   wrap-up 00:03-00:05 120 + 01:10-01:12 120 = 240
+#   idle 00:05-00:50 2700 + 01:12-01:30 1080 + 01:45-02:00 900 + 23:40-23:50 600 = 5280; paused 900
+#   logged in 1980 + 240 + 5280 + 900 = 8400; occupancy (1980 + 240) / (2220 + 5280) = 2220 / 7500
+#   calls 1 and 2 (call 3 ends 11-24): talk 300 + 1200 = 1500, AHT (1500 + 0 + 240) / 2 = 870
+#   calls per hour 2 / (8400 / 3600) = 7200 / 8400
+# zhao: idle 600, on call 240.5, wrap-up 59.5, logged in 900; occupancy 300 / 900;
+#   AHT (240.5 + 59.5) / 1 = 300; calls per hour 3600 / 900 = 4
+# li (logged out at 00:00): idle 1800 + 1200 + 1140 = 4140, paused 1200, reserved 60, logged in
+#   5400; occupancy 60 / (60 + 4140); no call: AHT None, 0 calls per hour; its 11-22 call is out.
+WANG_DAY = ["wang", 2, 1500, 0, 240, 5280, 900, 8400, 2220 / 7500, 870, 7200 / 8400]
+ZHAO_DAY = ["zhao", 1, 240.5, 0, 59.5, 600, 0, 900, 300 / 900, 300, 4, "no_interest 1"]
+LI_DAY = ["li", 0, 0, 0, 0, 4140, 1200, 5400, 60 / 4200, None, 0, ""]
+
+
+def test_a_day_per_agent(database: Database) -> None:
+    add_day(database)
+    result = report(database)
+    assert result.header == HEADER
+    assert result.title == "Agents, 2026-11-23 to 2026-11-23 (Asia/Shanghai)"
+    assert result.rows == [
+        [*WANG_DAY, "callback 1, sale 1", 1],  # most calls
+        [*ZHAO_DAY, 2],
+        [*LI_DAY, 3],
+    ]
+    assert all(isinstance(cell, float) for cell in result.rows[0][2:11])  # seconds, rates, calls per hour
+
+
+def test_by_hour_splits_state_time_and_counts_calls_where_they_ended(database: Database) -> None:
+    add_day(database)
+    result = report(database, by=Bucket.HOUR)
+    assert result.header == ["bucket", *HEADER]
+    assert result.rows == [
+        # wang 00h: on call 00:00-00:03 180 + 00:50-01:00 600, wrap-up 120, idle 2700 (= 3600 logged in);
+        #   call 1 ended 00:03: talk 300, AHT (300 + 120) / 1 = 420; occupancy 900 / (900 + 2700)
+        ["2026-11-23 00:00", "wang", 1, 300, 0, 120, 2700, 0, 3600, 0.25, 420, 1, "sale 1", 1],
+        # li 00h: idle 00:30-01:00
+        ["2026-11-23 00:00", "li", 0, 0, 0, 0, 1800, 0, 1800, 0, None, 0, "", 2],
+        # wang 01h: on call 01:00-01:10 600, wrap-up 120, idle 1080 + 900, paused 900; call 2 ended
+        #   01:10 with all its 1200 s of talk; AHT (1200 + 120) / 1;
+        #   occupancy 720 / (720 + 1980) = 4 / 15
+        ["2026-11-23 01:00", "wang", 1, 1200, 0, 120, 1980, 900, 3600, 4 / 15, 1320, 1, "callback 1", 1],
+        # li 01h: paused 1200, idle 1200 + 1140, reserved 60; occupancy 60 / (60 + 2340)
+        ["2026-11-23 01:00", "li", 0, 0, 0, 0, 2340, 1200, 3600, 60 / 2400, None, 0, "", 2],
+        ["2026-11-23 10:00", *ZHAO_DAY, 1],
+        # wang 23h: idle 23:40-23:50 600, on call 23:50-24:00 600 (still open at the end, call 3 not ended)
+        ["2026-11-23 23:00", "wang", 0, 0, 0, 0, 600, 0, 1200, 0.5, None, 0, "", 1],
+    ]
+
+
+def test_by_day_a_call_across_midnight_counts_on_the_day_it_ended(database: Database) -> None:
+    add_day(database)
+    result = report(database, "2026-11-23", "2026-11-24", by=Bucket.DAY)
+    assert result.title == "Agents, 2026-11-23 to 2026-11-24 (Asia/Shanghai)"
+    assert result.rows == [
+        ["2026-11-23", *WANG_DAY, "callback 1, sale 1", 1],
+        ["2026-11-23", *ZHAO_DAY, 2],
+        ["2026-11-23", *LI_DAY, 3],
+        # wang 11-24: on call 00:00-00:10 600 (its other 600 s are 11-23's), wrap-up 120, idle 1080,
+        #   logged in 1800; call 3 (23:50-00:10) is this day's with all its talk, 1200;
+        #   AHT (1200 + 120) / 1 = 1320; occupancy 720 / 1800 = 0.4; calls per hour 3600 / 1800
+        ["2026-11-24", "wang", 1, 1200, 0, 120, 1080, 0, 1800, 0.4, 1320, 2, "sale 1", 1],
+    ]
+
+
+def test_campaign_and_agent_filters(database: Database) -> None:
+    add_day(database)
+    assert report(database, campaign=AUTUMN).rows == [[*WANG_DAY, "callback 1, sale 1", 1], [*LI_DAY, 2]]
+    assert report(database, campaign=SPRING).rows == [[*ZHAO_DAY, 1]]
+    assert report(database, agent="li").rows == [[*LI_DAY, 1]]
+    assert report(database, campaign=SPRING, agent="li").rows == []
+
+
+def test_a_period_without_activity_and_unknown_names(database: Database) -> None:
+    add_day(database)
+    assert report(database, "2026-11-20", "2026-11-21").rows == []  # all logged out
+    with pytest.raises(UserError, match="no campaign named '夏季'"):
+        report(database, campaign="夏季")
+    with pytest.raises(UserError, match="no agent named 'zhang'"):
+        report(database, agent="zhang")
