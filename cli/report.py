@@ -10,6 +10,7 @@ report's first rate). A report of several sections (compliance) writes one file 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +24,7 @@ from cli.campaign import open_database
 from reports import charts
 from reports.agents_report import agents_report
 from reports.campaign_report import DEFAULT_SUCCESS, campaign_report
+from reports.compliance_report import compliance_report
 from reports.files import write_csv, write_xlsx
 from reports.query import Bucket, ReportQuery
 from reports.sms_report import sms_report
@@ -37,6 +39,7 @@ WIDE = 8  # columns: a wider report prints one row at a time
 class ReportName(StrEnum):
     AGENTS = "agents"
     CAMPAIGN = "campaign"
+    COMPLIANCE = "compliance"
     SMS = "sms"
 
 
@@ -51,6 +54,7 @@ Builder = Callable[[Database, ReportQuery, Sequence[str]], list[Report]]
 _BUILDERS: dict[ReportName, Builder] = {
     ReportName.AGENTS: lambda database, query, success: [agents_report(database, query)],
     ReportName.CAMPAIGN: lambda database, query, success: [campaign_report(database, query, success)],
+    ReportName.COMPLIANCE: lambda database, query, success: compliance_report(database, query),
     ReportName.SMS: lambda database, query, success: [sms_report(database, query)],
 }
 
@@ -109,7 +113,8 @@ def _format_of(out: Path | None) -> Format:
 def _paths(out: Path, reports: Sequence[Report]) -> list[Path]:
     if len(reports) == 1:
         return [out]
-    return [out.with_name(f"{out.stem}-{each.title.replace(' ', '-')}{out.suffix}") for each in reports]
+    slugs = [re.sub(r"[^\w]+", "-", each.title.split(": ")[-1]).strip("-").lower() for each in reports]
+    return [out.with_name(f"{out.stem}-{slug}{out.suffix}") for slug in slugs]
 
 
 def _write(report: Report, chosen: Format, path: Path) -> int:
@@ -117,7 +122,7 @@ def _write(report: Report, chosen: Format, path: Path) -> int:
         if chosen is Format.CSV:
             return write_csv(path, report.header, report.rows)
         if chosen is Format.XLSX:
-            return write_xlsx(path, report.header, report.rows, report.title[:31])
+            return write_xlsx(path, report.header, report.rows, report.title)
         path.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str) + "\n")
         return len(report.rows)
     except OSError as error:

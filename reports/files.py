@@ -9,6 +9,7 @@ hold what people typed.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,15 @@ def write_csv(out: Path, header: list[str], rows: Iterable[list[Any]]) -> int:
     return count
 
 
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet's name
+
+
 def write_xlsx(out: Path, header: list[str], rows: Iterable[list[Any]], sheet_title: str) -> int:
     """Write `header` and `rows` to one sheet of a new workbook at `out`; the number of rows written."""
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title)
+    sheet = workbook.create_sheet(_SHEET_UNSAFE.sub("-", sheet_title)[:31] or "sheet")
     sheet.append(header)
     count = 0
     for row in rows:

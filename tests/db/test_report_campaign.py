@@ -172,6 +172,10 @@ def test_the_report_command_prints_writes_and_charts(database: Database, tmp_pat
     assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     xlsx = runner.invoke(app, [*base, "--out", str(tmp_path / "c.xlsx")], env=env)
     assert xlsx.exit_code == 0 and (tmp_path / "c.xlsx").stat().st_size > 0
+    sections = ["report", "compliance", "--from", "2026-11-23", "--to", "2026-11-24", "--tz", SHANGHAI]
+    compliance = runner.invoke(app, [*sections, "--out", str(tmp_path / "c.xlsx")], env=env)
+    assert compliance.exit_code == 0, compliance.output
+    assert (tmp_path / "c-refused-dials.xlsx").exists() and (tmp_path / "c-audit-trail.xlsx").exists()
     no_trend = runner.invoke(app, [*base, "--chart", str(tmp_path / "x.png")], env=env)
     assert isinstance(no_trend.exception, UserError) and "needs a trend" in str(no_trend.exception)
     bad_day = runner.invoke(app, ["report", "sms", "--from", "2026-11-31", "--to", "2026-11-30"], env=env)
