@@ -21,6 +21,7 @@ from rich.table import Table
 
 from campaigns.persistence.db import Database
 from cli.campaign import open_database
+from cli.output import OutputFormat, format_of
 from reports import charts
 from reports.agents_report import agents_report
 from reports.campaign_report import DEFAULT_SUCCESS, campaign_report
@@ -32,7 +33,6 @@ from reports.tables import Kind, Report, shown
 from ringcast.errors import UserError
 
 console = Console(highlight=False, soft_wrap=True)
-_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 WIDE = 8  # columns: a wider report prints one row at a time
 
 
@@ -41,13 +41,6 @@ class ReportName(StrEnum):
     CAMPAIGN = "campaign"
     COMPLIANCE = "compliance"
     SMS = "sms"
-
-
-class Format(StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    XLSX = "xlsx"
-    JSON = "json"
 
 
 Builder = Callable[[Database, ReportQuery, Sequence[str]], list[Report]]
@@ -70,7 +63,9 @@ def report(
     success: str = typer.Option(
         ",".join(DEFAULT_SUCCESS), "--success", help="Disposition codes that convert."
     ),
-    output: Format | None = typer.Option(None, "--format", help="table, csv, xlsx or json [--out's suffix]."),
+    output: OutputFormat | None = typer.Option(
+        None, "--format", help="table, csv, xlsx or json [--out's suffix]."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Write to this file."),
     chart: Path | None = typer.Option(None, "--chart", help="Draw the trend to this PNG (needs --by)."),
     chart_columns: str | None = typer.Option(
@@ -83,7 +78,7 @@ def report(
     with open_database() as database:
         reports = _BUILDERS[name](database, query, codes)
     chosen = output or _format_of(out)
-    if chosen is Format.TABLE:
+    if chosen is OutputFormat.TABLE:
         if out is not None:
             raise UserError("--format table prints; give --format csv, xlsx or json to write --out")
         for each in reports:
@@ -101,13 +96,8 @@ def report(
         console.print(f"chart of {', '.join(columns)} written to {chart}", markup=False)
 
 
-def _format_of(out: Path | None) -> Format:
-    if out is None:
-        return Format.TABLE
-    suffix = _SUFFIXES.get(out.suffix.lower())
-    if suffix is None:
-        raise UserError(f"--out {out}: give a .csv, .xlsx or .json file, or --format")
-    return Format(suffix)
+def _format_of(out: Path | None) -> OutputFormat:
+    return OutputFormat.TABLE if out is None else OutputFormat(format_of(out))
 
 
 def _paths(out: Path, reports: Sequence[Report]) -> list[Path]:
@@ -117,11 +107,11 @@ def _paths(out: Path, reports: Sequence[Report]) -> list[Path]:
     return [out.with_name(f"{out.stem}-{slug}{out.suffix}") for slug in slugs]
 
 
-def _write(report: Report, chosen: Format, path: Path) -> int:
+def _write(report: Report, chosen: OutputFormat, path: Path) -> int:
     try:
-        if chosen is Format.CSV:
+        if chosen is OutputFormat.CSV:
             return write_csv(path, report.header, report.rows)
-        if chosen is Format.XLSX:
+        if chosen is OutputFormat.XLSX:
             return write_xlsx(path, report.header, report.rows, report.title)
         path.write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=2, default=str) + "\n")
         return len(report.rows)

@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.campaign import open_database, print_json
+from cli.output import OutputFormat, format_of
 from reports.files import write_csv, write_xlsx
 from reports.surveys import (
     By,
@@ -37,16 +38,8 @@ from reports.surveys import (
 )
 from ringcast.errors import UserError
 
-_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".json": "json"}
 SINCE_HELP = "First UTC day, YYYY-MM-DD (default: the first response)."
 UNTIL_HELP = "Last UTC day, YYYY-MM-DD, included (default: the last response)."
-
-
-class ResultsFormat(StrEnum):
-    TABLE = "table"
-    CSV = "csv"
-    XLSX = "xlsx"
-    JSON = "json"
 
 
 class ExportFormat(StrEnum):
@@ -60,7 +53,7 @@ def results(
     by: By | None = typer.Option(
         None, "--by", help="A group per agent, campaign or UTC day (default: the whole survey)."
     ),
-    output_format: ResultsFormat | None = typer.Option(
+    output_format: OutputFormat | None = typer.Option(
         None, "--format", help="What to print or write (default: --out's suffix, else a table)."
     ),
     out: Path | None = typer.Option(None, "--out", help="Write to this file (default: print)."),
@@ -69,22 +62,22 @@ def results(
 ) -> None:
     """Responses, completion rate, answers per key, CSAT and mean score of score questions."""
     period = Period.parse(since, until)
-    chosen = output_format or (ResultsFormat(_format_of(out)) if out else ResultsFormat.TABLE)
-    if out is None and chosen in (ResultsFormat.CSV, ResultsFormat.XLSX):
+    chosen = output_format or (OutputFormat(format_of(out)) if out else OutputFormat.TABLE)
+    if out is None and chosen in (OutputFormat.CSV, OutputFormat.XLSX):
         raise UserError(f"--format {chosen} writes a file", hint="give --out FILE")
-    if out is not None and chosen is ResultsFormat.TABLE:
+    if out is not None and chosen is OutputFormat.TABLE:
         raise UserError(
             "--format table is printed, not written to --out", hint="give --format csv, xlsx or json"
         )
     with open_database() as database:
         report = survey_results(database, name, by, period)
-    if chosen is ResultsFormat.TABLE:
+    if chosen is OutputFormat.TABLE:
         _print_table(result_header(by), display_rows(report), report.survey)
     elif out is None:
         print_json(results_json(report))
     else:
         with _writing(out):
-            if chosen is ResultsFormat.JSON:
+            if chosen is OutputFormat.JSON:
                 out.write_text(json.dumps(results_json(report), ensure_ascii=False, indent=2) + "\n", "utf-8")
             else:
                 _write_rows(out, chosen, result_header(by), result_rows(report))
@@ -102,7 +95,7 @@ def export(
 ) -> None:
     """Write one row per response: its call, campaign, agent, number, then each question's key and meaning."""
     period = Period.parse(since, until)
-    chosen = output_format or ExportFormat(_format_of(out))
+    chosen = output_format or ExportFormat(format_of(out))
     with (
         open_database() as database,
         response_rows(database, name, period) as (questions, rows),
@@ -113,16 +106,6 @@ def export(
         else:
             count = _write_rows(out, chosen, export_header(questions), (row.cells(questions) for row in rows))
     typer.echo(f"{count:,} responses of survey {name} written to {out}")
-
-
-def _format_of(out: Path) -> str:
-    try:
-        return _SUFFIXES[out.suffix.lower()]
-    except KeyError:
-        raise UserError(
-            f"cannot tell which format to write {out.name} in",
-            hint="give --format, or a file ending in .csv, .xlsx or .json",
-        ) from None
 
 
 def _print_table(header: list[str], rows: list[list[str]], survey: str) -> None:
