@@ -23,12 +23,10 @@ import contextlib
 import csv
 import json
 import multiprocessing
-import os
 import platform
 import random
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +34,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from support import MemorySampler, backend_url, in_child  # noqa: E402
 
 from campaigns.persistence.db import Database  # noqa: E402
 from tests.support.pgcluster import PrivateCluster, postgres_bindir  # noqa: E402
@@ -166,45 +166,6 @@ def load_dnc(url: str, numbers: list[str]) -> None:
 # -- measurements (each in a fresh process) --------------------------------------------------
 
 
-class MemorySampler:
-    """Peak memory of this process and its children (the import's worker), sampled 5 times a second.
-
-    It adds proportional set sizes (PSS, /proc/PID/smaps_rollup): pages the forked worker shares
-    with the importing process count once, not twice. Peak RSS (ru_maxrss) would not do: Linux
-    carries it across exec, so a spawned child reports its parent's peak.
-    """
-
-    def __init__(self) -> None:
-        self.peak_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> MemorySampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            children = [child.pid for child in multiprocessing.active_children() if child.pid is not None]
-            self.peak_kib = max(self.peak_kib, sum(map(_pss_kib, [os.getpid(), *children])))
-
-    @property
-    def peak_mb(self) -> float:
-        return self.peak_kib / 1024
-
-
-def _pss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as handle:
-            return next(int(line.split()[1]) for line in handle if line.startswith("Pss:"))
-    except (OSError, StopIteration):
-        return 0
-
-
 def _import_child(url: str, path: str, queue: Any) -> None:
     from imports.service import ImportRequest, run_import
 
@@ -245,32 +206,7 @@ def _baseline_child(path: str, rows: int, queue: Any) -> None:
     )
 
 
-def _in_child(target: Any, *args: Any) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=target, args=(*args, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return dict(result)
-
-
 # -- the run ----------------------------------------------------------------------------------
-
-
-def _backend_url(backend: str, work: Path, cluster: PrivateCluster | None) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{work / 'bench.db'}"
-    assert cluster is not None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    cluster_url = cluster.start()
-    engine = create_engine(cluster_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("CREATE DATABASE bench"))
-    engine.dispose()
-    return cluster_url.set(database="bench").render_as_string(hide_password=False)
 
 
 def run(rows: int, dnc: int, backends: list[str]) -> dict[str, Any]:
@@ -286,7 +222,7 @@ def run(rows: int, dnc: int, backends: list[str]) -> dict[str, Any]:
             f" in {time.perf_counter() - started:.0f} s",
             flush=True,
         )
-        baseline = _in_child(_baseline_child, str(path), min(rows, BASELINE_ROWS))
+        baseline = in_child(_baseline_child, str(path), min(rows, BASELINE_ROWS))
         print(f"naive baseline: {baseline['naive_rows_per_s']:,.0f} rows/s", flush=True)
         results: dict[str, Any] = {}
         for backend in backends:
@@ -296,13 +232,13 @@ def run(rows: int, dnc: int, backends: list[str]) -> dict[str, Any]:
                 continue
             cluster = PrivateCluster(bindir) if bindir is not None else None
             try:
-                url = _backend_url(backend, work, cluster)
+                url = backend_url(backend, work, cluster)
                 with Database(url) as database:
                     database.upgrade()
                 started = time.perf_counter()
                 load_dnc(url, numbers)
                 print(f"{backend}: DNC list loaded in {time.perf_counter() - started:.0f} s", flush=True)
-                results[backend] = _in_child(_import_child, url, str(path))
+                results[backend] = in_child(_import_child, url, str(path))
                 print(f"{backend}: {results[backend]['rows_per_s']:,.0f} rows/s", flush=True)
             finally:
                 if cluster is not None:

@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from support import backend_url  # noqa: E402
 
 from campaigns.persistence.db import Database  # noqa: E402
 from campaigns.persistence.models import SmsMessage  # noqa: E402
@@ -252,21 +253,6 @@ def verify(database: Database, ledger: Path, messages: int) -> dict[str, Any]:
     }
 
 
-def _backend_url(backend: str, work: Path, cluster: PrivateCluster | None) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{work / 'sms-bench.db'}"
-    assert cluster is not None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.pool import NullPool
-
-    cluster_url = cluster.start()
-    engine = create_engine(cluster_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text("CREATE DATABASE smsbench"))
-    engine.dispose()
-    return cluster_url.set(database="smsbench").render_as_string(hide_password=False)
-
-
 def table(result: dict[str, Any]) -> str:
     ceilings = result["ceiling_per_s"]
     lines = [
@@ -334,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 cluster = PrivateCluster(bindir)
             try:
-                url = _backend_url(backend, work, cluster)
+                url = backend_url(backend, work, cluster, "smsbench")
                 backends[backend] = run_backend(backend, url, work, args.messages, args.kill_at)
             finally:
                 if cluster is not None:

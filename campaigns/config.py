@@ -38,6 +38,7 @@ from campaigns.compliance.hours import CallingHours, CallingWindow
 from campaigns.compliance.presets import AbandonWindow, ComplianceSettings, Customised, Override, customise
 from campaigns.lifecycle import Disposition, RetryRules
 from campaigns.persistence.models.enums import CampaignState, CompliancePreset, DialMode
+from campaigns.retention import check_retention
 from campaigns.schedule import CampaignSchedule
 from ringcast.errors import UserError
 
@@ -52,6 +53,7 @@ _SOUND = r"/?[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*"  # a sound's name, or its absol
 _SOUNDS = re.compile(rf"{_SOUND}(&{_SOUND}){{0,9}}")
 MAX_DURATION_S = 366 * 86_400
 NEVER = frozenset({"never", "none"})  # no retry; no wrap-up timer
+FOREVER = frozenset({"forever", "never", "none"})  # no retention: personal data kept (CMPL-6)
 
 PRESET_TIME_ZONES: Mapping[CompliancePreset, str] = {
     CompliancePreset.CN: "Asia/Shanghai",
@@ -95,6 +97,13 @@ def _duration_or_never(value: object) -> float | None:
     if value is None or str(value).strip().lower() in NEVER:
         return None
     return parse_duration(value)
+
+
+def _days_or_forever(value: object) -> object:
+    """`forever` (or `never`, `none`) -> None; anything else is left to the int check."""
+    if isinstance(value, str) and value.strip().lower() in FOREVER:
+        return None
+    return value
 
 
 def _duration_or_none(value: object) -> float | None:
@@ -309,6 +318,9 @@ class CampaignSpec(BaseModel):
     stop_at: Annotated[datetime | None, AfterValidator(_aware)] = None  # CB-3: stops by itself
     dialing_hours: Annotated[str | None, BeforeValidator(_calling_hours_text)] = None  # the campaign's zone
     holidays: Annotated[list[date], BeforeValidator(_dates)] = Field(default_factory=list)
+    # CMPL-6: finished leads' personal data is anonymised this long after their last activity
+    # (`campaigns.retention`); None: kept forever. At least the preset's records rule.
+    retention_days: Annotated[int | None, BeforeValidator(_days_or_forever)] = Field(default=None, ge=1)
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> CampaignSpec:
@@ -459,6 +471,7 @@ class CampaignConfig:
     abandoned_callback_s: float | None = None
     personal_callback_grace_s: float = 900.0
     schedule: CampaignSchedule = field(default_factory=lambda: CampaignSchedule(ZoneInfo("UTC")))
+    retention_days: int | None = None
 
     def __post_init__(self) -> None:
         codes = [d.code for d in self.dispositions]
@@ -470,6 +483,7 @@ class CampaignConfig:
                 f"campaign ring_timeout_s: at least the {self.compliance.preset.value} preset's"
                 f" minimum ring of {min_ring:g} s (got {self.ring_timeout_s:g})"
             )
+        check_retention(self.compliance.preset, self.retention_days)
 
     @property
     def home(self) -> Home:
@@ -522,6 +536,7 @@ class CampaignConfig:
             abandoned_callback_s=spec.abandoned_callback_s,
             personal_callback_grace_s=spec.personal_callback_grace_s,
             schedule=spec.schedule(),
+            retention_days=spec.retention_days,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -579,6 +594,7 @@ class CampaignConfig:
                 "dialing_hours": str(self.schedule.hours) if self.schedule.hours else None,
                 "holidays": [day.isoformat() for day in sorted(self.schedule.holidays)],
             },
+            "retention_days": self.retention_days,
         }
 
 

@@ -126,6 +126,11 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
         holidays: str | None = typer.Option(
             None, "--holidays", help="Dates it does not dial, its zone: 2026-10-01,2026-10-02."
         ),
+        retention_days: str | None = typer.Option(
+            None,
+            "--retention-days",
+            help="Anonymise finished leads this many days after their last activity; forever: keep (CMPL-6).",
+        ),
         override_reason: str | None = typer.Option(
             None, "--override-reason", help="Why a compliance value may be looser than the preset (audited)."
         ),
@@ -168,6 +173,7 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             "stop_at": stop_at,
             "dialing_hours": dialing_hours,
             "holidays": holidays,
+            "retention_days": retention_days,
         }
         spec = CampaignSpec.parse({key: value for key, value in given.items() if value not in (None, [])})
         trunks = load_settings().trunks

@@ -26,6 +26,7 @@ from cli.demo import demo
 from cli.import_cmd import import_list
 from cli.lab import asterisk_app, lab_app
 from cli.lists import list_app
+from cli.purge import purge
 from cli.report import report
 from cli.serve import serve
 from cli.simulate import simulate
@@ -60,6 +61,7 @@ app.command("report")(report)
 app.command("demo")(demo)
 app.command("serve")(serve)
 app.command("simulate")(simulate)
+app.command("purge")(purge)
 
 err_console = Console(stderr=True, highlight=False)
 # click's ClickException (typer vendors click, so reach it through a public typer class).

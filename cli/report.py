@@ -30,6 +30,7 @@ from reports.files import write_csv, write_xlsx
 from reports.query import Bucket, ReportQuery
 from reports.sms_report import sms_report
 from reports.tables import Kind, Report, shown
+from reports.trunks_report import trunks_report
 from ringcast.errors import UserError
 
 console = Console(highlight=False, soft_wrap=True)
@@ -41,6 +42,7 @@ class ReportName(StrEnum):
     CAMPAIGN = "campaign"
     COMPLIANCE = "compliance"
     SMS = "sms"
+    TRUNKS = "trunks"
 
 
 Builder = Callable[[Database, ReportQuery, Sequence[str]], list[Report]]
@@ -49,6 +51,7 @@ _BUILDERS: dict[ReportName, Builder] = {
     ReportName.CAMPAIGN: lambda database, query, success: [campaign_report(database, query, success)],
     ReportName.COMPLIANCE: lambda database, query, success: compliance_report(database, query),
     ReportName.SMS: lambda database, query, success: [sms_report(database, query)],
+    ReportName.TRUNKS: lambda database, query, success: [trunks_report(database, query)],
 }
 
 

@@ -1,7 +1,10 @@
 """The audit trail (CMPL-5): who changed which list, setting or entry, when, and how.
 
-Rows are only ever added. `entity` names the table or concept ("campaign", "blocklist_entry"),
-`entity_id` its key as text (ids and names alike), `details` the change (old and new values).
+Rows are only ever added; the one change ever made to a row is a retention purge's (CMPL-6,
+`campaigns.purge_store`): a `dial.refused` row's number is replaced by the purged lead's token, so
+that the trail keeps who, when and why but not the number the retention removes. `entity` names
+the table or concept ("campaign", "blocklist_entry"), `entity_id` its key as text (ids and names
+alike), `details` the change (old and new values).
 """
 
 from __future__ import annotations
