@@ -35,9 +35,9 @@ from ringcast.settings import Settings, load_settings
 from sms import hangup, outbox, receipts, store
 from sms.compose import need_sender
 from sms.hangup_rules import RuleTrigger, Trigger
-from sms.outbox import SmsRequest
+from sms.outbox import DEFAULT_PROVIDER, SmsRequest
 from sms.policy import marketing_policy
-from sms.service import SmsService, outbox_rules, provider_name
+from sms.service import SmsService, outbox_rules
 from sms.templates import KNOWN_VARIABLES, marketing_text, parse_template
 
 sms_app = typer.Typer(no_args_is_help=True, help="SMS: send, schedule, templates, opt-outs (短信).")
@@ -100,7 +100,7 @@ def send(
         key=key or f"manual:{uuid.uuid4()}",
         to=number,
         body=body,
-        provider=provider_name(settings, provider),
+        provider=provider or DEFAULT_PROVIDER,
         marketing=marketing,
         due_at=parse_at(at, now),
         sender=signed_by,
@@ -291,7 +291,7 @@ def campaign_create(
         template_name=template,
         at=parse_at(at, now),
         preset=preset or settings.sms.preset,
-        provider=provider_name(settings, provider),
+        provider=provider or DEFAULT_PROVIDER,
         sender=sender or settings.sms.sign,
         group=group,
         link=link,

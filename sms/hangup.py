@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.persistence.models import Agent, Attempt, AuditEntry, Campaign, Lead, SmsRule, SmsTemplate
+from campaigns.agent_store import audit
+from campaigns.compliance.blocklist_store import Change
+from campaigns.persistence.models import Agent, Attempt, Campaign, Lead, SmsRule, SmsTemplate
 from ringcast.errors import UserError
 from sms.compose import Composed, compose
 from sms.hangup_rules import CallEvent, RuleTrigger, Trigger
-from sms.outbox import DEFAULT_PROVIDER, OutboxRules, SmsRequest, queue_many
+from sms.outbox import DEFAULT_PROVIDER, E164_RULES, SmsRequest, queue_many
 from sms.policy import marketing_policy
-from sms.templates import MAX_SEGMENTS, parse_template, template_values
+from sms.templates import parse_template, template_values
 
 log = logging.getLogger(__name__)
-
-_QUEUE_RULES = OutboxRules(region="ZZ", providers=None, max_segments=MAX_SEGMENTS)  # numbers are E.164
 
 
 def save_rule(
@@ -69,7 +69,7 @@ def save_rule(
     rule.template_id, rule.delay_s, rule.provider, rule.sender = template.id, delay_s, provider, sender
     rule.enabled = True
     session.flush()
-    _audit(session, rule, "sms_rule.create" if created else "sms_rule.update", actor, now)
+    _audit_rule(session, rule, "sms_rule.create" if created else "sms_rule.update", actor, now)
     return rule, created
 
 
@@ -87,7 +87,7 @@ def set_enabled(session: Session, name: str, enabled: bool, actor: str, now: dat
     if rule is None:
         raise UserError(f"no hang-up SMS rule named {name!r}", hint="see `ringcast sms rule list`")
     rule.enabled = enabled
-    _audit(session, rule, "sms_rule.enable" if enabled else "sms_rule.disable", actor, now)
+    _audit_rule(session, rule, "sms_rule.enable" if enabled else "sms_rule.disable", actor, now)
     return rule
 
 
@@ -102,7 +102,7 @@ def list_rules(session: Session) -> list[tuple[SmsRule, str, str | None]]:
     return [(rule, template, campaign) for rule, template, campaign in session.execute(query)]
 
 
-def _audit(session: Session, rule: SmsRule, action: str, actor: str, now: datetime) -> None:
+def _audit_rule(session: Session, rule: SmsRule, action: str, actor: str, now: datetime) -> None:
     details = {
         "trigger": rule.trigger,
         "campaign_id": rule.campaign_id,
@@ -111,11 +111,7 @@ def _audit(session: Session, rule: SmsRule, action: str, actor: str, now: dateti
         "delay_s": rule.delay_s,
         "enabled": rule.enabled,
     }
-    session.add(
-        AuditEntry(
-            at=now, actor=actor, action=action, entity="sms_rule", entity_id=rule.name, details=details
-        )
-    )
+    audit(session, Change(actor, now), action, "sms_rule", rule.name, **details)
 
 
 def fire(session: Session, attempt_id: int, event: CallEvent, now: datetime) -> int:
@@ -161,7 +157,7 @@ def fire(session: Session, attempt_id: int, event: CallEvent, now: datetime) -> 
                 refused=composed.refusal,
             )
         )
-    queued = queue_many(session, requests, now, _QUEUE_RULES)
+    queued = queue_many(session, requests, now, E164_RULES)
     log.info("attempt %s: %d hang-up SMS queued (%s)", attempt_id, len(queued), type(event).__name__)
     return len(queued)
 

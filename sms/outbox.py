@@ -35,7 +35,7 @@ from campaigns.persistence.upsert import insert_unless_present
 from ringcast.errors import UserError
 from sms import receipts
 from sms.segments import segments
-from sms.templates import check_length
+from sms.templates import MAX_SEGMENTS, check_length
 
 MESSAGES = Base.metadata.tables["sms_messages"]
 OPT_OUTS = Base.metadata.tables["sms_opt_outs"]
@@ -118,6 +118,11 @@ class OutboxRules:
     region: str  # numbers without a country code are read in it
     providers: tuple[str, ...] | None  # the providers a message may name; None: left to the sender
     max_segments: int
+
+
+# For callers whose numbers are E.164 already (a call's, a lead's) and whose provider the sender
+# resolves (`DEFAULT_PROVIDER`): hang-up rules, survey follow-ups.
+E164_RULES = OutboxRules(region="ZZ", providers=None, max_segments=MAX_SEGMENTS)
 
 
 def queue(session: Session, request: SmsRequest, now: datetime, rules: OutboxRules) -> QueuedSms:

@@ -22,7 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from campaigns.persistence.models import AuditEntry, Base, Lead, SmsMessage, SmsOptOut, SmsReceipt, SmsReply
+from campaigns.agent_store import audit
+from campaigns.compliance.blocklist_store import Change
+from campaigns.persistence.models import Base, Lead, SmsMessage, SmsOptOut, SmsReceipt, SmsReply
 from campaigns.persistence.models.enums import SmsState
 from sms.optout import opt_out_keyword
 from sms.providers.base import InboundReply, Receipt, ReceiptStatus
@@ -147,15 +149,14 @@ def opt_out(session: Session, e164: str, keyword: str | None, source: str, actor
     """Put `e164` on the SMS opt-out list (if not there yet) and cancel its queued messages; how many."""
     if session.scalar(select(SmsOptOut.id).where(SmsOptOut.e164 == e164)) is None:
         session.add(SmsOptOut(e164=e164, keyword=keyword, source=source, at=now))
-        session.add(
-            AuditEntry(
-                at=now,
-                actor=actor,
-                action="sms_opt_out.add",
-                entity="sms_opt_out",
-                entity_id=e164,
-                details={"keyword": keyword, "source": source},
-            )
+        audit(
+            session,
+            Change(actor, now),
+            "sms_opt_out.add",
+            "sms_opt_out",
+            e164,
+            keyword=keyword,
+            source=source,
         )
     session.execute(
         update(Lead).where(Lead.e164 == e164, Lead.sms_opt_out.is_(False)).values(sms_opt_out=True)

@@ -1,7 +1,7 @@
 """The SMS side of ringcast, built from settings: its providers, its sender, and what webhooks call.
 
 One `SmsService` per process: the engine (`ringcast serve`) and `ringcast sms run` build one; the
-CLI uses `provider_name` and `outbox_rules` alone to queue messages without one. Each provider
+CLI uses `outbox_rules` alone to queue messages without one. Each provider
 account sends through its own pool of `max_connections` keep-alive connections
 (`sms.providers.lean_transport`), each request bounded by the account's timeout.
 
@@ -33,11 +33,6 @@ def default_provider(settings: Settings) -> str | None:
         return settings.sms.default_provider
     names = sorted(settings.sms.providers)
     return names[0] if len(names) == 1 else None
-
-
-def provider_name(settings: Settings, asked: str | None) -> str:
-    """The provider a message names: `asked`, else `default` (resolved when it is sent)."""
-    return asked if asked is not None else DEFAULT_PROVIDER
 
 
 def outbox_rules(settings: Settings) -> OutboxRules:

@@ -16,14 +16,14 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from campaigns.agent_store import audit
+from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.models import (
     Attempt,
-    AuditEntry,
     ContactList,
     Lead,
     SmsCampaign,
@@ -40,12 +40,6 @@ from sms.templates import parse_template, template_values
 
 GROUP_COLUMNS = ("group", "分组", "组")  # the lead attribute a campaign's --group is matched against
 _BATCH = 5_000
-
-
-def _audit(
-    session: Session, actor: str, action: str, entity: str, key: str, now: datetime, **details: Any
-) -> None:
-    session.add(AuditEntry(at=now, actor=actor, action=action, entity=entity, entity_id=key, details=details))
 
 
 def save_template(
@@ -71,7 +65,8 @@ def save_template(
     template.provider_template_code, template.updated_at = provider_template_code, now
     session.flush()
     action = "sms_template.create" if created else "sms_template.update"
-    _audit(session, actor, action, "sms_template", name, now, body=body, before=before, marketing=marketing)
+    change = Change(actor, now)
+    audit(session, change, action, "sms_template", name, body=body, before=before, marketing=marketing)
     return template, created
 
 
@@ -152,7 +147,7 @@ def create_campaign(
         group = f" in group {order.group!r}" if order.group else ""
         raise UserError(f"list {order.list_name!r} has no leads{group}: nothing to send")
     campaign.counts = dict(counts)
-    _audit(session, actor, "sms_campaign.create", "sms_campaign", order.name, now, counts=dict(counts))
+    audit(session, Change(actor, now), "sms_campaign.create", "sms_campaign", order.name, counts=dict(counts))
     return campaign
 
 
@@ -240,14 +235,14 @@ def add_consent(
     if session.scalar(select(SmsConsent.id).where(SmsConsent.e164 == e164)) is not None:
         return False
     session.add(SmsConsent(e164=e164, source=source, proof=proof, at=now))
-    _audit(session, actor, "sms_consent.add", "sms_consent", e164, now, source=source, proof=proof)
+    audit(session, Change(actor, now), "sms_consent.add", "sms_consent", e164, source=source, proof=proof)
     return True
 
 
 def remove_consent(session: Session, e164: str, actor: str, now: datetime) -> bool:
     gone = session.connection().execute(delete(SmsConsent).where(SmsConsent.e164 == e164)).rowcount
     if gone:
-        _audit(session, actor, "sms_consent.remove", "sms_consent", e164, now)
+        audit(session, Change(actor, now), "sms_consent.remove", "sms_consent", e164)
     return bool(gone)
 
 
@@ -256,7 +251,7 @@ def remove_opt_out(session: Session, e164: str, actor: str, now: datetime) -> bo
     gone = session.connection().execute(delete(SmsOptOut).where(SmsOptOut.e164 == e164)).rowcount
     if gone:
         session.execute(update(Lead).where(Lead.e164 == e164).values(sms_opt_out=False))
-        _audit(session, actor, "sms_opt_out.remove", "sms_opt_out", e164, now)
+        audit(session, Change(actor, now), "sms_opt_out.remove", "sms_opt_out", e164)
     return bool(gone)
 
 

@@ -31,12 +31,9 @@ from campaigns.surveys.document import Question
 from campaigns.surveys.session import Record
 from sms import hangup, store
 from sms.hangup_rules import SurveyScored
-from sms.outbox import OutboxRules
-from sms.templates import MAX_SEGMENTS
+from sms.outbox import E164_RULES
 
 log = logging.getLogger(__name__)
-
-FOLLOW_UP_RULES = OutboxRules(region="ZZ", providers=None, max_segments=MAX_SEGMENTS)  # to E.164 numbers
 
 
 @dataclass
@@ -116,4 +113,4 @@ def close_open_responses(session: Session, at: datetime) -> int:
 def _queue_follow_up_sms(session: Session, ref: ResponseRef, question: str, body: str, at: datetime) -> None:
     assert ref.attempt_id is not None, "follow-ups are for calls"
     key = f"survey-follow-up:{ref.id}:{question}"
-    store.queue_to_customer(session, ref.attempt_id, body, "survey", FOLLOW_UP_RULES, at, key=key)
+    store.queue_to_customer(session, ref.attempt_id, body, "survey", E164_RULES, at, key=key)
