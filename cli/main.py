@@ -24,6 +24,7 @@ from cli.config_cmd import config_app
 from cli.db import db_app
 from cli.demo import demo
 from cli.import_cmd import import_list
+from cli.ivr import ivr_app
 from cli.lab import asterisk_app, lab_app
 from cli.lists import list_app
 from cli.purge import purge
@@ -56,6 +57,7 @@ survey_app.command("results")(survey_results)
 survey_app.command("export")(survey_export)
 app.add_typer(survey_app, name="survey")
 app.add_typer(sms_app, name="sms")
+app.add_typer(ivr_app, name="ivr")
 app.command("import")(import_list)
 app.command("report")(report)
 app.command("demo")(demo)

@@ -14,6 +14,7 @@ from campaigns.persistence.models.campaigns import (
     ListImport,
 )
 from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
+from campaigns.persistence.models.ivr import InboundNumber, IvrFlow
 from campaigns.persistence.models.leads import Lead
 from campaigns.persistence.models.sms import (
     JobLease,
@@ -41,6 +42,8 @@ __all__ = [
     "CampaignList",
     "ContactList",
     "Disposition",
+    "InboundNumber",
+    "IvrFlow",
     "JobLease",
     "Lead",
     "ListImport",

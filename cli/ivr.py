@@ -1,0 +1,370 @@
+"""`ringcast ivr ...`: IVR flows as data (IVR-1..IVR-3, IVR-5), and which inbound number runs which flow.
+
+`validate` checks a YAML or JSON flow without a database and lists every problem, one line each
+with its place in the document; `--sounds DIR` also checks audio prompts against the sound files
+the PBX has. `create` and `update` store a flow (the document its name says); a flow with problems
+is kept as an inactive draft, with its problems listed, and becomes active only once it has none
+(`--activate`, or `activate` later). `test` walks a stored flow or a file with given key presses,
+caller facts and time, and prints the actions and the path, without a phone. `did set` gives a
+DID its flows by time of day (`--rule 'flow=night hours=18:00-09:00'`) and the message played
+when none applies. Thin over `campaigns.ivr_store` and `dialer.ivr`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NoReturn
+
+import phonenumbers
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from campaigns import ivr_store as store
+from campaigns.surveys.document import Prompt
+from cli.campaign import ACTOR_HELP, JSON_HELP, change_by, open_database, print_json
+from dialer.ivr.actions import spoken
+from dialer.ivr.checks import flow_problems
+from dialer.ivr.did_plan import flow_for, parse_plan, rule_from_text, rule_text
+from dialer.ivr.facts import CallerFacts
+from dialer.ivr.flow import Flow, parse_flow
+from dialer.ivr.problems import FlowError
+from dialer.ivr.run import FlowRun
+from dialer.ivr.script import events_from_keys, walk
+from dialer.ivr.windows import DEFAULT_ZONE
+from imports.number_facts import Invalid, describe
+from ringcast.errors import UserError
+
+ivr_app = typer.Typer(no_args_is_help=True, help="IVR flows (语音导航) and inbound numbers.")
+did_app = typer.Typer(no_args_is_help=True, help="Inbound numbers (呼入号码) and their flows.")
+ivr_app.add_typer(did_app, name="did")
+console = Console(highlight=False, soft_wrap=True)
+
+FILE_HELP = "The flow, YAML or JSON."
+SOUNDS_HELP = "A directory of the PBX's sound files: audio prompts must be there (repeatable)."
+ACTIVATE_HELP = "Make it active too (only without problems)."
+
+
+@ivr_app.command("validate")
+def validate(
+    file: Path = typer.Argument(..., help=FILE_HELP),
+    sounds: list[Path] | None = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+) -> None:
+    """Check a flow: shapes, DTMF keys, targets, unreachable nodes, loops without exit, sounds."""
+    flow = _read(file)
+    _listed(str(file), flow_problems(flow, _sound_finder(sounds)))
+    console.print(f"{file}: flow {flow.name}, {len(flow.nodes)} nodes: valid", markup=False)
+
+
+@ivr_app.command("create")
+def create(
+    file: Path = typer.Argument(..., help=FILE_HELP),
+    activate: bool = typer.Option(False, "--activate", help=ACTIVATE_HELP),
+    sounds: list[Path] | None = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Store a new flow (version 1); inactive unless --activate."""
+    _save(file, activate, sounds, actor, new=True)
+
+
+@ivr_app.command("update")
+def update(
+    file: Path = typer.Argument(..., help="The flow, YAML or JSON: its name says which flow it replaces."),
+    activate: bool = typer.Option(False, "--activate", help=ACTIVATE_HELP),
+    sounds: list[Path] | None = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Replace a flow's document, as its next version; an active flow stays active."""
+    _save(file, activate, sounds, actor, new=False)
+
+
+@ivr_app.command("activate")
+def activate(
+    name: str = typer.Argument(..., help="The flow's name."),
+    sounds: list[Path] | None = typer.Option(None, "--sounds", help=SOUNDS_HELP),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Put a flow without problems in service (inbound numbers may then use it)."""
+    with open_database() as database:
+        stored = _problems_listed(
+            name, lambda: store.activate_flow(database, name, change_by(actor), _sound_finder(sounds))
+        )
+    typer.echo(f"IVR flow {name}, version {stored.version}: active")
+
+
+@ivr_app.command("deactivate")
+def deactivate(
+    name: str = typer.Argument(..., help="The flow's name."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Take a flow out of service (refused while an inbound number uses it)."""
+    with open_database() as database:
+        stored = store.deactivate_flow(database, name, change_by(actor))
+    typer.echo(f"IVR flow {name}, version {stored.version}: inactive")
+
+
+@ivr_app.command("show")
+def show(
+    name: str = typer.Argument(..., help="The flow's name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the parsed flow as JSON."),
+) -> None:
+    """Print a stored flow's document as written (what update takes), with its version and state."""
+    with open_database() as database:
+        stored = store.get_flow(database, name)
+    if as_json:
+        flow = stored.flow.model_dump(mode="json", exclude_none=True)
+        state = {"name": stored.name, "version": stored.version, "active": stored.active}
+        print_json({**state, "updated_at": stored.updated_at.isoformat(), "flow": flow})
+        return
+    typer.echo(f"# IVR flow {stored.name}, version {stored.version}, {_state(stored.active)}")
+    typer.echo(stored.document, nl=not stored.document.endswith("\n"))
+
+
+@ivr_app.command("list")
+def list_all() -> None:
+    """Every stored flow with its version, state and number of nodes."""
+    with open_database() as database:
+        flows = store.list_flows(database)
+    if not flows:
+        typer.echo("no IVR flows yet (store one with `ringcast ivr create FILE`)")
+        return
+    table = Table("flow", "version", "state", "nodes", "updated")
+    for stored in flows:
+        updated = f"{stored.updated_at:%Y-%m-%d %H:%M} UTC"
+        table.add_row(
+            stored.name, str(stored.version), _state(stored.active), str(len(stored.flow.nodes)), updated
+        )
+    Console().print(table)
+
+
+@ivr_app.command("test")
+def test(
+    flow_ref: str = typer.Argument(..., metavar="NAME|FILE", help="A stored flow's name, or a flow file."),
+    keys: str = typer.Option("", "--keys", help="The caller's inputs: 1,2,8005551234# (empty: a timeout)."),
+    caller: str = typer.Option("", "--caller", help="The caller's number (its province is looked up)."),
+    region: str | None = typer.Option(None, "--region", help="The caller's province [default: looked up]."),
+    tags: list[str] | None = typer.Option(None, "--tag", help="A tag of the caller: vip (repeatable)."),
+    fields: list[str] | None = typer.Option(None, "--field", help="A customer record field: level=gold."),
+    at: str | None = typer.Option(None, "--at", help="The call's time: 2026-12-01T10:00+08:00 [now]."),
+) -> None:
+    """Walk a flow with given key presses and print the actions and the path, without a phone."""
+    flow = _flow_to_test(flow_ref)
+    facts = CallerFacts(caller, region or _province(caller), frozenset(tags or ()), _record(fields or []))
+    run = FlowRun(flow, facts, _instant(at))
+    who = f"caller {caller or '-'} ({facts.region or 'region unknown'})"
+    typer.echo(f"flow {flow.name}, {who}, at {run.at.isoformat()}")
+    for line in walk(run, events_from_keys(keys)):
+        typer.echo(line)
+    trail = run.trail
+    typer.echo(f"path: {' > '.join(trail.path)}")
+    typer.echo(f"variables: {', '.join(f'{k}={v}' for k, v in trail.variables.items()) or '-'}")
+
+
+@did_app.command("set")
+def did_set(
+    did: str = typer.Argument(..., help="The inbound number: +864001234567, or a short number."),
+    flow: str | None = typer.Option(
+        None, "--flow", help="The flow when no rule applies [none: the message]."
+    ),
+    rules: list[str] | None = typer.Option(
+        None,
+        "--rule",
+        help="'flow=F hours=09:00-18:00 days=mon-fri dates=... holidays=...' (repeatable, in order).",
+    ),
+    zone: str | None = typer.Option(None, "--zone", help=f"The rules' time zone [{DEFAULT_ZONE}]."),
+    message: str | None = typer.Option(None, "--message", help="Said when no flow applies (TTS text)."),
+    message_audio: str | None = typer.Option(None, "--message-audio", help="... or a sound file instead."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Give an inbound number its flow and time rules (replacing its plan), and its default message."""
+    plan_data = {"flow": flow, "rules": [rule_from_text(rule) for rule in rules or []]}
+    plan = parse_plan(plan_data | ({"zone": zone} if zone else {}), f"DID {did}")
+    spoken_message = _message(message, message_audio)
+    with open_database() as database:
+        number = store.set_number(database, did, plan, change_by(actor), spoken_message)
+    typer.echo(f"DID {number.did}: {_plan_text(number)}")
+
+
+@did_app.command("list")
+def did_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> None:
+    """Every inbound number with its flows and the one it runs now."""
+    with open_database() as database:
+        numbers = store.list_numbers(database)
+    now = datetime.now(UTC)
+    if as_json:
+        print_json([_number_json(number, now) for number in numbers])
+        return
+    if not numbers:
+        typer.echo("no inbound numbers yet (add one with `ringcast ivr did set DID --flow F`)")
+        return
+    table = Table("DID", "plan", "now", "default message")
+    for number in numbers:
+        now_flow = flow_for(number.plan, now) or "(message)"
+        table.add_row(number.did, _plan_text(number), now_flow, spoken(number.default_message))
+    Console().print(table)
+
+
+@did_app.command("remove")
+def did_remove(
+    did: str = typer.Argument(..., help="The inbound number."),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Forget an inbound number's flows and message."""
+    with open_database() as database:
+        store.remove_number(database, did, change_by(actor))
+    typer.echo(f"DID {did}: removed")
+
+
+def _save(file: Path, activate: bool, sounds: list[Path] | None, actor: str | None, *, new: bool) -> None:
+    """Store the flow in `file` (a `new` one, or its next version); a draft's problems are listed."""
+    document, known_sound, change = _text(file), _sound_finder(sounds), change_by(actor)
+    with open_database() as database:
+        stored = _problems_listed(
+            str(file),
+            lambda: store.save_flow(
+                database,
+                document,
+                change,
+                new=new,
+                source=str(file),
+                activate=activate,
+                known_sound=known_sound,
+            ),
+        )
+    problems = [] if stored.active else flow_problems(stored.flow, known_sound)
+    for problem in problems:
+        console.print(f"{file}: {problem}", markup=False)
+    state = _state(stored.active)
+    if problems:
+        state += (
+            f", {len(problems)} problem(s) listed above to fix before `ringcast ivr activate {stored.name}`"
+        )
+    console.print(
+        f"{'created' if new else 'updated'} IVR flow {stored.name}, version {stored.version}: {state}",
+        markup=False,
+    )
+
+
+def _problems_listed(where: str, work: Callable[[], store.StoredFlow]) -> store.StoredFlow:
+    """`work()`; a `FlowError`'s problems printed one a line, and a one-line `UserError`."""
+    try:
+        return work()
+    except FlowError as error:
+        _fail(where, error.problems)
+
+
+def _listed(where: str, problems: list[str]) -> None:
+    if problems:
+        _fail(where, problems)
+
+
+def _fail(where: str, problems: list[str]) -> NoReturn:
+    """Every problem on a line of its own, then a one-line `UserError`."""
+    for problem in problems:
+        console.print(f"{where}: {problem}", markup=False)
+    raise UserError(f"IVR flow {where}: {len(problems)} problem(s), listed above")
+
+
+def _text(file: Path) -> str:
+    try:
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(
+            f"IVR flow {file}: cannot be read as UTF-8 text ({error.__class__.__name__})"
+        ) from None
+
+
+def _read(file: Path) -> Flow:
+    """The flow in `file`; else every problem of its shape listed, and a `UserError`."""
+    text = _text(file)
+    try:
+        return parse_flow(text, str(file))
+    except FlowError as error:
+        _fail(str(file), error.problems)
+
+
+def _flow_to_test(flow_ref: str) -> Flow:
+    """The flow in the file `flow_ref`, else the stored flow of that name; without problems."""
+    if Path(flow_ref).is_file():
+        flow = _read(Path(flow_ref))
+    else:
+        with open_database() as database:
+            flow = store.get_flow(database, flow_ref).flow
+    _listed(flow_ref, flow_problems(flow))
+    return flow
+
+
+def _sound_finder(directories: list[Path] | None) -> Callable[[str], bool] | None:
+    """Whether a sound is in one of `directories` (with any extension); None: not checked.
+    An absolute sound name is also looked for under each directory (a chrooted PBX's root)."""
+    if not directories:
+        return None
+
+    def known(name: str) -> bool:
+        places = [directory / name.lstrip("/") for directory in directories]
+        places += [Path(name)] if name.startswith("/") else []
+        return any(next(place.parent.glob(f"{place.name}.*"), None) for place in places)
+
+    return known
+
+
+def _province(number: str) -> str | None:
+    """The province (号码归属地) of a Chinese or international number, if phonenumbers knows it."""
+    try:
+        facts = describe(phonenumbers.parse(number, "CN"))
+    except phonenumbers.NumberParseException:
+        return None
+    return None if isinstance(facts, Invalid) else facts[1].region_zh
+
+
+def _record(fields: list[str]) -> dict[str, object]:
+    record: dict[str, object] = {}
+    for item in fields:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise UserError(f"--field {item!r}: give a customer record field as NAME=VALUE, e.g. level=gold")
+        record[name] = value
+    return record
+
+
+def _instant(at: str | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    try:
+        instant = datetime.fromisoformat(at)
+    except ValueError:
+        instant = None
+    if instant is None or instant.utcoffset() is None:
+        raise UserError(f"--at {at!r}: give the time with its offset, e.g. 2026-12-01T10:00+08:00")
+    return instant
+
+
+def _message(text: str | None, audio: str | None) -> Prompt | None:
+    if text is None and audio is None:
+        return None
+    try:
+        return Prompt(text=text, audio=audio)
+    except ValidationError as error:
+        message = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise UserError(f"--message / --message-audio: {message}") from None
+
+
+def _state(active: bool) -> str:
+    return "active" if active else "inactive"
+
+
+def _plan_text(number: store.StoredNumber) -> str:
+    rules = [f"{rule.flow} when {rule_text(rule)}" for rule in number.plan.rules]
+    return "; ".join([*rules, f"otherwise {number.plan.flow or 'the default message'}"])
+
+
+def _number_json(number: store.StoredNumber, now: datetime) -> dict[str, object]:
+    return {
+        "did": number.did,
+        "plan": number.plan.model_dump(mode="json", exclude_defaults=True),
+        "flow_now": flow_for(number.plan, now),
+        "default_message": number.default_message.model_dump(exclude_none=True),
+    }
