@@ -4,7 +4,11 @@
 recent state log) and returns the one to reserve, or None. Two steps, kept apart so the ACD can
 add its own: who is eligible (ready, and under its maximum occupancy, AGT-7), then who comes first
 by a `rank` key, smallest first. The dialer's rank is `longest_idle`: ready the longest, ties to
-the lowest agent id. The ACD's skill-based strategies are other rank keys over richer candidates.
+the lowest agent id. The ACD's skill-based strategies are other rank keys over richer candidates
+(`dialer.acd.strategies`), through `first_eligible`, which returns the candidate itself.
+
+Eligibility is checked lazily, in rank order: measuring occupancy walks the agent's state log, so
+only the candidates ranked ahead of the one chosen pay for it.
 
 Occupancy is the share of the recent window (default 30 minutes, the pacer's) the agent spent
 reserved, on a call or in wrap-up, computed from the state log: paused and logged-out time count
@@ -13,10 +17,11 @@ as rest, like the pacer's own meter, so both see the same agents as resting.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from campaigns.persistence.models.enums import AgentState
 from dialer.agents.state import AgentStatus, StateChange
@@ -39,6 +44,7 @@ class Candidate:
 
 
 Rank = Callable[[Candidate], "SupportsRichComparison"]
+C = TypeVar("C", bound=Candidate)
 
 
 def longest_idle(candidate: Candidate) -> tuple[datetime, int]:
@@ -73,6 +79,22 @@ def eligible(candidate: Candidate, now: datetime, window: timedelta = OCCUPANCY_
     )
 
 
+def first_eligible(
+    candidates: Iterable[C],
+    now: datetime,
+    rank: Callable[[C], SupportsRichComparison],
+    window: timedelta = OCCUPANCY_WINDOW,
+) -> C | None:
+    """The eligible candidate with the smallest `rank` (the first given among equals), or None."""
+    ranked = [(rank(candidate), order, candidate) for order, candidate in enumerate(candidates)]
+    heapq.heapify(ranked)
+    while ranked:
+        *_, candidate = heapq.heappop(ranked)
+        if eligible(candidate, now, window):
+            return candidate
+    return None
+
+
 def choose_agent(
     candidates: Iterable[Candidate],
     now: datetime,
@@ -81,5 +103,5 @@ def choose_agent(
     rank: Rank = longest_idle,
 ) -> AgentStatus | None:
     """The agent to reserve for a call answered at `now`, or None when no agent is eligible."""
-    chosen = min((c for c in candidates if eligible(c, now, window)), key=rank, default=None)
+    chosen = first_eligible(candidates, now, rank, window)
     return None if chosen is None else chosen.status
