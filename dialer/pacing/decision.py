@@ -37,6 +37,9 @@ class Decision:
     `preview`, `no agents`, `max_lines`, `leads` or `ceiling` (at most ten calls per agent at
     once). `lines` are the calls in progress before this launch. `resting` lists ready agents held
     back by their maximum occupancy (AGT-7): the router should not give them a call.
+    In a blended campaign, `held_for_inbound` of the `ready_agents` were not dialed for, inbound
+    being expected to take them (see `inbound`), and `kept_for_inbound` lists the ready agents kept
+    free for inbound calls: the router should give them no outbound call.
     """
 
     at: float
@@ -47,6 +50,8 @@ class Decision:
     ready_agents: int
     resting: tuple[AgentId, ...] = ()
     reasoning: Reasoning | None = None
+    kept_for_inbound: tuple[AgentId, ...] = ()
+    held_for_inbound: int = 0
 
     def explain(self) -> str:
         """One line for logs and the live telemetry view."""
@@ -54,6 +59,8 @@ class Decision:
         text += f", ready agents {self.ready_agents}"
         if self.resting:
             text += f" (+{len(self.resting)} resting)"
+        if self.held_for_inbound:
+            text += f", {self.held_for_inbound} held for inbound ({len(self.kept_for_inbound)} kept free)"
         r = self.reasoning
         if r is not None:
             text += (

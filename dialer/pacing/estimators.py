@@ -3,6 +3,8 @@
 * `DecayingRate`: a yes/no probability (answer rate, AMD human verdicts) with exponential forgetting,
   so that drift is followed; `ShiftingRate` pairs a slow and a fast one and jumps to the fast one when
   they disagree beyond noise (answer rates that change during the day).
+* `EventRate`: how often something happens (inbound calls taking the campaign's agents), per second,
+  with exponential forgetting.
 * `DurationModel`: the distribution of a duration (ring time, talk, wrap, AMD delay) as a histogram
   with exponential forgetting, fitted by Kaplan–Meier so that durations still running (agents still
   talking) count as censored instead of biasing the estimate short; `fit` returns a `Survival`.
@@ -108,6 +110,38 @@ class ShiftingRate:
         return self._slow.value
 
 
+class EventRate:
+    """Events per second, counted with exponential forgetting (time constant `memory_s`).
+
+    The decayed count is divided by the decayed length of the time watched since `since` (the
+    campaign's start), so that a constant rate reads right from the first minutes; that length is
+    taken as at least `min_window_s`, so that the first event does not read as a flood.
+    """
+
+    __slots__ = ("_at", "_count", "_memory_s", "_min_window_s")
+
+    def __init__(self, memory_s: float, min_window_s: float) -> None:
+        self._memory_s = memory_s
+        self._min_window_s = min_window_s
+        self._at: float | None = None
+        self._count = 0.0
+
+    def observe(self, at: float) -> None:
+        if self._at is not None:
+            self._count *= math.exp(-max(at - self._at, 0.0) / self._memory_s)
+            at = max(at, self._at)
+        self._at = at
+        self._count += 1.0
+
+    def per_second(self, now: float, since: float) -> float:
+        if self._at is None:
+            return 0.0
+        memory = self._memory_s
+        count = self._count * math.exp(-max(now - self._at, 0.0) / memory)
+        watched = memory * -math.expm1(-max(now - since, 0.0) / memory)
+        return count / max(watched, self._min_window_s)
+
+
 class Survival:
     """S(x) = P(duration > x), piecewise linear between the bin edges.
 
@@ -208,7 +242,7 @@ class DurationModel:
 class Estimates:
     """Everything the pacer learns about the campaign; priors are generic and deliberately cautious."""
 
-    __slots__ = ("answer", "fail", "human", "ring", "talk", "verdict", "wrap")
+    __slots__ = ("answer", "fail", "human", "inbound_takes", "ring", "talk", "verdict", "wrap")
 
     def __init__(self) -> None:
         self.answer = ShiftingRate(0.6, 5.0, slow=(300.0, 600.0), fast=(60.0, 90.0))
@@ -218,3 +252,4 @@ class Estimates:
         self.verdict = DurationModel(prior=(3.0,), prior_weight=1.0, memory=500.0)
         self.talk = DurationModel(prior=(60.0, 120.0, 240.0, 480.0), prior_weight=2.0, memory=600.0)
         self.wrap = DurationModel(prior=(15.0, 30.0, 60.0), prior_weight=1.0, memory=600.0)
+        self.inbound_takes = EventRate(memory_s=900.0, min_window_s=120.0)  # none until one is seen

@@ -2,7 +2,8 @@
 
 The live engine builds them from AMI and ACD events, the simulator from its model; the pacer never
 reads a clock, so `at` (seconds from any fixed origin) is its only notion of time. Call and agent ids
-are opaque to the pacer.
+are opaque to the pacer. A blended campaign's agents also serve inbound queues: `InboundTaken` and
+`InboundWaiting` tell what inbound takes of them (see `inbound`).
 """
 
 from __future__ import annotations
@@ -85,11 +86,13 @@ class WrapEnded(PacingEvent):
 
 @dataclass(frozen=True, slots=True)
 class AgentLoggedIn(PacingEvent):
-    """The agent joined the campaign, ready. `min_wrap_s` and `max_occupancy` are AGT-7's guard."""
+    """The agent joined the campaign, ready. `min_wrap_s` and `max_occupancy` are AGT-7's guard;
+    `blended`: the agent also serves inbound queues, which take it first."""
 
     agent_id: AgentId
     min_wrap_s: float = 0.0
     max_occupancy: float = 1.0
+    blended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +110,22 @@ class AgentPaused(PacingEvent):
 @dataclass(frozen=True, slots=True)
 class AgentResumed(PacingEvent):
     agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class InboundTaken(PacingEvent):
+    """The (blended) agent was given an inbound call: away from outbound until its `TalkEnded` and
+    then its `WrapEnded`, like an outbound call, but its talk time is not an outbound one."""
+
+    agent_id: AgentId
+
+
+@dataclass(frozen=True, slots=True)
+class InboundWaiting(PacingEvent):
+    """Inbound calls now waiting in the queues the campaign's blended agents serve (a level, not a
+    change): they take the next blended agents free."""
+
+    calls: int
 
 
 @dataclass(frozen=True, slots=True)

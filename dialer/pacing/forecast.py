@@ -9,7 +9,8 @@ taking the first free agent and waiting at most `grace` s, Hall's theorem gives 
 largest deficit max_t [R(t) - A(t + grace)]; a new call ready at τ adds one abandon exactly when
 the deficit without it reaches 0 at some t ≥ τ. Each count is a sum of independent yes/no outcomes,
 so the deficit at t is taken as normal (mean, variance); the risk of the n-th new call is
-mean over τ of max_{t ≥ τ} P(deficit(t) ≥ 0), evaluated at the quantiles of τ.
+mean over τ of max_{t ≥ τ} P(deficit(t) ≥ 0), evaluated at the quantiles of τ. In a blended campaign
+the agents inbound takes by then (see `inbound`) add to the deficit.
 
 `Tables` (see `tables`) holds everything that depends only on the learned distributions, rebuilt now
 and then; `Outlook` is the state of the floor folded into them, built for each decision.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import math
 from operator import mul
 
+from dialer.pacing.inbound import InboundClaim
 from dialer.pacing.state import AgentState, Floor
 from dialer.pacing.tables import SCREEN_STEP, TALK, TALK_ROWS, TINY, WRAP, WRAP_ROWS, Tables
 
@@ -36,13 +38,22 @@ class Outlook:
     """The deficit (calls ready minus agents free) ahead, folded from the floor into the tables.
 
     `mean[j]` and `var[j]` describe the deficit at `points[j]` from the calls in progress and the
-    agents logged in; `ready[j]` is the chance a new call is ready by then. `free_agents` and
-    `ready_calls` are the expected counts at the median point (telemetry).
+    agents logged in, less what inbound claims (`claim`, in a blended campaign); `ready[j]` is the
+    chance a new call is ready by then. `free_agents` (for outbound) and `ready_calls` are the
+    expected counts at the median point (telemetry).
     """
 
     __slots__ = ("free_agents", "mean", "p_new", "ready", "ready_calls", "var")
 
-    def __init__(self, tables: Tables, floor: Floor, now: float, p_answer: float, p_human: float) -> None:
+    def __init__(
+        self,
+        tables: Tables,
+        floor: Floor,
+        now: float,
+        p_answer: float,
+        p_human: float,
+        claim: InboundClaim | None = None,
+    ) -> None:
         k_points = len(tables.points)
         p_human = p_human if floor.amd else 1.0
         self.p_new = p_answer * p_human
@@ -76,7 +87,7 @@ class Outlook:
             state = agent.state
             if state == ready:
                 free += 0.0 if agent.resting else 1.0
-            elif agent.resting or state == not_ready:
+            elif agent.resting or state >= not_ready:  # paused, or on an inbound call
                 continue
             elif state == talking:
                 TALK.spread(talk, now - agent.since)
@@ -94,10 +105,11 @@ class Outlook:
             calls_sq = sum(map(mul, calls2, tables.calls2_t[j]))
             busy = sum(map(mul, busy1, tables.agents_t[j])) + held_mean[j]
             busy_sq = sum(map(mul, busy1, tables.agents2_t[j]))
-            self.mean[j] = calls + floor.waiting - free - busy
-            self.var[j] = calls - calls_sq + busy - held_mean[j] - busy_sq + held_var[j]
+            claimed, spread = claim.ahead(tables.points[j] + tables.grace) if claim else (0.0, 0.0)
+            self.mean[j] = calls + floor.waiting - free - busy + claimed
+            self.var[j] = calls - calls_sq + busy - held_mean[j] - busy_sq + held_var[j] + spread
             if j == k_points // 2:
-                self.free_agents = free + busy
+                self.free_agents = free + busy - claimed
                 self.ready_calls = calls + floor.waiting
 
     @staticmethod

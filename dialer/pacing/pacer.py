@@ -5,7 +5,10 @@ Modes: `preview` never dials by itself; `progressive` launches one call per read
 covered by a call in progress; `ratio` keeps `ratio` calls in progress per ready agent; `predictive`
 launches every call whose forecast abandon risk (see `forecast`) is within the budget the abandon
 feedback (see `controller`) allows, and never fewer than `progressive` would. All modes respect
-`max_lines`, the leads left and the agents held back by their maximum occupancy (AGT-7).
+`max_lines`, the leads left and the agents held back by their maximum occupancy (AGT-7). In a
+blended campaign every mode dials only for the agents inbound will not take (see `inbound`): the
+reserve kept free for it, the inbound calls waiting and the arrivals expected before a call
+launched now would need its agent.
 
 The forecast's tables (see `tables`) are rebuilt now and then, a slice per predictive decision, so
 that no decision pays for a whole rebuild.
@@ -22,6 +25,7 @@ from dialer.pacing.decision import Decision, Reasoning
 from dialer.pacing.estimators import Estimates
 from dialer.pacing.events import PacingEvent
 from dialer.pacing.forecast import Outlook
+from dialer.pacing.inbound import InboundClaim
 from dialer.pacing.state import AgentState, Floor
 from dialer.pacing.tables import Tables
 from ringcast.errors import UserError
@@ -49,6 +53,7 @@ class PacerConfig:
     is how long an answered call may wait for an agent; `amd` says whether answered calls go
     through answering-machine detection first; `ends_at` is when the campaign stops dialing (on the
     events' clock), which tells whether a limited list will run out before the end.
+    `inbound_reserve` is how many ready blended agents to keep free for inbound calls.
     """
 
     mode: Mode = Mode.PREDICTIVE
@@ -62,6 +67,7 @@ class PacerConfig:
     ratio: float = 2.0
     occupancy_window_s: float = 1800.0
     forecast_points: int = 10
+    inbound_reserve: int = 0
 
     def __post_init__(self) -> None:
         checks = (
@@ -73,6 +79,7 @@ class PacerConfig:
             ("ratio", self.ratio > 0.0, "must be positive"),
             ("occupancy_window_s", self.occupancy_window_s > 0.0, "must be positive"),
             ("forecast_points", self.forecast_points >= 1, "must be at least 1"),
+            ("inbound_reserve", self.inbound_reserve >= 0, "must not be negative"),
         )
         for name, ok, problem in checks:
             if not ok:
@@ -120,18 +127,38 @@ class Pacer:
         lines = floor.lines
         mode = self.config.mode
         reasoning = None
+        if mode == Mode.PREDICTIVE and floor.agents:
+            self._rebuild_tables(now)
+        claim = self._inbound_claim(now)
+        dial_for = ready - claim.of_ready(self._ahead_s()) if claim else ready
         if mode == Mode.PREVIEW or not floor.agents:
             launch, bound = 0, mode.value if mode == Mode.PREVIEW else "no agents"
         elif mode == Mode.PREDICTIVE:
-            self._rebuild_tables(now)
-            launch, bound, reasoning = self._predictive(now, ready, lines)
+            launch, bound, reasoning = self._predictive(now, dial_for, lines, claim)
         else:
-            wanted = ready if mode == Mode.PROGRESSIVE else math.floor(self.config.ratio * ready + 0.5)
+            wanted = dial_for if mode == Mode.PROGRESSIVE else math.floor(self.config.ratio * dial_for + 0.5)
             launch, bound = max(wanted - lines, 0), mode.value
         room, limit = self._room(lines)
         if launch > room:
             launch, bound = room, limit
-        return Decision(now, launch, mode.value, bound, lines, ready, resting, reasoning)
+        kept = claim.kept if claim else ()
+        return Decision(
+            now, launch, mode.value, bound, lines, ready, resting, reasoning, kept, ready - dial_for
+        )
+
+    def _inbound_claim(self, now: float) -> InboundClaim | None:
+        """What inbound takes of the agents, in a blended campaign (None in one without inbound)."""
+        floor = self.floor
+        assert self._start is not None
+        per_second = self.estimates.inbound_takes.per_second(now, self._start)
+        if not (floor.blended or floor.inbound_waiting or per_second):
+            return None
+        return floor.inbound_claim(self.config.inbound_reserve, per_second)
+
+    def _ahead_s(self) -> float:
+        """How long before a call launched now needs its agent: the median ready delay, plus grace."""
+        points = self._tables.points
+        return points[len(points) // 2] + self.config.connect_within_s
 
     def _room(self, lines: int) -> tuple[int, str]:
         """Most calls that may be launched now, and what sets it: free lines, leads left, or a
@@ -144,18 +171,21 @@ class Pacer:
         room, limit = min(limits)
         return max(room, 0), limit
 
-    def _predictive(self, now: float, ready: int, lines: int) -> tuple[int, str, Reasoning]:
-        """Launch what the risk budget allows, never less than progressive would.
+    def _predictive(
+        self, now: float, dial_for: int, lines: int, claim: InboundClaim | None
+    ) -> tuple[int, str, Reasoning]:
+        """Launch what the risk budget allows, never less than progressive would (for `dial_for`
+        ready agents).
 
         The forecast is recomputed when events arrived and `_FRESH_S` passed, or after `_STALE_S`
         anyway; in between it stands, and only the progressive floor can launch calls.
         """
-        progressive = max(ready - lines, 0)
+        progressive = max(dial_for - lines, 0)
         last = self._reasoning
         if last is not None and now - last.at < (_FRESH_S if self._changed else _STALE_S):
             return progressive, "progressive" if progressive else "risk", last
         estimates = self.estimates
-        outlook = Outlook(self._tables, self.floor, now, estimates.answer.value, estimates.human.value)
+        outlook = Outlook(self._tables, self.floor, now, estimates.answer.value, estimates.human.value, claim)
         list_bound = self._list_bound(now, outlook.p_new)
         self._expect_answers(now)
         budget = 0.0 if list_bound else self.controller.budget

@@ -3,7 +3,10 @@
 `Floor.apply` turns a `PacingEvent` into state changes and feeds the estimators with what it just
 learned (a ring time, a talk time, an answer or a failure, ...). Calls still ringing are also counted
 per dial second, so that a decision costs one step per second of ring time, not one per call.
-Agents with a maximum occupancy (AGT-7) carry an `OccupancyMeter`.
+Agents with a maximum occupancy (AGT-7) carry an `OccupancyMeter`. Blended agents (who also serve
+inbound queues) can be taken by inbound calls; they are counted as they change state, and the ready
+ones kept in the order they became ready, so that `inbound_claim` (what inbound takes of them) costs
+what the reserve and the resting agents number, not what the floor does.
 """
 
 from __future__ import annotations
@@ -26,18 +29,27 @@ from dialer.pacing.events import (
     CallDialed,
     CallFailed,
     CallId,
+    InboundTaken,
+    InboundWaiting,
     LeadsRemaining,
     PacingEvent,
     TalkEnded,
     WrapEnded,
 )
+from dialer.pacing.inbound import InboundClaim
 
 
 class AgentState(IntEnum):
+    """From `NOT_READY` on, agents are away from outbound: the forecast does not count them freeing."""
+
     READY = 0
     TALK = 1
     WRAP = 2
     NOT_READY = 3
+    INBOUND = 4  # on an inbound call
+
+
+_BUSY = (AgentState.TALK, AgentState.WRAP, AgentState.INBOUND)
 
 
 class CallState(IntEnum):
@@ -75,15 +87,17 @@ class OccupancyMeter:
 
 
 class Agent:
-    __slots__ = ("max_occupancy", "meter", "min_wrap", "resting", "since", "state")
+    __slots__ = ("blended", "id", "max_occupancy", "meter", "min_wrap", "resting", "since", "state")
 
-    def __init__(self, at: float, min_wrap: float, max_occupancy: float, window_s: float) -> None:
+    def __init__(self, event: AgentLoggedIn, window_s: float) -> None:
+        self.id = event.agent_id
         self.state = AgentState.READY
-        self.since = at
-        self.min_wrap = min_wrap
-        self.max_occupancy = max_occupancy
-        self.meter = OccupancyMeter(at, window_s) if max_occupancy < 1.0 else None
+        self.since = event.at
+        self.min_wrap = event.min_wrap_s
+        self.max_occupancy = event.max_occupancy
+        self.meter = OccupancyMeter(event.at, window_s) if event.max_occupancy < 1.0 else None
         self.resting = False
+        self.blended = False  # see `Floor._join_blend`
 
 
 class Call:
@@ -117,6 +131,10 @@ class Floor:
         self.ringing: dict[int, int] = {}  # dial second -> calls dialed then, still ringing
         self.screening: dict[CallId, float] = {}  # call -> answered at
         self.waiting = 0
+        self.blended = 0  # blended agents logged in
+        self.blended_on_duty = 0  # of them ready, talking or wrapping up
+        self.ready_blended: dict[AgentId, Agent] = {}  # in the order they became ready
+        self.inbound_waiting = 0  # inbound calls waiting for the blended agents
         self.leads_remaining: int | None = None
         self._handlers: dict[type, Callable] = {
             CallDialed: self._dialed,
@@ -131,6 +149,8 @@ class Floor:
             AgentLoggedOut: self._logged_out,
             AgentPaused: self._paused,
             AgentResumed: self._resumed,
+            InboundTaken: self._inbound_taken,
+            InboundWaiting: self._inbound_waiting,
             LeadsRemaining: self._leads,
         }
 
@@ -152,6 +172,26 @@ class Floor:
             if agent.resting and agent.state == AgentState.READY:
                 held.append(agent_id)
         return held
+
+    def inbound_claim(self, reserve: int, per_second: float) -> InboundClaim:
+        """What inbound takes of the agents (see `inbound`); the ready blended agents kept free are
+        the `reserve` that became ready last, resting ones aside. Call after `update_resting`."""
+        resting = [
+            a for a in self.guarded.values() if a.blended and a.resting and a.state < AgentState.NOT_READY
+        ]
+        kept: list[AgentId] = []
+        for agent_id, agent in reversed(self.ready_blended.items()):
+            if len(kept) == reserve:
+                break
+            if not agent.resting:
+                kept.append(agent_id)
+        return InboundClaim(
+            kept=tuple(kept),
+            held=reserve + self.inbound_waiting,
+            per_second=per_second,
+            ready=len(self.ready_blended) - sum(a.state == AgentState.READY for a in resting),
+            claimable=self.blended_on_duty - len(resting),
+        )
 
     def elapsed(self, state: AgentState, now: float) -> list[float]:
         return [now - a.since for a in self.agents.values() if a.state == state]
@@ -235,15 +275,22 @@ class Floor:
     # -- agents
     def _set(self, agent: Agent, state: AgentState, at: float) -> None:
         self.ready += (state == AgentState.READY) - (agent.state == AgentState.READY)
+        if agent.blended:
+            self._leave_blend(agent)
+            agent.state = state
+            self._join_blend(agent)
         agent.state = state
         agent.since = at
         if agent.meter is not None:
-            agent.meter.set_busy(at, state in (AgentState.TALK, AgentState.WRAP))
+            agent.meter.set_busy(at, state in _BUSY)
 
     def _talk_ended(self, event: TalkEnded) -> None:
         agent = self.agents.get(event.agent_id)
-        if agent is not None and agent.state == AgentState.TALK:
+        if agent is None:
+            return
+        if agent.state == AgentState.TALK:
             self.estimates.talk.observe(event.at - agent.since)
+        if agent.state in (AgentState.TALK, AgentState.INBOUND):
             self._set(agent, AgentState.WRAP, event.at)
 
     def _wrap_ended(self, event: WrapEnded) -> None:
@@ -254,9 +301,11 @@ class Floor:
 
     def _logged_in(self, event: AgentLoggedIn) -> None:
         self._logged_out(event)
-        agent = Agent(event.at, event.min_wrap_s, event.max_occupancy, self.occupancy_window_s)
+        agent = Agent(event, self.occupancy_window_s)
         self.agents[event.agent_id] = agent
         self.ready += 1
+        if event.blended:
+            self._join_blend(agent)
         if agent.meter is not None:
             self.guarded[event.agent_id] = agent
 
@@ -265,6 +314,23 @@ class Floor:
         self.guarded.pop(event.agent_id, None)
         if agent is not None:
             self.ready -= agent.state == AgentState.READY
+            if agent.blended:
+                self._leave_blend(agent)
+
+    def _join_blend(self, agent: Agent) -> None:
+        """Count `agent` as blended, in its present state."""
+        agent.blended = True
+        self.blended += 1
+        self.blended_on_duty += agent.state < AgentState.NOT_READY
+        if agent.state == AgentState.READY:
+            self.ready_blended[agent.id] = agent
+
+    def _leave_blend(self, agent: Agent) -> None:
+        """Stop counting `agent` as blended (it logs out, or `_set` counts it again in a new state)."""
+        agent.blended = False
+        self.blended -= 1
+        self.blended_on_duty -= agent.state < AgentState.NOT_READY
+        self.ready_blended.pop(agent.id, None)
 
     def _paused(self, event: AgentPaused) -> None:
         agent = self.agents.get(event.agent_id)
@@ -275,6 +341,19 @@ class Floor:
         agent = self.agents.get(event.agent_id)
         if agent is not None and agent.state == AgentState.NOT_READY:
             self._set(agent, AgentState.READY, event.at)
+
+    def _inbound_taken(self, event: InboundTaken) -> None:
+        """An agent inbound takes is blended, whether or not its login said so."""
+        agent = self.agents.get(event.agent_id)
+        if agent is None:
+            return
+        if not agent.blended:
+            self._join_blend(agent)
+        self.estimates.inbound_takes.observe(event.at)
+        self._set(agent, AgentState.INBOUND, event.at)
+
+    def _inbound_waiting(self, event: InboundWaiting) -> None:
+        self.inbound_waiting = max(event.calls, 0)
 
     def _leads(self, event: LeadsRemaining) -> None:
         self.leads_remaining = event.remaining

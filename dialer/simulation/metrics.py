@@ -1,4 +1,5 @@
-"""The metrics `simulate` reports, exactly as defined in ../shared/scenarios/README.md.
+"""The metrics `simulate` reports, exactly as defined in ../shared/scenarios/README.md, and a blended
+scenario's inbound ones (docs/pacing.md).
 
 `Tally` is what the simulator counts while it runs; `Tally.metrics` turns it into `Metrics`:
 utilization = human talk ÷ (agents × duration); occupancy = (human talk + machine talk + wrap) ÷
@@ -6,11 +7,28 @@ utilization = human talk ÷ (agents × duration); occupancy = (human talk + mach
 decided); connects = human calls bridged; connects_per_agent_hour = connects ÷ agent-hours;
 agent_wait_s_mean = mean, over every call bridged (human or machine), of how long its agent had
 been ready before.
+
+With inbound calls (`InboundTally`, `InboundMetrics`): occupancy also counts inbound talk (and wrap
+counts the wrap-ups after inbound calls); inbound_offered = callers arrived; inbound_answered =
+taken by an agent; inbound_abandoned = hung up while waiting; inbound_asa_s = mean wait of the
+answered; inbound_service_level = answered within the threshold ÷ offered (1 when none were);
+agent_utilization = (human talk + inbound talk) ÷ (agents × duration). The outbound metrics keep
+their definitions.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class InboundMetrics:
+    inbound_offered: int
+    inbound_answered: int
+    inbound_abandoned: int
+    inbound_asa_s: float
+    inbound_service_level: float
+    agent_utilization: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +43,23 @@ class Metrics:
     amd_false_positives: int
     connects_per_agent_hour: float
     agent_wait_s_mean: float
+    inbound: InboundMetrics | None = None
 
     def as_dict(self) -> dict[str, float | int]:
-        return asdict(self)
+        """The metrics by name; the inbound ones follow the README's, in a blended scenario only."""
+        values = asdict(self)
+        inbound = values.pop("inbound")
+        return values | (inbound or {})
+
+
+@dataclass(slots=True)
+class InboundTally:
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    answered_in_time: int = 0  # within the service level's threshold
+    wait_s: float = 0.0  # of the answered
+    talk_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -42,12 +74,17 @@ class Tally:
     machine_talk_s: float = 0.0
     wrap_s: float = 0.0
     agent_wait_s: float = 0.0
+    inbound: InboundTally | None = None
 
     def metrics(self, agents: int, duration_s: float) -> Metrics:
         capacity = agents * duration_s
+        occupied = self.human_talk_s + self.machine_talk_s + self.wrap_s
+        inbound = self.inbound
+        if inbound is not None:
+            occupied += inbound.talk_s
         return Metrics(
             utilization=self.human_talk_s / capacity,
-            occupancy=(self.human_talk_s + self.machine_talk_s + self.wrap_s) / capacity,
+            occupancy=occupied / capacity,
             abandon_rate=self.abandoned / self.human_answers if self.human_answers else 0.0,
             calls_dialed=self.calls_dialed,
             human_answers=self.human_answers,
@@ -56,4 +93,16 @@ class Tally:
             amd_false_positives=self.amd_false_positives,
             connects_per_agent_hour=self.connects / (capacity / 3600.0),
             agent_wait_s_mean=self.agent_wait_s / self.bridges if self.bridges else 0.0,
+            inbound=None if inbound is None else _inbound_metrics(inbound, self.human_talk_s, capacity),
         )
+
+
+def _inbound_metrics(inbound: InboundTally, human_talk_s: float, capacity: float) -> InboundMetrics:
+    return InboundMetrics(
+        inbound_offered=inbound.offered,
+        inbound_answered=inbound.answered,
+        inbound_abandoned=inbound.abandoned,
+        inbound_asa_s=inbound.wait_s / inbound.answered if inbound.answered else 0.0,
+        inbound_service_level=inbound.answered_in_time / inbound.offered if inbound.offered else 1.0,
+        agent_utilization=(human_talk_s + inbound.talk_s) / capacity,
+    )

@@ -2,19 +2,21 @@
 
 A bad file gets one `UserError` line naming the file and the field (`outcomes: probabilities sum to
 0.95, not 1`, `talk_s.dist: unknown distribution 'gamma' ...`); unknown fields are refused so that a
-typo cannot silently fall back to a default.
+typo cannot silently fall back to a default. The optional `inbound` field (a blended campaign's
+inbound calls, see `inbound`) is ringcast's own, not the README's.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
 
+from dialer.simulation import fields
 from dialer.simulation.distributions import Distribution, parse_distribution
+from dialer.simulation.inbound import InboundModel, parse_inbound
 from ringcast.errors import UserError
 
 OUTCOME_KEYS = ("answer_human", "answer_machine", "busy", "no_answer", "invalid")
@@ -32,7 +34,7 @@ _REQUIRED = (
     "wrap_s",
     "abandon",
 )
-_OPTIONAL = ("name", "description", "leads", "outcomes_schedule", "amd")
+_OPTIONAL = ("name", "description", "leads", "outcomes_schedule", "amd", "inbound")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class Scenario:
     connect_within_s: float
     abandon_cap: float
     amd_false_positive_counts: bool = False
+    inbound: InboundModel | None = None
 
     def outcomes_at(self, t: float) -> Outcomes:
         current = self.outcomes
@@ -117,16 +120,16 @@ def parse_scenario(raw: object, default_name: str = "scenario") -> Scenario:
     unknown = sorted(str(k) for k in raw if k not in _REQUIRED and k not in _OPTIONAL)
     if unknown:
         raise UserError(f"{unknown[0]}: unknown field")
-    abandon = _mapping(raw["abandon"], "abandon")
-    _known(abandon, "abandon", ("connect_within_s", "cap", "amd_false_positive_counts"))
-    return Scenario(
+    abandon = fields.mapping(raw["abandon"], "abandon")
+    fields.known(abandon, "abandon", ("connect_within_s", "cap", "amd_false_positive_counts"))
+    scenario = Scenario(
         name=str(raw.get("name", default_name)),
         description=str(raw.get("description", "")),
-        duration_s=_number(raw["duration_s"], "duration_s", positive=True),
-        agents=_count(raw["agents"], "agents", minimum=1),
+        duration_s=fields.number(raw["duration_s"], "duration_s", positive=True),
+        agents=fields.count(raw["agents"], "agents", minimum=1),
         leads=_leads(raw.get("leads", "unlimited")),
-        max_lines=_count(raw["max_lines"], "max_lines", minimum=1),
-        no_answer_timeout_s=_number(raw["no_answer_timeout_s"], "no_answer_timeout_s", positive=True),
+        max_lines=fields.count(raw["max_lines"], "max_lines", minimum=1),
+        no_answer_timeout_s=fields.number(raw["no_answer_timeout_s"], "no_answer_timeout_s", positive=True),
         outcomes=_outcomes(raw["outcomes"], "outcomes"),
         outcomes_schedule=_schedule(raw.get("outcomes_schedule", [])),
         ring_to_answer_s=parse_distribution(raw["ring_to_answer_s"], "ring_to_answer_s"),
@@ -136,57 +139,17 @@ def parse_scenario(raw: object, default_name: str = "scenario") -> Scenario:
         machine_talk_s=parse_distribution(raw["machine_talk_s"], "machine_talk_s"),
         wrap_s=parse_distribution(raw["wrap_s"], "wrap_s"),
         amd=_amd(raw.get("amd", {"enabled": False})),
-        connect_within_s=_number(_get(abandon, "connect_within_s", "abandon"), "abandon.connect_within_s"),
-        abandon_cap=_probability(_get(abandon, "cap", "abandon"), "abandon.cap"),
-        amd_false_positive_counts=_flag(
+        connect_within_s=fields.number(
+            fields.get(abandon, "connect_within_s", "abandon"), "abandon.connect_within_s"
+        ),
+        abandon_cap=fields.probability(fields.get(abandon, "cap", "abandon"), "abandon.cap"),
+        amd_false_positive_counts=fields.flag(
             abandon.get("amd_false_positive_counts", False), "abandon.amd_false_positive_counts"
         ),
     )
-
-
-def _mapping(raw: object, field: str) -> Mapping:
-    if not isinstance(raw, Mapping):
-        raise UserError(f"{field}: must be a mapping (got {raw!r})")
-    return raw
-
-
-def _known(raw: Mapping, field: str, keys: tuple[str, ...]) -> None:
-    unknown = sorted(str(k) for k in raw if k not in keys)
-    if unknown:
-        raise UserError(f"{field}.{unknown[0]}: unknown field")
-
-
-def _get(raw: Mapping, key: str, field: str) -> object:
-    if key not in raw:
-        raise UserError(f"{field}.{key}: missing")
-    return raw[key]
-
-
-def _number(raw: object, field: str, *, positive: bool = False) -> float:
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
-        raise UserError(f"{field}: must be a number (got {raw!r})")
-    if raw < 0 or (positive and raw == 0):
-        raise UserError(f"{field}: must be {'positive' if positive else 'non-negative'} (got {raw!r})")
-    return float(raw)
-
-
-def _count(raw: object, field: str, *, minimum: int) -> int:
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
-        raise UserError(f"{field}: must be a whole number ≥ {minimum} (got {raw!r})")
-    return raw
-
-
-def _probability(raw: object, field: str) -> float:
-    value = _number(raw, field)
-    if value > 1.0:
-        raise UserError(f"{field}: must be a probability between 0 and 1 (got {raw!r})")
-    return value
-
-
-def _flag(raw: object, field: str) -> bool:
-    if not isinstance(raw, bool):
-        raise UserError(f"{field}: must be true or false (got {raw!r})")
-    return raw
+    if "inbound" not in raw:
+        return scenario
+    return replace(scenario, inbound=parse_inbound(raw["inbound"], scenario.agents, scenario.wrap_s))
 
 
 def _leads(raw: object) -> int | None:
@@ -198,9 +161,9 @@ def _leads(raw: object) -> int | None:
 
 
 def _outcomes(raw: object, field: str) -> Outcomes:
-    mapping = _mapping(raw, field)
-    _known(mapping, field, OUTCOME_KEYS)
-    values = [_probability(_get(mapping, key, field), f"{field}.{key}") for key in OUTCOME_KEYS]
+    mapping = fields.mapping(raw, field)
+    fields.known(mapping, field, OUTCOME_KEYS)
+    values = [fields.probability(fields.get(mapping, key, field), f"{field}.{key}") for key in OUTCOME_KEYS]
     total = sum(values)
     if abs(total - 1.0) > 1e-6:
         raise UserError(f"{field}: probabilities sum to {total:g}, not 1")
@@ -213,25 +176,29 @@ def _schedule(raw: object) -> tuple[tuple[float, Outcomes], ...]:
     entries: list[tuple[float, Outcomes]] = []
     for i, item in enumerate(raw):
         field = f"outcomes_schedule[{i}]"
-        mapping = _mapping(item, field)
-        _known(mapping, field, ("at_s", "outcomes"))
-        at_s = _number(_get(mapping, "at_s", field), f"{field}.at_s")
+        mapping = fields.mapping(item, field)
+        fields.known(mapping, field, ("at_s", "outcomes"))
+        at_s = fields.number(fields.get(mapping, "at_s", field), f"{field}.at_s")
         if entries and at_s < entries[-1][0]:
             raise UserError(
                 f"{field}.at_s: the schedule must be sorted by at_s ({at_s:g} < {entries[-1][0]:g})"
             )
-        entries.append((at_s, _outcomes(_get(mapping, "outcomes", field), f"{field}.outcomes")))
+        entries.append((at_s, _outcomes(fields.get(mapping, "outcomes", field), f"{field}.outcomes")))
     return tuple(entries)
 
 
 def _amd(raw: object) -> Amd:
-    mapping = _mapping(raw, "amd")
-    _known(mapping, "amd", ("enabled", "detect_s", "human_as_machine", "machine_as_human"))
-    if not _flag(_get(mapping, "enabled", "amd"), "amd.enabled"):
+    mapping = fields.mapping(raw, "amd")
+    fields.known(mapping, "amd", ("enabled", "detect_s", "human_as_machine", "machine_as_human"))
+    if not fields.flag(fields.get(mapping, "enabled", "amd"), "amd.enabled"):
         return Amd()
     return Amd(
         enabled=True,
-        detect_s=parse_distribution(_get(mapping, "detect_s", "amd"), "amd.detect_s"),
-        human_as_machine=_probability(_get(mapping, "human_as_machine", "amd"), "amd.human_as_machine"),
-        machine_as_human=_probability(_get(mapping, "machine_as_human", "amd"), "amd.machine_as_human"),
+        detect_s=parse_distribution(fields.get(mapping, "detect_s", "amd"), "amd.detect_s"),
+        human_as_machine=fields.probability(
+            fields.get(mapping, "human_as_machine", "amd"), "amd.human_as_machine"
+        ),
+        machine_as_human=fields.probability(
+            fields.get(mapping, "machine_as_human", "amd"), "amd.machine_as_human"
+        ),
     )

@@ -20,6 +20,11 @@ Choices where the README leaves room, made once here:
   by then is abandoned at its deadline; a call bridged by then counts its whole talk and wrap.
 * Agent limits (AGT-7, optional, not part of the scenario format): wrap lasts at least `min_wrap_s`,
   and ready agents the pacer lists as resting are not given calls.
+* Inbound (optional, see `inbound`): callers arrive until `duration_s` and have priority. A caller
+  takes a ready blended agent at once (one the pacer keeps free for inbound if any, else the one
+  ready longest), or waits in line, first come first served, until a blended agent frees (before
+  any outbound call waiting) or its patience runs out. Agents kept free for inbound get no outbound
+  call. The pacer is told what the live ACD would tell it: `InboundTaken`, `InboundWaiting`.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import random
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from dialer.pacing.events import (
     AgentLoggedIn,
@@ -40,19 +45,29 @@ from dialer.pacing.events import (
     CallDialed,
     CallFailed,
     FailResult,
+    InboundTaken,
+    InboundWaiting,
     LeadsRemaining,
     TalkEnded,
     WrapEnded,
 )
 from dialer.pacing.pacer import Mode, Pacer, PacerConfig
-from dialer.simulation.metrics import Metrics, Tally
+from dialer.simulation.inbound import Caller, Callers
+from dialer.simulation.metrics import InboundTally, Metrics, Tally
 from dialer.simulation.scenario import Scenario
 
 TICK_S = 0.25
 AMD_FALSE_POSITIVE_ESTIMATE = 0.02  # a typical vendor figure for humans taken for machines
 # event kinds, in the order they are handled at equal times
-_TALK_END, _WRAP_END, _ANSWER, _FAIL, _AMD, _DEADLINE, _TICK = range(7)
+_TALK_END, _WRAP_END, _ARRIVAL, _ANSWER, _FAIL, _AMD, _DEADLINE, _GIVE_UP, _TICK = range(9)
 _HUMAN, _MACHINE, _BUSY, _NO_ANSWER, _INVALID = range(5)
+
+
+class _Queued(Protocol):
+    waiting: bool  # still waiting for an agent
+
+
+_Waiting = TypeVar("_Waiting", bound=_Queued)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +106,7 @@ def campaign_config(
         max_lines=scenario.max_lines,
         ends_at=scenario.duration_s,
         ratio=ratio,
+        inbound_reserve=scenario.inbound.reserve if scenario.inbound else 0,
     )
 
 
@@ -112,16 +128,26 @@ class _Run:
         self.leads = scenario.leads
         self.idle: deque[int] = deque(range(scenario.agents))  # longest ready first
         self.ready_since = [0.0] * scenario.agents
-        self.call_of_agent: list[_Call | None] = [None] * scenario.agents
+        self.wrap_after = [0.0] * scenario.agents  # of each agent's current call
         self.queue: deque[_Call] = deque()  # waiting calls, earliest deadline first
         self.resting: frozenset[int | str] = frozenset()
+        self.kept: frozenset[int | str] = frozenset()  # ready agents kept free for inbound
+        self.withheld = self.resting  # from outbound calls: resting or kept
+        inbound = scenario.inbound
+        self.callers = Callers(inbound, seed) if inbound else None
+        self.blended = inbound.agents if inbound else 0  # agents 0 .. blended - 1
+        self.line: deque[Caller] = deque()  # inbound callers waiting, first come first served
+        if inbound:
+            self.tally.inbound = InboundTally()
         self.handlers: tuple[Callable[[float, Any], None], ...] = (
             self._talk_end,
             self._wrap_end,
+            self._arrival,
             self._answer,
             self._fail,
             self._amd,
             self._deadline,
+            self._give_up,
         )
 
     def _push(self, at: float, kind: int, payload: Any) -> None:
@@ -130,10 +156,14 @@ class _Run:
 
     def run(self) -> Metrics:
         s = self.s
+        limits = self.limits
         for agent in range(s.agents):
-            self.pacer.observe(AgentLoggedIn(0.0, agent, self.limits.min_wrap_s, self.limits.max_occupancy))
+            blended = agent < self.blended
+            self.pacer.observe(AgentLoggedIn(0.0, agent, limits.min_wrap_s, limits.max_occupancy, blended))
         if s.leads is not None:
             self.pacer.observe(LeadsRemaining(0.0, s.leads))
+        if self.callers is not None:
+            self._expect_caller(self.callers.first_arrival())
         self._push(0.0, _TICK, 0)
         heap, handlers, pop = self.heap, self.handlers, heapq.heappop
         while heap:
@@ -147,8 +177,9 @@ class _Run:
     # -- the pacer and dialing
     def _tick(self, at: float, index: int) -> None:
         decision = self.pacer.decide(at)
-        if self.limits.max_occupancy < 1.0 and frozenset(decision.resting) != self.resting:
-            self.resting = frozenset(decision.resting)
+        resting, kept = frozenset(decision.resting), frozenset(decision.kept_for_inbound)
+        if resting != self.resting or kept != self.kept:
+            self.resting, self.kept, self.withheld = resting, kept, resting | kept
             self._serve_queue(at)
         launch = min(decision.launch, self.s.max_lines - self.lines)
         if self.leads is not None:
@@ -245,24 +276,94 @@ class _Run:
         if at <= self.s.duration_s:
             self.pacer.observe(CallAbandoned(at, call.id))
 
+    # -- inbound callers
+    def _expect_caller(self, at: float) -> None:
+        if at < self.s.duration_s:
+            self._push(at, _ARRIVAL, None)
+
+    def _arrival(self, at: float, _: None) -> None:
+        assert self.callers is not None and self.tally.inbound is not None
+        caller, following = self.callers.arrive(at)
+        self._expect_caller(following)
+        self.tally.inbound.offered += 1
+        agent = self._take_for_inbound()
+        if agent is not None:
+            self._take_caller(at, caller, agent)
+            return
+        caller.waiting = True
+        self.line.append(caller)
+        self._push(at + caller.patience_s, _GIVE_UP, caller)
+        self.pacer.observe(InboundWaiting(at, len(self.line)))
+
+    def _give_up(self, at: float, caller: Caller) -> None:
+        if not caller.waiting:
+            return
+        assert self.tally.inbound is not None
+        caller.waiting = False
+        self.line.remove(caller)
+        self.tally.inbound.abandoned += 1
+        if at <= self.s.duration_s:
+            self.pacer.observe(InboundWaiting(at, len(self.line)))
+
+    def _take_caller(self, at: float, caller: Caller, agent: int) -> None:
+        inbound = self.tally.inbound
+        assert inbound is not None and self.s.inbound is not None
+        waited = at - caller.arrived_at
+        inbound.answered += 1
+        inbound.wait_s += waited
+        inbound.answered_in_time += waited <= self.s.inbound.service_level_s
+        inbound.talk_s += caller.talk_s
+        self.wrap_after[agent] = max(caller.wrap_s, self.limits.min_wrap_s)
+        self.pacer.observe(InboundTaken(at, agent))
+        self._push(at + caller.talk_s, _TALK_END, agent)
+
     # -- agents
     def _take_idle(self) -> int | None:
-        if not self.resting:
+        """The agent ready longest, for an outbound call: not resting, not kept free for inbound."""
+        if not self.withheld:
             return self.idle.popleft() if self.idle else None
         for agent in self.idle:
-            if agent not in self.resting:
+            if agent not in self.withheld:
                 self.idle.remove(agent)
                 return agent
         return None
 
+    def _take_for_inbound(self) -> int | None:
+        """A ready blended agent for a caller: one kept free for inbound, else the one ready longest."""
+        chosen = None
+        for agent in self.idle:
+            if agent in self.kept:
+                chosen = agent
+                break
+            if chosen is None and agent < self.blended and agent not in self.resting:
+                chosen = agent
+        if chosen is not None:
+            self.idle.remove(chosen)
+        return chosen
+
     def _serve_queue(self, at: float) -> None:
-        while self.queue and at <= self.s.duration_s:
-            agent = self._take_idle()
+        """Give ready agents the calls waiting: inbound callers first, then outbound answers."""
+        line = len(self.line)
+        self._hand_out(at, self.line, self._take_for_inbound, self._take_caller)
+        if len(self.line) != line:
+            self.pacer.observe(InboundWaiting(at, len(self.line)))
+        self._hand_out(at, self.queue, self._take_idle, self._bridge)
+
+    def _hand_out(
+        self,
+        at: float,
+        waiting: deque[_Waiting],
+        take_agent: Callable[[], int | None],
+        connect: Callable[[float, _Waiting, int], None],
+    ) -> None:
+        """Connect the calls `waiting`, in order, to the agents `take_agent` gives, while it gives one."""
+        while waiting and at <= self.s.duration_s:
+            agent = take_agent()
             if agent is None:
                 return
-            call = self.queue.popleft()
+            call = waiting.popleft()
             call.waiting = False
-            self._bridge(at, call, agent)
+            connect(at, call, agent)
 
     def _bridge(self, at: float, call: _Call, agent: int) -> None:
         s, tally = self.s, self.tally
@@ -276,21 +377,18 @@ class _Run:
         else:
             talk = s.machine_talk_s.sample(call.u_talk)
             tally.machine_talk_s += talk
-        self.call_of_agent[agent] = call
+        self.wrap_after[agent] = max(s.wrap_s.sample(call.u_wrap), self.limits.min_wrap_s)
         self.pacer.observe(CallBridged(at, call.id, agent))
         self._push(at + talk, _TALK_END, agent)
 
     def _talk_end(self, at: float, agent: int) -> None:
-        call = self.call_of_agent[agent]
-        assert call is not None
-        wrap = max(self.s.wrap_s.sample(call.u_wrap), self.limits.min_wrap_s)
+        wrap = self.wrap_after[agent]
         self.tally.wrap_s += wrap
         if at <= self.s.duration_s:
             self.pacer.observe(TalkEnded(at, agent))
         self._push(at + wrap, _WRAP_END, agent)
 
     def _wrap_end(self, at: float, agent: int) -> None:
-        self.call_of_agent[agent] = None
         self.ready_since[agent] = at
         if at > self.s.duration_s:
             return
