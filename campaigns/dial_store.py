@@ -268,8 +268,9 @@ def _open(
             trunk=campaign.trunk,
             caller_id=campaign.caller_id,
             dialed_at=now,
+            time_zones=list(taken.time_zones),
         )
-        for lead in leads
+        for lead, taken in zip(leads, queued, strict=True)
     ]
     session.add_all(attempts)
     session.flush()

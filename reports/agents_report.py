@@ -47,9 +47,8 @@ Definitions (durations in seconds, to the millisecond; "None" where a denominato
 Cost. The database groups the attempts by agent, disposition and quarter hour of `ended_at` (at most
 96 rows a day per agent and code) and returns the state changes of the period plus one row per agent
 (the state at `since`, an index probe on `ix_agent_state_log_agent_at`); the spans are clipped and
-split into buckets here. No attempt row is fetched. No index covers `attempts.ended_at` (there is
-`ix_attempts_agent_dialed` on `dialed_at`, which cannot bound a call's end exactly), so PostgreSQL
-reads the attempts table once per report; an index on `(ended_at)` would make it a range scan.
+split into buckets here. No attempt row is fetched: the calls are counted from the covering index
+`ix_attempts_campaign_ended` (`reports/scope.py`).
 """
 
 from __future__ import annotations
@@ -66,10 +65,11 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import named
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Campaign, Disposition
+from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Disposition
 from campaigns.persistence.models.enums import AgentState
 from reports.buckets import QUARTER_S, quarter_hour, start_of
 from reports.query import ReportQuery
+from reports.scope import campaign_ids, ended_in
 from reports.tables import Column, Kind, Report, ratio
 
 NONE = "(none)"  # the disposition of calls handled without one
@@ -275,7 +275,8 @@ def agents_report(database: Database, query: ReportQuery) -> Report:
     labels = [label for _, label in starts]
     figures: dict[tuple[str, str], Figures] = defaultdict(Figures)
     with database.session() as session:
-        campaign_id = named(session, Campaign, query.campaign).id if query.campaign else None
+        campaigns = campaign_ids(session, query.campaign)
+        campaign_id = campaigns[0] if query.campaign else None
         agent_id = named(session, Agent, query.agent).id if query.agent else None
         names = _agent_names(session, agent_id)
         for agent, spans in _state_spans(session, query, campaign_id, agent_id):
@@ -283,7 +284,7 @@ def agents_report(database: Database, query: ReportQuery) -> Report:
                 for index, seconds in split(span, instants):
                     figures[labels[index], names[agent]].seconds[span.state] += seconds
         for agent, quarter, code, calls, talk_ms in _calls(
-            session, database.backend, query, campaign_id, agent_id
+            session, database.backend, query, campaigns, agent_id
         ):
             label = query.bucket_of(start_of(quarter)) if query.by is not None else ""
             f = figures[label, names[agent]]
@@ -346,7 +347,7 @@ def _talk_ms(dialect: str) -> ColumnElement[int]:
 
 
 def _calls(
-    session: Session, dialect: str, query: ReportQuery, campaign_id: int | None, agent_id: int | None
+    session: Session, dialect: str, query: ReportQuery, campaigns: list[int], agent_id: int | None
 ) -> Iterator[tuple[int, int, str | None, int, int]]:
     """(agent, quarter hour ended (0 without `--by`), disposition code, calls, talk ms), grouped in SQL."""
     keys: list[SQLColumnExpression[Any]] = [Attempt.agent_id, Disposition.code]
@@ -356,17 +357,14 @@ def _calls(
         select(*keys, func.count().label("calls"), func.sum(_talk_ms(dialect)).label("talk_ms"))
         .outerjoin(Disposition, Disposition.id == Attempt.disposition_id)
         .where(
+            *ended_in(query, campaigns),
             Attempt.agent_id.is_not(None),
             Attempt.bridged_at.is_not(None),
-            Attempt.ended_at >= query.since,
-            Attempt.ended_at < query.until,
         )
         .group_by(Attempt.agent_id, Disposition.code)
     )
     if query.by is not None:  # by its name: a repeated expression would bind its own parameters
         statement = statement.group_by(literal_column("quarter"))
-    if campaign_id is not None:
-        statement = statement.where(Attempt.campaign_id == campaign_id)
     if agent_id is not None:
         statement = statement.where(Attempt.agent_id == agent_id)
     for row in session.execute(statement):

@@ -40,6 +40,7 @@ from campaigns.persistence.models import Attempt, Campaign, CampaignList, Dispos
 from campaigns.persistence.models.enums import CallOutcome, LeadState
 from reports.buckets import quarter_hour, start_of
 from reports.query import ReportQuery
+from reports.scope import campaign_ids, ended_in
 from reports.tables import Column, Kind, Report, ratio
 
 _ANSWERED = (CallOutcome.ANSWERED, CallOutcome.ABANDONED, CallOutcome.MACHINE)
@@ -111,20 +112,17 @@ def campaign_report(
     with database.session() as session:
         dialect = session.get_bind().dialect.name
         bucket = quarter_hour(Attempt.ended_at, dialect) if query.by is not None else None
-        period = (
-            Attempt.ended_at >= query.since,
-            Attempt.ended_at < query.until,
-            Attempt.outcome != CallOutcome.CANCELLED,
-        )
-        campaigns = select(Campaign)
-        if query.campaign is not None:
-            campaigns = campaigns.where(Campaign.name == query.campaign)
-        known = {row.id: campaign_store.config_of(session, row) for row in session.scalars(campaigns)}
+        ids = campaign_ids(session, query.campaign)
+        known = {
+            row.id: campaign_store.config_of(session, row)
+            for row in session.scalars(select(Campaign).where(Campaign.id.in_(ids)))
+        }
+        period = (*ended_in(query, ids), Attempt.outcome != CallOutcome.CANCELLED)
         keys = [Attempt.campaign_id] + ([bucket] if bucket is not None else [])
         grouped = (
             select(*keys, Attempt.outcome, Disposition.code, func.count())
             .outerjoin(Disposition, Disposition.id == Attempt.disposition_id)
-            .where(*period, Attempt.campaign_id.in_(known))
+            .where(*period)
             .group_by(*keys, Attempt.outcome, Disposition.code)
         )
         tallies: dict[tuple[int, str], _Tally] = defaultdict(_Tally)
@@ -136,9 +134,7 @@ def campaign_report(
             )
         if bucket is None:
             leads = select(Attempt.campaign_id, func.count(func.distinct(Attempt.lead_id)))
-            for campaign_id, count in session.execute(
-                leads.where(*period, Attempt.campaign_id.in_(known)).group_by(Attempt.campaign_id)
-            ):
+            for campaign_id, count in session.execute(leads.where(*period).group_by(Attempt.campaign_id)):
                 tallies[(campaign_id, "")].leads = count
         penetration = _penetration(session, list(known))
     rows = []

@@ -39,11 +39,12 @@ from sqlalchemy import Integer, cast, func, literal_column, select
 from sqlalchemy.sql import ColumnElement
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Attempt, Campaign
+from campaigns.persistence.models import Attempt
 from campaigns.persistence.models.enums import CallOutcome
 from dialer.asterisk.confgen import TRUNK_ENDPOINT
 from reports.buckets import quarter_hour, start_of
 from reports.query import ReportQuery
+from reports.scope import campaign_ids, ended_in
 from reports.tables import Column, Kind, Report, ratio
 
 _ANSWERED = (CallOutcome.ANSWERED, CallOutcome.ABANDONED, CallOutcome.MACHINE)
@@ -163,18 +164,13 @@ def trunks_report(database: Database, query: ReportQuery) -> Report:
         grouped = (
             select(*keys, func.count().label("calls"), func.sum(_talk_ms(dialect)).label("talk_ms"))
             .where(
-                Attempt.ended_at >= query.since,
-                Attempt.ended_at < query.until,
+                *ended_in(query, campaign_ids(session, query.campaign)),
                 Attempt.outcome != CallOutcome.CANCELLED,
             )
             .group_by(Attempt.trunk, Attempt.caller_id, Attempt.outcome, Attempt.hangup_cause)
         )
         if query.by is not None:  # by its name: a repeated expression would bind its own parameters
             grouped = grouped.group_by(literal_column("quarter"))
-        if query.campaign is not None:
-            grouped = grouped.join(Campaign, Campaign.id == Attempt.campaign_id).where(
-                Campaign.name == query.campaign
-            )
         tallies: dict[tuple[str, str, str], _Tally] = defaultdict(_Tally)
         for row in session.execute(grouped):
             label = query.bucket_of(start_of(int(row.quarter))) if query.by is not None else ""

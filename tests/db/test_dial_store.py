@@ -278,6 +278,7 @@ def test_an_allowed_lead_gets_its_attempt_and_its_callback_is_done_when_the_call
         assert (attempt.lead_id, attempt.campaign_id, attempt.e164) == (first, campaign.id, number(1))
         assert (attempt.trunk, attempt.caller_id, attempt.dialed_at) == ("carrier", "+862088881234", NOW)
         assert (attempt.uniqueid, attempt.ended_at) == (opened.channel_id, None)
+        assert attempt.time_zones == list(SHANGHAI)  # the callee's, as the calling window was checked
         assert session.get_one(Lead, first).last_attempt_at == NOW
     assert lead(database, first)[:2] == (S.DIALING, 3)
     assert callbacks(database) == [(first, CallbackState.PENDING, NOW)]  # until the call ends

@@ -107,11 +107,12 @@ def test_per_local_day_a_call_counts_on_the_day_it_ended(database: Database) -> 
     assert first[13] is None  # attempts per lead: over the whole period only
 
 
-def test_an_empty_period_and_an_unknown_campaign_give_no_rows(database: Database) -> None:
+def test_an_empty_period_gives_no_rows_and_an_unknown_campaign_an_error(database: Database) -> None:
     hand_built_day(database)
     assert campaign_report(database, ReportQuery.parse("2026-10-01", "2026-10-02", SHANGHAI)).rows == []
     named = ReportQuery.parse("2026-11-23", "2026-11-24", SHANGHAI, campaign="nope")
-    assert campaign_report(database, named).rows == []
+    with pytest.raises(UserError, match="no campaign named 'nope'"):
+        campaign_report(database, named)
 
 
 def sms_day(database: Database) -> None:

@@ -84,12 +84,13 @@ def calls(
     """`times` ended attempts dialled at `dialed` (flagged abandoned with outcome `abandoned` unless told)."""
     flag = outcome is CallOutcome.ABANDONED if abandoned is None else abandoned
     with database.session() as session:
-        e164 = session.get_one(Lead, lead_id).e164
+        lead = session.get_one(Lead, lead_id)
         session.add_all(
             Attempt(
                 lead_id=lead_id,
                 campaign_id=campaign.id,
-                e164=e164,
+                e164=lead.e164,
+                time_zones=lead.time_zones,  # as the dialer records them
                 dialed_at=dialed,
                 ended_at=dialed + timedelta(seconds=40),
                 outcome=outcome,
@@ -221,6 +222,12 @@ def test_calls_by_the_callees_local_hour_against_the_calling_hours(database: Dat
     assert section(compliance_report(database, only), "calling hours") == [
         ["秋季回访", "09:00-21:00 every day", 4, 1]
     ]
+    # A lead's zones changed after its calls (a re-import): each call stays where it was dialled.
+    with database.session() as session:
+        session.get_one(Lead, sh).time_zones = [NEW_YORK]
+    again = compliance_report(database, ONE_DAY)
+    for title in ("calling hours", "calls by local hour"):
+        assert section(again, title) == section(reports, title)
 
 
 def test_abandonment_by_local_day_and_over_the_presets_window(database: Database) -> None:

@@ -21,6 +21,7 @@ from campaigns.persistence.models.enums import CallOutcome
 from cli.main import app
 from reports.query import Bucket, ReportQuery
 from reports.trunks_report import trunks_report
+from ringcast.errors import UserError
 from tests.db.test_dial_store import add_list, create, row
 
 pytestmark = pytest.mark.db
@@ -142,7 +143,8 @@ def test_the_campaign_filter_and_an_empty_period(database: Database) -> None:
     named = ReportQuery.parse("2026-11-23", "2026-11-24", SHANGHAI, campaign="秋季回访")
     assert len(trunks_report(database, named).rows) == 6
     other = ReportQuery.parse("2026-11-23", "2026-11-24", SHANGHAI, campaign="nope")
-    assert trunks_report(database, other).rows == []
+    with pytest.raises(UserError, match="no campaign named 'nope'"):
+        trunks_report(database, other)
     empty = ReportQuery.parse("2026-10-01", "2026-10-02", SHANGHAI)
     assert trunks_report(database, empty).rows == []
 
