@@ -29,8 +29,10 @@ from campaigns.persistence.models import (
     AgentGroupMember,
     AgentStateLog,
     AuditEntry,
+    CallQueue,
     Campaign,
     ContactList,
+    IvrFlow,
     Survey,
 )
 from campaigns.persistence.models.enums import AgentState
@@ -40,12 +42,14 @@ from ringcast.errors import UserError
 _NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 _DIAL_STRING = re.compile(r"[A-Za-z0-9]+/\S{1,190}|\+?\d{3,20}")  # "PJSIP/agent1" or a remote number
 _AGENT_NUMBER = re.compile(r"\d{1,16}")
-Named = TypeVar("Named", Agent, AgentGroup, Campaign, ContactList, Survey)
+Named = TypeVar("Named", Agent, AgentGroup, CallQueue, Campaign, ContactList, IvrFlow, Survey)
 _LOOKED_UP: dict[type[Any], tuple[str, str]] = {
     Agent: ("agent", "agent list"),
     AgentGroup: ("agent group", "group list"),
+    CallQueue: ("queue", "queue list"),
     Campaign: ("campaign", "campaign list"),
     ContactList: ("list", "list ls"),
+    IvrFlow: ("IVR flow", "ivr list"),
     Survey: ("survey", "survey list"),
 }
 

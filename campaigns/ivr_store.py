@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.agent_store import audit
+from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import InboundNumber, IvrFlow
@@ -77,7 +77,7 @@ def save_flow(
             row = IvrFlow(name=flow.name, version=0, active=False)
             session.add(row)
         else:
-            row = _flow_row(session, flow.name, lock=True)
+            row = named(session, IvrFlow, flow.name, lock=True)
         if activate or row.active:
             _check_good(flow, known_sound)
         row.document, row.version, row.active = document, row.version + 1, row.active or activate
@@ -92,7 +92,7 @@ def activate_flow(
 ) -> StoredFlow:
     """Make flow `name` active (DIDs may then run it); a `FlowError` listing its problems if it has any."""
     with database.session() as session:
-        row = _flow_row(session, name, lock=True)
+        row = named(session, IvrFlow, name, lock=True)
         flow = _check_good(parse_flow(row.document, name), known_sound)
         if not row.active:
             row.active = True
@@ -104,7 +104,7 @@ def activate_flow(
 def deactivate_flow(database: Database, name: str, change: Change) -> StoredFlow:
     """Take flow `name` out of service; refused while a DID's plan names it."""
     with database.session() as session:
-        row = _flow_row(session, name, lock=True)
+        row = named(session, IvrFlow, name, lock=True)
         users = [n.did for n in _numbers(session) if name in n.plan.flows()]
         if users:
             raise UserError(
@@ -120,7 +120,7 @@ def deactivate_flow(database: Database, name: str, change: Change) -> StoredFlow
 
 def get_flow(database: Database, name: str) -> StoredFlow:
     with database.session() as session:
-        row = _flow_row(session, name)
+        row = named(session, IvrFlow, name)
         return _stored(row, parse_flow(row.document, name))
 
 
@@ -140,7 +140,7 @@ def set_number(
         raise UserError(f"DID {did!r}: give an E.164 number (+864001234567) or a short number (95555)")
     with database.session() as session:
         for name in plan.flows():
-            if not _flow_row(session, name).active:
+            if not named(session, IvrFlow, name).active:
                 raise UserError(
                     f"IVR flow {name} is not active", hint=f"`ringcast ivr activate {name}` first"
                 )
@@ -183,14 +183,6 @@ def _check_good(flow: Flow, known_sound: KnownSound | None) -> Flow:
     if problems:
         raise FlowError(f"flow {flow.name} cannot be active", problems)
     return flow
-
-
-def _flow_row(session: Session, name: str, *, lock: bool = False) -> IvrFlow:
-    query = select(IvrFlow).where(IvrFlow.name == name)
-    row = session.scalar(query.with_for_update() if lock else query)
-    if row is None:
-        raise UserError(f"no IVR flow named {name!r}", hint="`ringcast ivr list` shows them")
-    return row
 
 
 def _stored(row: IvrFlow, flow: Flow) -> StoredFlow:

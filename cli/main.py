@@ -28,6 +28,7 @@ from cli.ivr import ivr_app
 from cli.lab import asterisk_app, lab_app
 from cli.lists import list_app
 from cli.purge import purge
+from cli.queue import queue_app
 from cli.report import report
 from cli.serve import serve
 from cli.simulate import simulate
@@ -58,6 +59,7 @@ survey_app.command("export")(survey_export)
 app.add_typer(survey_app, name="survey")
 app.add_typer(sms_app, name="sms")
 app.add_typer(ivr_app, name="ivr")
+app.add_typer(queue_app, name="queue")
 app.command("import")(import_list)
 app.command("report")(report)
 app.command("demo")(demo)

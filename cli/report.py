@@ -5,6 +5,7 @@ Thin over the report builders in `reports/` (each figure defined in docs/metrics
 are the list export's writers (UTF-8 with BOM for Excel, formulas neutralised). `--chart F.png`
 draws the trend of a report grouped `--by` hour, day or week (`--chart-columns`, default the
 report's first rate). A report of several sections (compliance) writes one file per section.
+`--queue` narrows the queues report, the only one it applies to.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from reports.campaign_report import DEFAULT_SUCCESS, campaign_report
 from reports.compliance_report import compliance_report
 from reports.files import write_csv, write_xlsx
 from reports.query import Bucket, ReportQuery
+from reports.queues_report import queues_report
 from reports.sms_report import sms_report
 from reports.tables import Kind, Report, shown
 from reports.trunks_report import trunks_report
@@ -41,17 +44,27 @@ class ReportName(StrEnum):
     AGENTS = "agents"
     CAMPAIGN = "campaign"
     COMPLIANCE = "compliance"
+    QUEUES = "queues"
     SMS = "sms"
     TRUNKS = "trunks"
 
 
-Builder = Callable[[Database, ReportQuery, Sequence[str]], list[Report]]
+@dataclass(frozen=True)
+class _Asked:
+    """What a report is asked for beyond the query: only some reports read each."""
+
+    success: Sequence[str]  # the campaign report's conversions
+    queue: str | None  # the queues report's filter
+
+
+Builder = Callable[[Database, ReportQuery, _Asked], list[Report]]
 _BUILDERS: dict[ReportName, Builder] = {
-    ReportName.AGENTS: lambda database, query, success: [agents_report(database, query)],
-    ReportName.CAMPAIGN: lambda database, query, success: [campaign_report(database, query, success)],
-    ReportName.COMPLIANCE: lambda database, query, success: compliance_report(database, query),
-    ReportName.SMS: lambda database, query, success: [sms_report(database, query)],
-    ReportName.TRUNKS: lambda database, query, success: [trunks_report(database, query)],
+    ReportName.AGENTS: lambda database, query, asked: [agents_report(database, query)],
+    ReportName.CAMPAIGN: lambda database, query, asked: [campaign_report(database, query, asked.success)],
+    ReportName.COMPLIANCE: lambda database, query, asked: compliance_report(database, query),
+    ReportName.QUEUES: lambda database, query, asked: [queues_report(database, query, asked.queue)],
+    ReportName.SMS: lambda database, query, asked: [sms_report(database, query)],
+    ReportName.TRUNKS: lambda database, query, asked: [trunks_report(database, query)],
 }
 
 
@@ -62,6 +75,7 @@ def report(
     tz: str | None = typer.Option(None, "--tz", help="Time zone of the days and buckets [this machine's]."),
     campaign: str | None = typer.Option(None, "--campaign", help="Only this campaign."),
     agent: str | None = typer.Option(None, "--agent", help="Only this agent (agent reports)."),
+    queue: str | None = typer.Option(None, "--queue", help="Only this queue (queues report)."),
     by: Bucket | None = typer.Option(None, "--by", help="Per hour, day or week."),
     success: str = typer.Option(
         ",".join(DEFAULT_SUCCESS), "--success", help="Disposition codes that convert."
@@ -77,9 +91,11 @@ def report(
 ) -> None:
     """Reports with exact definitions (docs/metrics.md), aggregated in the database."""
     query = ReportQuery.parse(first, last, tz, campaign=campaign, agent=agent, by=by)
+    if queue is not None and name is not ReportName.QUEUES:
+        raise UserError(f"--queue is for the queues report, not {name.value}")
     codes = [code.strip() for code in success.split(",") if code.strip()]
     with open_database() as database:
-        reports = _BUILDERS[name](database, query, codes)
+        reports = _BUILDERS[name](database, query, _Asked(codes, queue))
     chosen = output or _format_of(out)
     if chosen is OutputFormat.TABLE:
         if out is not None:

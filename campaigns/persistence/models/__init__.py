@@ -14,6 +14,7 @@ from campaigns.persistence.models.campaigns import (
     ListImport,
 )
 from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
+from campaigns.persistence.models.inbound import CallQueue, InboundCall, QueueMembership, QueueVisit
 from campaigns.persistence.models.ivr import InboundNumber, IvrFlow
 from campaigns.persistence.models.leads import Lead
 from campaigns.persistence.models.sms import (
@@ -37,16 +38,20 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BlocklistEntry",
+    "CallQueue",
     "Callback",
     "Campaign",
     "CampaignList",
     "ContactList",
     "Disposition",
+    "InboundCall",
     "InboundNumber",
     "IvrFlow",
     "JobLease",
     "Lead",
     "ListImport",
+    "QueueMembership",
+    "QueueVisit",
     "SmsCampaign",
     "SmsConsent",
     "SmsMessage",

@@ -157,3 +157,25 @@ class AnswerResult(StrEnum):
     ANSWERED = "answered"  # a valid key
     INVALID = "invalid"  # only invalid keys, through every retry
     NO_INPUT = "no_input"  # silence, through every retry
+
+
+class InboundOutcome(StrEnum):
+    """How an inbound call ended (issue 9). A short abandon is not an outcome: the queues report
+    tells it from the wait and the queue's threshold."""
+
+    ANSWERED = "answered"  # joined an agent
+    ABANDONED = "abandoned"  # the caller hung up while waiting in a queue
+    OVERFLOWED_NUMBER = "overflowed_number"  # sent on to an external or mobile number
+    OVERFLOWED_VOICEMAIL = "overflowed_voicemail"  # sent to a voicemail box from a queue
+    REFUSED = "refused"  # blacklisted caller (ACD-10)
+    IVR_ONLY = "ivr_only"  # ended in the IVR without queueing (message, voicemail node, hang-up)
+    FAILED = "failed"  # lost by the network or the engine (also: found gone at an engine restart)
+
+
+class QueueResult(StrEnum):
+    """How a call's wait in one queue ended (`queue_visits.result`; docs/metrics.md, "Queues")."""
+
+    ANSWERED = "answered"  # an agent took it
+    ABANDONED = "abandoned"  # the caller hung up waiting
+    OVERFLOWED = "overflowed"  # sent on: another queue, a number or voicemail
+    FAILED = "failed"  # the call was lost while waiting (network, engine restart)
