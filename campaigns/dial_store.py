@@ -324,7 +324,7 @@ def close_attempt(session: Session, campaign: CampaignConfig, result: AttemptRes
             actor = ABANDONED_CALLBACK_ACTOR
         elif result.outcome is not CallOutcome.ANSWERED:
             step = step.lead.settle(campaign.retry, result.ended_at)
-        hangup.fire(session, attempt.id, CallEnded(inbound=False, outcome=result.outcome), result.ended_at)
+        hangup.fire(session, attempt.id, CallEnded(result.outcome), result.ended_at)
     _apply(session, lead, step, campaign, now=result.ended_at, actor=actor)
     return lead.state
 
@@ -371,14 +371,23 @@ def follow_up_callback(
     or blocked. In `session`'s transaction."""
     attempt = session.get_one(Attempt, attempt_id)
     lead = session.get_one(Lead, attempt.lead_id)
+    return call_back_lead(session, campaign, lead, at, now, FOLLOW_UP_ACTOR)  # `_followed_up` knows the actor
+
+
+def call_back_lead(
+    session: Session, campaign: CampaignConfig, lead: Lead, at: datetime, now: datetime, actor: str
+) -> bool:
+    """The customer asked for a call back (a survey's follow-up, a missed inbound call): the lead
+    waits for the campaign's agents at `at`, or at its pending callback's time if that is earlier;
+    False (nothing written) when it is on a call or blocked. In `session`'s transaction."""
     if lead.state in (LeadState.QUEUED, LeadState.DIALING, LeadState.DNC_BLOCKED):
-        log.info("attempt %s: lead %s is %s, no follow-up callback", attempt_id, lead.id, lead.state)
+        log.info("lead %s is %s, no callback for %s", lead.id, lead.state, actor)
         return False
     pending = pending_callback(session, lead.id)
     if pending is not None:  # one the agent set stays, brought forward if need be
         at = min(at, pending.due_at)
     step = LeadStatus(lead.id, lead.state, lead.attempt_count).follow_up(at)
-    _apply(session, lead, step, campaign, now=now, actor=FOLLOW_UP_ACTOR)  # `_followed_up` knows it by that
+    _apply(session, lead, step, campaign, now=now, actor=actor)
     return True
 
 

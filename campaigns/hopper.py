@@ -185,14 +185,21 @@ def manual_lead(
     """A number an agent dials by hand (click-to-call, DIAL-2), queued: its lead in the campaign's
     lists, else a new lead in the campaign's own `manual-<campaign>` list (attached at priority 0)."""
     with database.session() as session:
-        list_ids = [entry.list_id for entry in campaign.lists]
-        lead = session.scalar(select(Lead).where(Lead.e164 == e164, Lead.list_id.in_(list_ids)).limit(1))
-        if lead is None:
-            lead = _new_manual_lead(session, campaign, e164, time_zones, now)
+        lead = lead_of_number(session, campaign, e164, time_zones, now)
         if lead.state not in (LeadState.NEW, LeadState.RETRY, LeadState.CALLBACK):
             raise UserError(f"{e164} cannot be dialled now: its lead is {lead.state.value}")
         lead.state = LeadStatus(lead.id, lead.state, lead.attempt_count).queue().state
         return QueuedLead(lead.id, lead.e164, tuple(lead.time_zones or ()), lead.attempt_count)
+
+
+def lead_of_number(
+    session: Session, campaign: CampaignConfig, e164: str, time_zones: tuple[str, ...], now: datetime
+) -> Lead:
+    """The number's lead in the campaign's lists, else its lead (new if need be) in the campaign's own
+    `manual-<campaign>` list (attached at priority 0): for click-to-call and missed inbound calls."""
+    list_ids = [entry.list_id for entry in campaign.lists]
+    lead = session.scalar(select(Lead).where(Lead.e164 == e164, Lead.list_id.in_(list_ids)).limit(1))
+    return lead if lead is not None else _new_manual_lead(session, campaign, e164, time_zones, now)
 
 
 def _new_manual_lead(

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.inbound_followups import after_inbound_call
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Base, InboundCall, QueueVisit
 from campaigns.persistence.models.enums import InboundOutcome, QueueResult
@@ -159,6 +160,7 @@ def end_call(
         if visit is not None:
             _finish(visit, _WAIT_ENDED_BY.get(outcome, QueueResult.FAILED), at)
         call.ended_at, call.outcome, call.hangup_cause, call.voicemail = at, outcome, cause, voicemail
+        after_inbound_call(session, call, at)
 
 
 def last_agent_for(database: Database, caller: str, since: datetime) -> tuple[int, datetime] | None:
@@ -191,8 +193,10 @@ def open_calls(database: Database) -> list[tuple[int, str]]:
 
 
 def close_stale(database: Database, at: datetime, uniqueids_alive: set[str]) -> int:
-    """End as `failed` at `at` every open call whose channel is not in `uniqueids_alive`; how many.
-    When they really ended is unknown: a wait open ends failed unmeasured, a talk stays unmeasured."""
+    """End at `at` every open call whose channel is not in `uniqueids_alive`; how many. When they
+    really ended is unknown: a wait open ends failed unmeasured, a talk stays unmeasured. A call an
+    agent had answered ends `answered` (the caller was served), any other `failed` (a missed call:
+    its number's SMS and callback follow, `inbound_followups`)."""
     with database.session() as session:
         stale = session.scalars(
             select(InboundCall).where(InboundCall.ended_at.is_(None)).with_for_update()
@@ -202,7 +206,9 @@ def close_stale(database: Database, at: datetime, uniqueids_alive: set[str]) -> 
             visit = _last_visit(session, call.id)
             if visit is not None and visit.result is None:
                 visit.result = QueueResult.FAILED
-            call.ended_at, call.outcome = at, InboundOutcome.FAILED
+            served = call.answered_at is not None
+            call.ended_at, call.outcome = at, InboundOutcome.ANSWERED if served else InboundOutcome.FAILED
+            after_inbound_call(session, call, at)
         return len(gone)
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from sqlalchemy.orm import Session
 from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import InboundNumber, IvrFlow
+from campaigns.persistence.models import Campaign, InboundNumber, IvrFlow
 from campaigns.surveys.document import Prompt
 from dialer.ivr.checks import flow_problems
 from dialer.ivr.did_plan import DidPlan, parse_plan
@@ -48,11 +49,31 @@ class StoredFlow:
     updated_at: datetime
 
 
+class KeepSetting(Enum):
+    KEEP = "keep"
+
+
+KEEP = KeepSetting.KEEP  # a setting left as it is
+
+
+@dataclass(frozen=True)
+class MissedCallback:
+    """CB-2: the campaign whose agents call back the number's missed calls, `after_s` after them."""
+
+    campaign: str
+    after_s: int = 0
+
+    def __post_init__(self) -> None:
+        if self.after_s < 0:
+            raise UserError("the missed-call callback delay must not be negative")
+
+
 @dataclass(frozen=True)
 class StoredNumber:
     did: str
     plan: DidPlan
     default_message: Prompt
+    missed_callback: MissedCallback | None = None
 
 
 def save_flow(
@@ -132,10 +153,16 @@ def list_flows(database: Database) -> list[StoredFlow]:
 
 
 def set_number(
-    database: Database, did: str, plan: DidPlan, change: Change, default_message: Prompt | None = None
+    database: Database,
+    did: str,
+    plan: DidPlan,
+    change: Change,
+    default_message: Prompt | None = None,
+    missed_callback: MissedCallback | KeepSetting | None = KEEP,
 ) -> StoredNumber:
     """Give `did` its plan (and message; a new DID without one gets `DEFAULT_MESSAGE`), the flows it
-    names being active; the number is added if it is new."""
+    names being active, and who calls back its missed calls (None: nobody; `KEEP`: as it was); the
+    number is added if it is new."""
     if not _DID.fullmatch(did):
         raise UserError(f"DID {did!r}: give an E.164 number (+864001234567) or a short number (95555)")
     with database.session() as session:
@@ -151,8 +178,24 @@ def set_number(
         elif default_message is not None:
             row.default_message = _prompt_json(default_message)
         row.flow_plan = plan.model_dump(mode="json", exclude_defaults=True)
-        audit(session, change, "inbound_number.set", "inbound_number", did, plan=row.flow_plan)
-        return _number(row)
+        if not isinstance(missed_callback, KeepSetting):
+            row.missed_callback_campaign_id = (
+                None if missed_callback is None else named(session, Campaign, missed_callback.campaign).id
+            )
+            row.missed_callback_after_s = 0 if missed_callback is None else missed_callback.after_s
+        session.flush()
+        stored = _number(session, row)
+        callback = None if stored.missed_callback is None else asdict(stored.missed_callback)
+        audit(
+            session,
+            change,
+            "inbound_number.set",
+            "inbound_number",
+            did,
+            plan=row.flow_plan,
+            missed_callback=callback,
+        )
+        return stored
 
 
 def remove_number(database: Database, did: str, change: Change) -> None:
@@ -168,7 +211,7 @@ def get_number(database: Database, did: str) -> StoredNumber | None:
     """The plan and message of `did`; None for a number that has none."""
     with database.session() as session:
         row = session.scalar(select(InboundNumber).where(InboundNumber.did == did))
-        return None if row is None else _number(row)
+        return None if row is None else _number(session, row)
 
 
 def list_numbers(database: Database) -> list[StoredNumber]:
@@ -190,12 +233,17 @@ def _stored(row: IvrFlow, flow: Flow) -> StoredFlow:
 
 
 def _numbers(session: Session) -> list[StoredNumber]:
-    return [_number(row) for row in session.scalars(select(InboundNumber).order_by(InboundNumber.did))]
+    rows = session.scalars(select(InboundNumber).order_by(InboundNumber.did))
+    return [_number(session, row) for row in rows]
 
 
-def _number(row: InboundNumber) -> StoredNumber:
+def _number(session: Session, row: InboundNumber) -> StoredNumber:
     plan = parse_plan(row.flow_plan, f"DID {row.did}")
-    return StoredNumber(row.did, plan, Prompt.model_validate(row.default_message))
+    callback = None
+    if row.missed_callback_campaign_id is not None:
+        campaign = session.get_one(Campaign, row.missed_callback_campaign_id)
+        callback = MissedCallback(campaign.name, row.missed_callback_after_s)
+    return StoredNumber(row.did, plan, Prompt.model_validate(row.default_message), callback)
 
 
 def _prompt_json(prompt: Prompt) -> dict[str, str]:

@@ -193,10 +193,12 @@ class LeadStatus:
         delay = disposition.retry_after if disposition.retry_after is not None else rules.answered
         return self._retry_or_exhaust(delay, rules, now)
 
-    @transition(log, _LOG_LEVEL, S.ANSWERED, S.RETRY, S.DONE, S.EXHAUSTED, S.CALLBACK)
+    @transition(log, _LOG_LEVEL, S.NEW, S.ANSWERED, S.RETRY, S.DONE, S.EXHAUSTED, S.CALLBACK)
     def follow_up(self, at: datetime) -> LeadStep:
-        """After its call the customer asked for a call back (a survey's follow-up, SRV-2): whatever
-        the agent's disposition, the lead waits for that callback (an earlier one is moved to `at`)."""
+        """The customer asked for a call back: after its call (a survey's follow-up, SRV-2), whatever
+        the agent's disposition, or by calling in when nobody could answer (a missed inbound call,
+        CB-2), a lead never dialled included. The lead waits for that callback (an earlier one is
+        moved to `at`)."""
         return self._to(S.CALLBACK, ScheduleCallback(at))
 
     @transition(log, _LOG_LEVEL, S.ABANDONED)

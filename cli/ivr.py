@@ -13,6 +13,7 @@ when none applies. Thin over `campaigns.ivr_store` and `dialer.ivr`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from campaigns import ivr_store as store
+from campaigns.config import NEVER, parse_duration
 from campaigns.surveys.document import Prompt
 from cli.campaign import ACTOR_HELP, JSON_HELP, change_by, open_database, print_json
 from dialer.ivr.actions import spoken
@@ -177,15 +179,37 @@ def did_set(
     zone: str | None = typer.Option(None, "--zone", help=f"The rules' time zone [{DEFAULT_ZONE}]."),
     message: str | None = typer.Option(None, "--message", help="Said when no flow applies (TTS text)."),
     message_audio: str | None = typer.Option(None, "--message-audio", help="... or a sound file instead."),
+    missed_callback: str | None = typer.Option(
+        None,
+        "--missed-callback",
+        help="The campaign whose agents call back the number's missed calls ('none': nobody) [as before].",
+    ),
+    missed_callback_after: str = typer.Option(
+        "0s", "--missed-callback-after", help="How long after the missed call, e.g. 5m."
+    ),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
-    """Give an inbound number its flow and time rules (replacing its plan), and its default message."""
+    """Give an inbound number its flow and time rules (replacing its plan), its default message and
+    who calls back the calls it misses (CB-2)."""
     plan_data = {"flow": flow, "rules": [rule_from_text(rule) for rule in rules or []]}
     plan = parse_plan(plan_data | ({"zone": zone} if zone else {}), f"DID {did}")
     spoken_message = _message(message, message_audio)
+    callback = _missed_callback(missed_callback, missed_callback_after)
     with open_database() as database:
-        number = store.set_number(database, did, plan, change_by(actor), spoken_message)
+        number = store.set_number(database, did, plan, change_by(actor), spoken_message, callback)
     typer.echo(f"DID {number.did}: {_plan_text(number)}")
+
+
+def _missed_callback(campaign: str | None, after: str) -> store.MissedCallback | store.KeepSetting | None:
+    if campaign is None:
+        return store.KEEP
+    if campaign.strip().lower() in NEVER:
+        return None
+    try:
+        seconds = parse_duration(after)
+    except ValueError as error:
+        raise UserError(f"--missed-callback-after {after!r}: {error}") from None
+    return store.MissedCallback(campaign, round(seconds))
 
 
 @did_app.command("list")
@@ -358,7 +382,11 @@ def _state(active: bool) -> str:
 
 def _plan_text(number: store.StoredNumber) -> str:
     rules = [f"{rule.flow} when {rule_text(rule)}" for rule in number.plan.rules]
-    return "; ".join([*rules, f"otherwise {number.plan.flow or 'the default message'}"])
+    text = "; ".join([*rules, f"otherwise {number.plan.flow or 'the default message'}"])
+    callback = number.missed_callback
+    if callback is None:
+        return text
+    return f"{text}; missed calls called back by {callback.campaign} after {callback.after_s} s"
 
 
 def _number_json(number: store.StoredNumber, now: datetime) -> dict[str, object]:
@@ -367,4 +395,5 @@ def _number_json(number: store.StoredNumber, now: datetime) -> dict[str, object]
         "plan": number.plan.model_dump(mode="json", exclude_defaults=True),
         "flow_now": flow_for(number.plan, now),
         "default_message": number.default_message.model_dump(exclude_none=True),
+        "missed_callback": None if number.missed_callback is None else asdict(number.missed_callback),
     }

@@ -5,12 +5,15 @@ A rule belongs to a campaign (outbound) or to an inbound number (a DID), and fir
 - `outbound_answered`: an outbound call a person answered and was served (agent, survey, message);
 - `outbound_unanswered`: one nobody was served on: no answer, busy, failed, an answering machine,
   or abandoned (the customer picked up and no agent was free: the "sorry we missed you" SMS);
-- `inbound_answered` / `inbound_missed`: an inbound call answered by an agent, or missed (未接);
+- `inbound_answered` / `inbound_missed`: an inbound call answered by an agent, or missed (未接:
+  the caller hung up waiting, went to voicemail, or the call was lost; `MISSED_INBOUND`). A refused
+  (blacklisted) caller, one served by the IVR alone or forwarded to another number fires neither;
 - `disposition`: the agent gave the call this disposition code (`disposition`);
 - `survey_score`: the customer keyed a score at or below `max_score` in the call's survey.
 
 Calls we hung up before anyone answered (a pacer drop, a shutdown) fire nothing. Each rule sends at
-most one message per call: the outbox key is `hangup-sms:<rule>:<attempt>`.
+most one message per call: the outbox key is `hangup-sms:<rule>:<attempt>` (outbound) or
+`hangup-sms:<rule>:inbound:<call>`.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from campaigns.persistence.models.enums import CallOutcome
+from campaigns.persistence.models.enums import MISSED_INBOUND, CallOutcome, InboundOutcome
 from ringcast.errors import UserError
 
 
@@ -33,8 +36,14 @@ class Trigger(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class CallEnded:
-    inbound: bool
+    """An outbound call ended."""
+
     outcome: CallOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEnded:
+    outcome: InboundOutcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +56,7 @@ class SurveyScored:
     score: int
 
 
-CallEvent = CallEnded | Disposed | SurveyScored
+CallEvent = CallEnded | InboundEnded | Disposed | SurveyScored
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +87,12 @@ class RuleTrigger:
         return self.trigger is _call_trigger(event)
 
 
-def _call_trigger(event: CallEnded) -> Trigger | None:
+def _call_trigger(event: CallEnded | InboundEnded) -> Trigger | None:
+    if isinstance(event, InboundEnded):
+        if event.outcome is InboundOutcome.ANSWERED:
+            return Trigger.INBOUND_ANSWERED
+        return Trigger.INBOUND_MISSED if event.outcome in MISSED_INBOUND else None
     if event.outcome is CallOutcome.CANCELLED:
         return None
     answered = event.outcome is CallOutcome.ANSWERED
-    if event.inbound:
-        return Trigger.INBOUND_ANSWERED if answered else Trigger.INBOUND_MISSED
     return Trigger.OUTBOUND_ANSWERED if answered else Trigger.OUTBOUND_UNANSWERED

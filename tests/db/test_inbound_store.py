@@ -224,9 +224,15 @@ def test_an_engine_restart_ends_the_calls_whose_channels_are_gone(
     ]
     assert store.close_stale(database, at(600), {"1700000000.2", "gone-anyway"}) == 2
     assert store.open_calls(database) == [(alive, "1700000000.2")]
-    for call in (waiting, talking):
-        row = call_row(database, call)
-        assert (row.ended_at, row.outcome) == (at(600), InboundOutcome.FAILED)
+    assert (call_row(database, waiting).ended_at, call_row(database, waiting).outcome) == (
+        at(600),
+        InboundOutcome.FAILED,
+    )
+    # the caller had an agent: served, not missed (no "sorry we missed you")
+    assert (call_row(database, talking).ended_at, call_row(database, talking).outcome) == (
+        at(600),
+        InboundOutcome.ANSWERED,
+    )
     # when they really ended is unknown: the wait and the talk stay unmeasured
     assert visits(database, waiting)[0][:5] == ("sales", QueueResult.FAILED, None, None, None)
     assert visits(database, talking)[0][:5] == ("sales", QueueResult.ANSWERED, agents["li"], 10_000, None)

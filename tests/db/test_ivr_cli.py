@@ -141,8 +141,15 @@ def test_did_set_list_and_remove(run: Run, capsys: pytest.CaptureFixture[str], t
             },
             "flow_now": "day",
             "default_message": {"text": "您好，您拨打的号码暂时无法接通，请稍后再拨。"},
+            "missed_callback": None,
         },
-        {"did": "95555", "plan": {}, "flow_now": None, "default_message": {"text": "本号码已停用"}},
+        {
+            "did": "95555",
+            "plan": {},
+            "flow_now": None,
+            "default_message": {"text": "本号码已停用"},
+            "missed_callback": None,
+        },
     ]
     code, _, err = output(run, capsys, "deactivate", "night")
     assert (code, err.startswith("error: IVR flow night is in use by DID +864001234567")) == (2, True)

@@ -172,6 +172,13 @@ class InboundOutcome(StrEnum):
     FAILED = "failed"  # lost by the network or the engine (also: found gone at an engine restart)
 
 
+# A missed inbound call (未接来电): the caller wanted a person and got none. Not a refused
+# (blacklisted) caller, one served by the IVR alone, or one forwarded to an external number.
+MISSED_INBOUND = frozenset(
+    {InboundOutcome.ABANDONED, InboundOutcome.OVERFLOWED_VOICEMAIL, InboundOutcome.FAILED}
+)
+
+
 class QueueResult(StrEnum):
     """How a call's wait in one queue ended (`queue_visits.result`; docs/metrics.md, "Queues")."""
 

@@ -5,14 +5,16 @@ A flow's `document` is the YAML or JSON text as its author wrote it (comments ke
 through. Only an `active` flow is run by the engine, and only a flow without problems is made
 active (`campaigns.ivr_store`). An inbound number's `flow_plan` is a `dialer.ivr.did_plan.DidPlan`
 (a default flow and time rules, naming active flows); `default_message` is a surveys' `Prompt`
-played when the plan picks no flow, so a DID is never dead air.
+played when the plan picks no flow, so a DID is never dead air. A missed call to the number (the
+caller hung up waiting, went to voicemail, or was lost) is called back by the agents of
+`missed_callback_campaign` (CB-2), `missed_callback_after_s` after it ended, when one is set.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, Text, false, text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.persistence.models.base import Base, CreatedUpdated, JSONType
@@ -35,3 +37,11 @@ class InboundNumber(CreatedUpdated, Base):
     did: Mapped[str] = mapped_column(String(32), unique=True)  # E.164 (+864001234567) or a short number
     flow_plan: Mapped[dict[str, Any]] = mapped_column(JSONType)
     default_message: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # CB-2: a missed call to this number is called back by this campaign's agents, this long after;
+    # added by migration 0011, after the timestamps (`sort_order`: the migrated column order)
+    missed_callback_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="SET NULL"), sort_order=1
+    )
+    missed_callback_after_s: Mapped[int] = mapped_column(
+        Integer, default=0, server_default=text("0"), sort_order=1
+    )
