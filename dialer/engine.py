@@ -3,8 +3,9 @@
 It owns the long-lived adapters (AMI link, FastAGI server, database, control API) and their
 order of start and stop: the database's schema is checked before Asterisk is touched; what a
 previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
-any new call; then the live dialer (`dialer.live`), its FastAGI survey route (`dialer.live.surveys`:
-the calls it places carry this server's address) and the control API (`web.api`) start. The SMS
+any new call; then the live dialer (`dialer.live`), its FastAGI routes (surveys, `dialer.live.surveys`:
+the calls it places carry this server's address; inbound calls, `dialer.live.inbound_flows`: the
+dialer publishes the address to the pbx) and the control API (`web.api`) start. The SMS
 sender (`sms.sender`), when SMS providers are configured, runs from the schema check to the stop,
 whether Asterisk is up or not; the timers (`dialer.timers`: campaigns' scheduled starts and stops)
 from the dialer's start to the stop. On stop
@@ -33,11 +34,12 @@ import uvicorn
 
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
-from dialer.asterisk.confgen import SURVEY_ROUTE
+from dialer.asterisk.confgen import INBOUND_ROUTE, SURVEY_ROUTE
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import FastAgiServer
 from dialer.asterisk.ports import free_tcp_port
 from dialer.asterisk.prompts import PromptLibrary
+from dialer.live.inbound_flows import InboundFlows
 from dialer.live.reconcile import reconcile_after_restart
 from dialer.live.service import LiveDialer
 from dialer.live.surveys import SurveyCalls
@@ -69,7 +71,7 @@ class Engine:
     api: ApiEndpoint
     default_region: str = "CN"  # numbers agents type without a country code
     drain_s: float = 60.0  # on stop: how long calls in progress may go on (`LiveDialer.drain`)
-    prompts: PromptLibrary | None = None  # where survey prompts are; None: no surveys are run
+    prompts: PromptLibrary | None = None  # where prompts are; None: no surveys, no inbound calls
     sms: SmsService | None = None  # the SMS sender and webhooks; None: no SMS provider configured
     trunks: tuple[str, ...] = ("carrier",)  # PJSIP endpoints campaigns may dial on (start checks)
 
@@ -91,6 +93,7 @@ class Engine:
             dialer = LiveDialer(self.database, self.ami, self.default_region, agi_url)
             if self.prompts is not None:
                 self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
+                self.fastagi.route(INBOUND_ROUTE, InboundFlows(dialer, self.prompts).handle)
             await dialer.start()
             timers.start()
             server = _api_server(dialer, self.api, self.sms)

@@ -2,17 +2,26 @@
 
 Customers follow `carrier_plan` (which mirrors this dialplan in Python), survey respondents their
 script (also `carrier_plan`); `agent-<name>` answers after a moment and stays up,
-`agent-noanswer-<name>` rings for ever. Every call is written to the ground-truth log that
-`carrier_log` parses, one line per event:
+`agent-noanswer-<name>` rings for ever. Callers the carrier places to the pbx's DIDs
+(`carrier_caller`) follow a script like respondents once the pbx answers. Every call is written
+to the ground-truth log that `carrier_log` parses, one line per event:
 
     <epoch.ms> <event> uniqueid=<id> linkedid=<id> number=<dialed> caller_id=<num> [key=value ...]
 
-events: `received outcome=<plan>`, `answered`, `dtmf digit=<d>`, `respond action=<script character>`,
+events: `received outcome=<plan>` (a caller's: `outcome=caller`, when the pbx answers), `answered`,
+`dtmf digit=<d>`, `respond action=<script character>`,
 `hangup cause=<q850> duration=<s>`.
 """
 
 from __future__ import annotations
 
+from dialer.asterisk.carrier_caller import (
+    CALLER,
+    CALLER_CONTEXT,
+    DID_VAR,
+    HANG_UP_AFTER_VAR,
+    SCRIPT_VAR,
+)
 from dialer.asterisk.carrier_plan import (
     BASE_TALK_S,
     DTMF_DELAY_S,
@@ -52,6 +61,7 @@ def carrier_dialplan(calls_log: str) -> str:
             *_incoming(),
             *_plan(),
             *_respondent(),
+            *_caller(),
             *_log(),
         ]
     )
@@ -134,15 +144,15 @@ def _respondent() -> list[str]:
     skip = len(RESPONDENT_PREFIX) + RESPONDENT_SERIAL_DIGITS
     return [
         "[carrier-respondent]",
-        f"exten => s,1,Set(SCRIPT=${{NUMBER:{skip}}})",
+        f"exten => s,1,Set({SCRIPT_VAR}=${{NUMBER:{skip}}})",
         " same => n,Set(I=0)",
         " same => n,Ringing()",
         f" same => n,Wait({RESPONDENT_RING_S})",
         " same => n,Answer(,i)",
         f" same => n,Set(TIMEOUT(absolute)={FOREVER_S})",
         " same => n,Gosub(carrier-log,event,1(answered))",
-        " same => n(next),GotoIf($[${I} >= ${LEN(${SCRIPT})}]?done)",
-        " same => n,Set(ACTION=${SCRIPT:${I}:1})",
+        f" same => n(next),GotoIf($[${{I}} >= ${{LEN(${{{SCRIPT_VAR}}})}}]?done)",
+        f" same => n,Set(ACTION=${{{SCRIPT_VAR}:${{I}}:1}})",
         " same => n,Set(I=$[${I} + 1])",
         f" same => n,WaitForNoise({NOISE_MS},1,{RESPONDENT_PROMPT_WAIT_S})",
         f" same => n,WaitForSilence({RESPONDENT_SILENCE_MS},1,{RESPONDENT_PROMPT_WAIT_S})",
@@ -153,6 +163,20 @@ def _respondent() -> list[str]:
         " same => n,Goto(next)",
         " same => n(hangup),Hangup()",
         f" same => n(done),Wait({FOREVER_S})",
+        "",
+    ]
+
+
+def _caller() -> list[str]:
+    """A caller to a pbx DID, once the pbx answered: it hangs up after its time, and meanwhile follows
+    its script as a respondent does (its Originate sets the variables)."""
+    return [
+        f"[{CALLER_CONTEXT}]",
+        f"exten => s,1,Set(TIMEOUT(absolute)=${{{HANG_UP_AFTER_VAR}}})",
+        f" same => n,Gosub(carrier-log,received,1(${{{DID_VAR}}},{CALLER}))",
+        " same => n,Gosub(carrier-log,event,1(answered))",
+        " same => n,Set(I=0)",
+        " same => n,Goto(carrier-respondent,s,next)",
         "",
     ]
 

@@ -22,13 +22,19 @@ AGENT_CONTEXT = "ringcast-agent"  # an agent's phone leg: join its own conferenc
 BRIDGE_CONTEXT = "ringcast-bridge"  # a customer: join the agent conference named by the extension
 MESSAGE_CONTEXT = "ringcast-message"  # play RINGCAST_MESSAGE, hang up (the abandon or broadcast message)
 ANNOUNCE_CONTEXT = "ringcast-announce"  # say the extension's digits (an agent number) and hang up
-OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk
-INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: rejected, ringcast takes no inbound calls yet
+OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk (also an inbound caller sent to a number)
+INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: answered, FastAGI route `inbound`, then NEXT_VAR
+QUEUE_HOLD_CONTEXT = "ringcast-queue-hold"  # an inbound caller waiting in a queue, until Redirected
+VOICEMAIL_CONTEXT = "ringcast-voicemail"  # record a message into VOICEMAIL_VAR, under the spool directory
 
 # Channel variables the engine sets.
 AGI_URL_VAR = "RINGCAST_AGI_URL"  # agi://host:port of the engine that placed the call
 AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"  # one of the routes below
 SURVEY_ROUTE = "survey"  # the FastAGI route of keypress surveys
+INBOUND_ROUTE = "inbound"  # the FastAGI route of inbound calls (IVR flows, queueing)
+NEXT_VAR = "RINGCAST_NEXT"  # where an inbound call goes after its FastAGI: "context,exten,priority"
+MOH_VAR = "RINGCAST_MOH"  # the hold music class of the caller's queue
+VOICEMAIL_VAR = "RINGCAST_VOICEMAIL"  # the message's file, relative to the spool dir, without extension
 CONF_VAR = "RINGCAST_CONF"
 MESSAGE_VAR = "RINGCAST_MESSAGE"  # sound file(s) for Playback, '&'-separated
 ANNOUNCE_PROMPT_VAR = "RINGCAST_ANNOUNCE_PROMPT"  # sound file(s) played before the digits, or ""
@@ -44,9 +50,11 @@ AGENT_BRIDGE_PROFILE = "ringcast_agent_bridge"
 AGENT_USER_PROFILE = "ringcast_agent_user"
 CUSTOMER_USER_PROFILE = "ringcast_customer_user"
 
-PARK_WAIT_S = 3600
+PARK_WAIT_S = 3600  # also the longest an inbound caller is held in a queue without the engine
+VOICEMAIL_MAX_S = 120
+VOICEMAIL_SILENCE_S = 5  # a message ends after this much silence
+NO_SERVICE = "ss-noservice"  # said when the engine's FastAGI cannot be reached: never dead air
 ANNOUNCE_PAUSE_S = 0.3
-CALL_REJECTED = 21
 LOCALHOST_ONLY = "127.0.0.1/255.255.255.255"
 
 
@@ -124,11 +132,50 @@ def dialplan(settings: Settings) -> str:
                 for n in numbers
             ],
             "",
-            f"[{INBOUND_CONTEXT}]",
-            *[f"exten => {n},1,Hangup({CALL_REJECTED})" for n in numbers],
-            "",
+            *_inbound(default_agi, numbers),
         ]
     )
+
+
+def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
+    """An inbound call (the DID is the extension; the AGI's argument is the linkedid): the engine's
+    FastAGI runs the number's flow and sets NEXT_VAR, where the call goes on: held in its queue,
+    dialled out, or voicemail. The engine's address is the global RINGCAST_AGI_URL it sets when it
+    starts, else the settings'; an engine out of reach leaves the caller a stock message."""
+    message = f"${{ASTSPOOLDIR}}/${{{VOICEMAIL_VAR}}}.wav"
+    return [
+        f"[{INBOUND_CONTEXT}]",
+        *[
+            line
+            for n in numbers
+            for line in (
+                f"exten => {n},1,Answer()",
+                f' same => n,GotoIf($["${{{AGI_URL_VAR}}}" != ""]?run)',
+                f" same => n,Set({AGI_URL_VAR}={default_agi})",
+                f" same => n(run),AGI(${{{AGI_URL_VAR}}}/{INBOUND_ROUTE},${{CHANNEL(linkedid)}})",
+                f' same => n,GotoIf($["${{{NEXT_VAR}}}" != ""]?${{{NEXT_VAR}}})',
+                ' same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?done)',
+                f" same => n,Playback({NO_SERVICE})",
+                " same => n(done),Hangup()",
+            )
+        ],
+        "",
+        f"[{QUEUE_HOLD_CONTEXT}]",
+        f"exten => s,1,MusicOnHold(${{{MOH_VAR}}},{PARK_WAIT_S})",
+        " same => n,Hangup()",
+        "",
+        f"[{VOICEMAIL_CONTEXT}]",
+        "exten => s,1,Playback(vm-intro)",
+        f" same => n,Record({message},{VOICEMAIL_SILENCE_S},{VOICEMAIL_MAX_S},k)",  # k: kept on hang-up
+        " same => n,Playback(vm-goodbye)",
+        " same => n,Hangup()",
+        "",
+    ]
+
+
+def goto(context: str, exten: str = "s") -> str:
+    """A dialplan location as NEXT_VAR gives it."""
+    return f"{context},{exten},1"
 
 
 def _literal(text: str) -> str:

@@ -59,7 +59,8 @@ _COMMON_MODULES = (
     "func_timeout",
 )
 _MODULES = {
-    # AMD, AGI, ConfBridge, Dial, agent registration, and `channel originate` for tests.
+    # AMD, AGI, ConfBridge, Dial, agent registration, `channel originate` for tests; inbound callers'
+    # hold music and voicemail recordings.
     PBX: (
         "res_pjsip_registrar",
         "res_speech",
@@ -73,6 +74,8 @@ _MODULES = {
         "app_dial",
         "codec_resample",
         "res_clioriginate",
+        "res_musiconhold",
+        "app_record",
     ),
     # SendDTMF, a survey respondent's listening for prompts, and FILE() for the ground-truth log.
     CARRIER: ("app_senddtmf", "app_waitforsilence", "func_env"),
@@ -160,6 +163,7 @@ def _pbx_files(settings: Settings, ami_secret: str) -> dict[str, str]:
         "confbridge.conf": "#include confbridge_ringcast.conf\n",
         "manager.conf": _manager_conf(lab.pbx_address, lab.pbx_ami_port) + "#include manager_ringcast.conf\n",
         "amd.conf": _AMD_CONF,
+        "musiconhold.conf": _MOH_CONF,
         "rtp.conf": _rtp_conf(lab.pbx_rtp_ports),
     }
 
@@ -250,6 +254,9 @@ maximum_number_of_words = 2
 maximum_word_length = 5000
 silence_threshold = 256
 """
+
+# The root has no music files: the default class loops a stock prompt, as a waiting caller would hear.
+_MOH_CONF = "[default]\nmode = playlist\nentry = /usr/share/asterisk/sounds/en/queue-periodic-announce\n"
 
 _LOGGER_CONF = (
     "[general]\ndateformat = %F %T.%3q\n\n[logfiles]\nmessages.log => notice,warning,error,verbose\n"

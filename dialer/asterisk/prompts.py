@@ -1,4 +1,7 @@
-"""Survey prompts as sound files the PBX plays (IVR-5): text rendered by offline TTS, audio as given.
+"""Prompts as sound files the PBX plays (IVR-5): text rendered by offline TTS, audio as given.
+
+What is rendered is any `Spoken` document: a survey, an IVR flow, or one `Message` (an inbound
+number's default message).
 
 A text prompt is spoken by `espeak-ng` (voice `cmn` for a `zh` survey, `en-us` for `en`), then
 `sox` makes it what Asterisk plays natively as `.wav`: 8 kHz, mono, 16-bit signed, with the
@@ -25,13 +28,15 @@ import os
 import subprocess
 import tempfile
 import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
-from campaigns.surveys.document import Prompt, Survey
+from campaigns.surveys.document import Prompt
 from dialer.asterisk import rootfs
 from ringcast.errors import UserError
 from ringcast.settings import Settings
@@ -48,6 +53,26 @@ SOX_FORMAT = ("-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer")
 TRIM = ("silence", "1", "0.02", "1%", "reverse", "silence", "1", "0.02", "1%", "reverse")
 
 Progress = Callable[[int, int], None]
+
+
+class Spoken(Protocol):
+    """Prompts said in one language: a `Survey`, an IVR `Flow`, a `Message`."""
+
+    @property
+    def language(self) -> str: ...
+
+    def prompts(self) -> Iterable[Prompt]: ...
+
+
+@dataclass(frozen=True)
+class Message:
+    """One prompt said on its own (an inbound number's default message)."""
+
+    prompt: Prompt
+    language: str
+
+    def prompts(self) -> Iterator[Prompt]:
+        yield self.prompt
 
 
 class PromptLibrary:
@@ -81,11 +106,11 @@ class PromptLibrary:
             return prompt.audio
         return f"{self.pbx_dir}/{_file_stem(prompt.text, _voice(language))}"
 
-    def missing(self, survey: Survey) -> list[Prompt]:
-        """The survey's text prompts with no sound file yet, each once, in the order they are played."""
-        voice = _voice(survey.language)
+    def missing(self, document: Spoken) -> list[Prompt]:
+        """The document's text prompts with no sound file yet, each once, in the order they are played."""
+        voice = _voice(document.language)
         found: dict[str, Prompt] = {}
-        for prompt in survey.prompts():
+        for prompt in document.prompts():
             if prompt.text is None:
                 continue
             stem = _file_stem(prompt.text, voice)
@@ -98,11 +123,11 @@ class PromptLibrary:
         assert prompt.text is not None, "an audio prompt is the PBX's own file"
         return self._local(_file_stem(prompt.text, _voice(language)))
 
-    def render_missing(self, survey: Survey, progress: Progress | None = None) -> int:
-        """Render every missing text prompt of `survey`; how many were rendered. `progress(done, total)`
+    def render_missing(self, document: Spoken, progress: Progress | None = None) -> int:
+        """Render every missing text prompt of `document`; how many were rendered. `progress(done, total)`
         is called before the first and after each."""
-        missing = self.missing(survey)
-        voice = _voice(survey.language)
+        missing = self.missing(document)
+        voice = _voice(document.language)
         if progress is not None:
             progress(0, len(missing))
         for done, prompt in enumerate(missing, start=1):

@@ -2,7 +2,8 @@
 
 `AgentService` logs agents in by calling their phone into their own conference (AGT-2), applies
 every state change (`step`: persisted to the state log, wrap-up timers armed, the pacer told via
-`agent_pacing`, a waiting customer served when an agent becomes ready), and carries out the
+`agent_pacing`, the inbound ACD's board kept current, a waiting caller served when an agent becomes
+ready: inbound first), reserves agents for the inbound calls the ACD offers them, and carries out the
 agent's requests: ready, pause with a reason, hang up, disposition and callback (CMP-5, AGT-4),
 preview (DIAL-1: take the next lead, then dial or skip it) and click-to-call (DIAL-2: the agent's
 phone is already up, so the customer is dialled for the agent). Calls themselves belong to
@@ -29,6 +30,7 @@ from dialer.asterisk.confgen import AGENT_CONTEXT, CONF_VAR, TRUNK_ENDPOINT
 from dialer.asterisk.events import ConferenceJoined
 from dialer.live.agent_pacing import pacer_events
 from dialer.live.desk import AgentSession
+from dialer.pacing import events as pe
 from ringcast.errors import UserError
 
 if TYPE_CHECKING:
@@ -65,6 +67,7 @@ class AgentService:
     async def step(self, session: AgentSession, step: AgentStep) -> None:
         """Apply a transition: persist it, carry out its commands, tell the pacer, serve waiting calls."""
         change = self.desk.apply(session, step)
+        self.dialer.inbound.agent_changed(session)
         for command in step.commands:
             if isinstance(command, StartWrapTimer):
                 self._arm_wrap_timer(session.agent_id, command.at)
@@ -91,7 +94,15 @@ class AgentService:
         if change.to_state is AgentState.LOGGED_OUT:
             await self._give_back_preview(session.agent_id)
         if change.to_state is AgentState.READY:
-            await dialer.serve_waiting(session.campaign_id)
+            await dialer.serve_waiting(session)
+
+    async def take_inbound(self, session: AgentSession, channel_id: str, at: datetime) -> None:
+        """Reserve the agent for the inbound call the ACD offers it; its campaign's pacer counts it
+        away from outbound until its talk and wrap-up end (`InboundTaken`)."""
+        runner = self.dialer.runners.get(session.campaign_id)
+        if runner is not None:
+            runner.observe(pe.InboundTaken(at.timestamp(), session.agent_id))
+        await self.step(session, session.status.reserve(at, channel_id))
 
     def _arm_wrap_timer(self, agent_id: int, at: datetime) -> None:
         self._cancel_wrap_timer(agent_id)

@@ -5,7 +5,8 @@ the campaign it works, its conference (`agent-<id>`, which its phone leg keeps o
 session so that a customer is connected at once) and the channel of that leg. The desk applies
 steps, keeps each agent's recent state changes for the occupancy guard (AGT-7) of calls no pacer
 rules, and chooses the agent for an answered call (longest idle, `dialer.agents.selection`; a
-running campaign's pacer says which agents rest, one measure for dialing and routing). No I/O: the
+running campaign's pacer says which agents rest, one measure for dialing and routing); the inbound
+ACD's board reads each session as a `Candidate` too. No I/O: the
 service persists the changes it returns and carries out their commands.
 """
 
@@ -44,6 +45,11 @@ class AgentSession:
     def conference(self) -> str:
         return conference_of(self.agent_id)
 
+    def candidate(self, max_occupancy: float | None = None) -> Candidate:
+        """The agent as routing sees it (its own maximum occupancy unless another is given)."""
+        occupancy = self.max_occupancy if max_occupancy is None else max_occupancy
+        return Candidate(self.status, tuple(self.recent), occupancy)
+
 
 class AgentDesk:
     def __init__(self) -> None:
@@ -79,7 +85,7 @@ class AgentDesk:
         pacer's meter alone decides who rests; None (no pacer) measures occupancy from the state log.
         """
         candidates = [
-            Candidate(s.status, tuple(s.recent), s.max_occupancy if resting is None else 1.0)
+            s.candidate(None if resting is None else 1.0)
             for s in self.of_campaign(campaign_id)
             if resting is None or s.agent_id not in resting
         ]

@@ -16,7 +16,10 @@ the runners open, and routes every AMI event to the call or agent leg it concern
   into the survey, and the agent goes to wrap-up when the survey starts (SRV-2);
 - a machine → hung up; a hang-up → the attempt is closed (`dial_store.close_attempt`) and the
   agent, if any, goes to wrap-up;
-- an agent's leg joined its conference or hung up → `agents.AgentService`, which owns the agents.
+- an agent's leg joined its conference or hung up → `agents.AgentService`, which owns the agents;
+- an inbound caller's channel (its FastAGI flow, its queue, its agent) → `inbound_acd.InboundAcd`,
+  which shares the agents, their reservation and the move into their conference with outbound
+  calls; an agent who becomes ready gets a waiting inbound call before any outbound customer.
 
 Every state change is persisted through the database thread; the pacer of the call's campaign is
 fed each call event.
@@ -68,6 +71,7 @@ from dialer.live.agents import AgentService
 from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk, AgentSession
+from dialer.live.inbound_acd import InboundAcd
 from dialer.live.runner import CampaignRunner
 from dialer.live.why import DialingFacts, why_not_dialing
 from dialer.outcomes import unanswered_outcome
@@ -111,6 +115,7 @@ class LiveDialer:
         self.channel_ids = ChannelIds.for_database(database.masked_url)
         self.desk = AgentDesk()
         self.agents = AgentService(self)
+        self.inbound = InboundAcd(self)
         self.runners: dict[int, CampaignRunner] = {}
         self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
         self._unrunnable: set[int] = set()  # broadcast survey campaigns this engine cannot serve
@@ -125,6 +130,7 @@ class LiveDialer:
     # ---- campaigns --------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.inbound.start()
         self._supervisor = asyncio.create_task(self._supervise(), name="campaign-supervisor")
 
     async def drain(self, timeout_s: float) -> None:
@@ -132,12 +138,14 @@ class LiveDialer:
         may still give dispositions), then the rest are hung up; every agent is logged out. Nothing
         stays open for the next start to reconcile."""
         await self._stop_dialing()
-        if self.calls:
-            log.info("stopping: %d calls in progress may go on for %.0f s", len(self.calls), timeout_s)
-        await self._until(lambda: not self.calls, timeout_s)
-        for channel_id in list(self.calls):
+        inbound = self.inbound.calls
+        if self.calls or inbound:
+            up = len(self.calls) + len(inbound)
+            log.info("stopping: %d calls in progress may go on for %.0f s", up, timeout_s)
+        await self._until(lambda: not self.calls and not inbound, timeout_s)
+        for channel_id in [*self.calls, *inbound]:
             self.in_background(self.hangup_channel(channel_id))
-        await self._until(lambda: not self.calls, DRAIN_HANGUP_S)
+        await self._until(lambda: not self.calls and not inbound, DRAIN_HANGUP_S)
         for session in list(self.desk):
             try:
                 await self.agents.logout(session.name)
@@ -172,8 +180,9 @@ class LiveDialer:
             try:
                 running = await self.db.run(campaign_store.running_campaigns, self.database)
                 await self._sync_runners({c.id: c for c in running})
+                await self.inbound.refresh()
             except Exception:
-                log.exception("could not read the running campaigns; retrying")
+                log.exception("could not read the running campaigns or the queues; retrying")
             await asyncio.sleep(POLL_CAMPAIGNS_S)
 
     async def _sync_runners(self, running: dict[int, CampaignConfig]) -> None:
@@ -296,8 +305,21 @@ class LiveDialer:
         self.legs[request.channel_id] = _Leg()
         await self.ami.originate(replace(request, action_id=f"{_ORIGINATE}{request.channel_id}"))
 
+    def follow_leg(self, channel_id: str, channel: str) -> None:
+        """Follow a channel the dialer did not create (an inbound caller): its hang-up, its name."""
+        self.legs[channel_id] = _Leg(channel)
+
     def forget_leg(self, channel_id: str) -> None:
         self.legs.pop(channel_id, None)
+
+    def record_later(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """A store call nobody waits for (it opens its own transaction), run in the database thread
+        after the ones asked for before it; a failure is logged."""
+
+        async def run() -> None:
+            await self.db.run(work, *args, **kwargs)
+
+        self.in_background(run())
 
     # ---- AMI events -------------------------------------------------------------------------------
 
@@ -369,7 +391,7 @@ class LiveDialer:
         runner = self.runners.get(call.campaign_id)
         if runner is not None and call.agent_id is None:
             runner.observe(pe.CallFailed(at, call.channel_id, _fail_result(outcome.value)))
-        await self._release_agent(call, at)
+        await self.release_agent(call.agent_id, call.channel_id, at)
         await self._finish(call.hung_up(at, leg.hangup_cause, outcome))
 
     async def _answered(self, call: OutboundCall, at: float) -> None:
@@ -379,7 +401,7 @@ class LiveDialer:
         if call.state is CallState.CONNECTING:  # dialled for a reserved agent
             session = self.desk.get(call.agent_id)  # type: ignore[arg-type]
             if session is not None and session.status.call == call.channel_id:
-                await self._move_to_agent(call, session)
+                await self.move_to_agent(call.channel_id, session)
             else:  # its agent is gone: any other agent, or the abandon message in time
                 self.calls[call.channel_id] = call.unreserve()
                 await self._connect(self.calls[call.channel_id])
@@ -405,7 +427,7 @@ class LiveDialer:
             await self._connect(call)
         elif call.state is CallState.IN_IVR:
             self.in_background(
-                self._redirect_or_hang_up(call.channel_id, _ivr_context(await self.config(call.campaign_id)))
+                self.redirect_or_hang_up(call.channel_id, _ivr_context(await self.config(call.campaign_id)))
             )
         else:
             self.in_background(self.hangup_channel(call.channel_id))
@@ -433,20 +455,20 @@ class LiveDialer:
         if runner is not None:
             runner.observe(pe.CallBridged(now, call.channel_id, session.agent_id))
         await self.agents.step(session, session.status.reserve(_utc(now), call.channel_id))
-        await self._move_to_agent(call, session)
+        await self.move_to_agent(call.channel_id, session)
 
-    async def _move_to_agent(self, call: OutboundCall, session: AgentSession) -> None:
-        """Redirect the customer into the agent's conference: written to Asterisk before anything
-        else runs, its result awaited in the background (the next AMI event need not wait for it);
-        if Asterisk refuses, the call ends."""
-        channel = self._channel_name(call.channel_id)
+    async def move_to_agent(self, channel_id: str, session: AgentSession) -> None:
+        """Redirect a held caller (an answered customer, an inbound caller in its queue) into the
+        conference of the agent reserved for it: written to Asterisk before anything else runs, its
+        result awaited in the background (the next AMI event need not wait for it); if Asterisk
+        refuses, the agent is free again and the call ends."""
+        channel = self._channel_name(channel_id)
 
         async def failed(exc: AmiError) -> None:
-            log.warning("could not move %s to agent %s (%s): hanging up", call.channel_id, session.name, exc)
-            current = self.calls.get(call.channel_id)
-            if current is not None and current.state is CallState.CONNECTING:
-                await self._release_agent(current, time.time())
-            await self.hangup_channel(call.channel_id)
+            log.warning("could not move %s to agent %s (%s): hanging up", channel_id, session.name, exc)
+            if session.status.state is AgentState.RESERVED:  # not joined meanwhile
+                await self.release_agent(session.agent_id, channel_id, time.time())
+            await self.hangup_channel(channel_id)
 
         async def moved(result: Coroutine[Any, Any, Mapping[str, Any]]) -> None:
             try:
@@ -485,12 +507,18 @@ class LiveDialer:
         runner = self.runners.get(call.campaign_id)
         if runner is not None:
             runner.observe(pe.CallAbandoned(now, channel_id))
-        self.in_background(self._redirect_or_hang_up(channel_id, MESSAGE_CONTEXT))
+        self.in_background(self.redirect_or_hang_up(channel_id, MESSAGE_CONTEXT))
 
-    async def _redirect_or_hang_up(self, channel_id: str, context: str) -> None:
-        """Send a customer on into `context` (its message, its survey); hang up if Asterisk refuses."""
+    async def redirect_or_hang_up(
+        self, channel_id: str, context: str, exten: str = "s", variables: Mapping[str, str] | None = None
+    ) -> None:
+        """Send a caller on into `context` (its message, its survey, an inbound caller's overflow),
+        with channel `variables` set first; hang up if Asterisk refuses."""
+        channel = self._channel_name(channel_id)
         try:
-            await self.ami.redirect(self._channel_name(channel_id), context)
+            for name, value in (variables or {}).items():
+                await self.ami.set_var(channel, name, value)
+            await self.ami.redirect(channel, context, exten)
         except AmiError as exc:
             log.warning("could not send %s on to %s: %s", channel_id, context, exc)
             await self.hangup_channel(channel_id)
@@ -505,7 +533,7 @@ class LiveDialer:
             config = await self.config(call.campaign_id)
             if config.survey_id is not None:
                 self._to_survey.add(channel_id)
-                await self._redirect_or_hang_up(channel_id, AGI_CONTEXT)
+                await self.redirect_or_hang_up(channel_id, AGI_CONTEXT)
                 return
         await self.hangup_channel(channel_id)
 
@@ -520,24 +548,32 @@ class LiveDialer:
             return None  # not with an agent (yet, or any more): no survey
         now = time.time()
         self.calls[channel_id] = surveyed = call.surveyed()
-        await self._release_agent(call, now)
+        await self.release_agent(call.agent_id, channel_id, now)
         config = await self.config(call.campaign_id)
         self.db.submit(dial_store.close_attempt, config, _attempt_result(call.hung_up(now, None)))
         return surveyed
 
-    async def serve_waiting(self, campaign_id: int) -> None:
-        """An agent became ready: the longest-waiting human of its campaign goes to it."""
-        waiting = [
-            c for c in self.calls.values() if c.campaign_id == campaign_id and c.state is CallState.WAITING
-        ]
-        if waiting:
-            await self._connect(min(waiting, key=lambda c: c.human_at or 0.0))
+    async def serve_waiting(self, session: AgentSession) -> None:
+        """An agent became ready: a waiting inbound call of its queues goes to it (inbound has
+        priority), else the longest-waiting human of its campaign."""
+        campaign_id = session.campaign_id
+        if not await self.inbound.serve(session.agent_id):
+            waiting = [
+                c
+                for c in self.calls.values()
+                if c.campaign_id == campaign_id and c.state is CallState.WAITING
+            ]
+            if waiting:
+                await self._connect(min(waiting, key=lambda c: c.human_at or 0.0))
         runner = self.runners.get(campaign_id)
         if runner is not None:
             runner.wake()
 
     async def rescue(self, channel_id: str) -> None:
         """The agent reserved for this call is gone: find it another agent (or abandon it in time)."""
+        if self.inbound.follows(channel_id):
+            await self.inbound.rescue(channel_id)
+            return
         call = self.calls.get(channel_id)
         if call is not None and call.state is CallState.CONNECTING and call.human_at is not None:
             self.calls[channel_id] = call.unreserve()
@@ -550,6 +586,9 @@ class LiveDialer:
             if leg is not None:
                 leg.channel = event.channel
             await self.agents.leg_joined(agent_id, event)
+            return
+        if self.inbound.follows(event.uniqueid):
+            await self.inbound.joined(event)
             return
         call = self.calls.get(event.uniqueid)
         agent_id = call.agent_id if call is not None else None
@@ -596,6 +635,9 @@ class LiveDialer:
             self.legs.pop(event.uniqueid, None)
             await self.agents.leg_gone(agent_id, event.uniqueid, event.received_at)
             return
+        if self.inbound.follows(event.uniqueid):
+            await self.inbound.hung_up(event)
+            return
         call = self.calls.get(event.uniqueid)
         if call is None:  # an announcer
             self.forget_leg(event.uniqueid)
@@ -624,14 +666,14 @@ class LiveDialer:
                 runner.observe(pe.CallAbandoned(at, call.channel_id))
             elif call.state in (CallState.DIALING, CallState.DETECTING):
                 runner.observe(pe.CallFailed(at, call.channel_id, pe.FailResult.FAILED))
-        await self._release_agent(call, at)
+        await self.release_agent(call.agent_id, call.channel_id, at)
         await self._finish(ended, cause_text)
 
-    async def _release_agent(self, call: OutboundCall, at: float) -> None:
+    async def release_agent(self, agent_id: int | None, channel_id: str, at: float) -> None:
         """The call's agent (reserved, or talking) is free: back to ready, or into wrap-up."""
-        session = self.desk.get(call.agent_id) if call.agent_id is not None else None
-        if session is not None and session.status.call == call.channel_id:
-            await self.agents.step(session, session.status.hangup(_utc(at), call.channel_id, session.wrap))
+        session = self.desk.get(agent_id) if agent_id is not None else None
+        if session is not None and session.status.call == channel_id:
+            await self.agents.step(session, session.status.hangup(_utc(at), channel_id, session.wrap))
 
     async def _finish(self, call: OutboundCall, cause_text: str = "") -> None:
         """Forget the call and record its attempt."""
@@ -697,6 +739,7 @@ class LiveDialer:
             )
         for runner in self.runners.values():
             runner.wake()
+        await self.inbound.publish_agi_url()  # a restarted pbx has lost it
 
     # ---- views ------------------------------------------------------------------------------------
 

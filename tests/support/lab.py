@@ -3,13 +3,18 @@
 `lab` (session) brings the lab up once (a no-op when it already runs) and yields the `Lab`;
 it is left running afterwards. `lab_reset` hangs up every call before a test so that calls of
 an earlier test cannot leak into it; use it per module with
-`pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]`.
+`pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]`. `carrier_ami` is an AMI
+link to the lab's carrier, which places callers to the pbx (`dialer.asterisk.carrier_caller`).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
+from dialer.asterisk.ami import AmiLink
+from dialer.asterisk.carrier_caller import carrier_endpoint
 from dialer.asterisk.lab import Lab
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
@@ -29,3 +34,11 @@ def lab() -> Lab:
 def lab_reset(lab: Lab) -> Lab:
     lab.reset()
     return lab
+
+
+@pytest.fixture
+async def carrier_ami(lab: Lab) -> AsyncIterator[AmiLink]:
+    link = AmiLink(carrier_endpoint(load_settings()))
+    await link.connect()
+    yield link
+    await link.close()

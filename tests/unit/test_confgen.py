@@ -98,7 +98,29 @@ def test_dialplan_contexts(settings: Settings) -> None:
             "exten => _+X.,1,Dial(PJSIP/${EXTEN}@carrier)",
             "same => n,Hangup()",
         ],
-        "ringcast-inbound": ["exten => _X.,1,Hangup(21)", "exten => _+X.,1,Hangup(21)"],
+        # the DID's flow over FastAGI (the engine publishes its address), then where it sent the
+        # caller; a stock message when the engine is out of reach
+        "ringcast-inbound": [
+            line
+            for pattern in ("_X.", "_+X.")
+            for line in (
+                f"exten => {pattern},1,Answer()",
+                'same => n,GotoIf($["${RINGCAST_AGI_URL}" != ""]?run)',
+                "same => n,Set(RINGCAST_AGI_URL=agi://10.1.2.3:4600)",
+                "same => n(run),AGI(${RINGCAST_AGI_URL}/inbound,${CHANNEL(linkedid)})",
+                'same => n,GotoIf($["${RINGCAST_NEXT}" != ""]?${RINGCAST_NEXT})',
+                'same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?done)',
+                "same => n,Playback(ss-noservice)",
+                "same => n(done),Hangup()",
+            )
+        ],
+        "ringcast-queue-hold": ["exten => s,1,MusicOnHold(${RINGCAST_MOH},3600)", "same => n,Hangup()"],
+        "ringcast-voicemail": [
+            "exten => s,1,Playback(vm-intro)",
+            "same => n,Record(${ASTSPOOLDIR}/${RINGCAST_VOICEMAIL}.wav,5,120,k)",
+            "same => n,Playback(vm-goodbye)",
+            "same => n,Hangup()",
+        ],
     }
     assert (AMD_CONTEXT, AGENT_CONTEXT) == ("ringcast-amd", "ringcast-agent")
 

@@ -1,0 +1,310 @@
+"""The live ACD: inbound callers held in their queues and given to the dialer's own agents (ACD-1..6).
+
+The engine keeps one `Board` (`dialer.acd`) of the calls waiting and of every logged-in agent's
+state (`agent_changed`, after each of the agent's steps), and carries out the router's decisions
+on the pbx:
+
+- a call's flow ends in a queue (`enqueue`; the dialplan then holds the caller with the queue's
+  music, `ringcast-queue-hold`), with caller memory (`inbound_store.last_agent_for`) →
+  `route_call`;
+- `Offer` → the agent is reserved (`AgentService.take_inbound`) and the caller Redirected into its
+  conference by the same move as an answered outbound customer (`LiveDialer.move_to_agent`); once
+  the caller has joined, the agent is on the call and `answer` is recorded. `Ring` (ring-all)
+  offers the call to the first agent rung: agents are on persistent connections so far;
+- `Overflow` → another queue (a new arrival there), an external number (Redirected into
+  `ringcast-outbound`) or a voicemail box (`ringcast-voicemail`);
+- an agent becomes ready → `agent_ready` before the outbound customers waiting (`serve`: inbound
+  has priority); a waiting call's `wake_at` (caller memory's hold ends, its overflow is due) →
+  routed again, by a `loop.call_at` timer;
+- the caller hangs up → the call ends as its stage says (`InboundCall.ends_as`) and its agent goes
+  to wrap-up, or back to ready, as after an outbound call; the agent's phone lost before the
+  caller joined → the call waits again, with its first arrival.
+
+Running campaigns' pacers are told how many calls wait for their agents (`InboundWaiting`). The
+queues are read again (`queue_store.load_queues`) every `RELOAD_S` at most, on the engine's poll and
+when a call queues; a change rebuilds the board, and a call whose queue is gone goes to that
+queue's voicemail box. Records go through the engine's database thread, in order, unawaited.
+
+At start the engine publishes its FastAGI address to the pbx (the global `RINGCAST_AGI_URL`,
+again after a reconnect) and closes the calls a previous run left open (`inbound_store.close_stale`),
+hanging up first those the pbx still has: nobody follows them any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from campaigns import inbound_store, queue_store
+from dialer.acd.blending import waiting_for
+from dialer.acd.board import Board
+from dialer.acd.calls import RememberedAgent, WaitingCall
+from dialer.acd.commands import Offer, Overflow, Ring
+from dialer.acd.queues import OverflowTarget, QueueConfig, ToNumber, ToQueue, ToVoicemail
+from dialer.acd.router import Decision, agent_ready, route_call, wake_at
+from dialer.acd.strategies import Turns
+from dialer.asterisk.ami import AmiError
+from dialer.asterisk.confgen import AGI_URL_VAR, OUTBOUND_CONTEXT, VOICEMAIL_CONTEXT, VOICEMAIL_VAR
+from dialer.asterisk.events import ChannelHungUp, ConferenceJoined
+from dialer.live.desk import AgentSession
+from dialer.live.inbound_call import InboundCall, Stage
+from dialer.pacing.events import InboundWaiting
+
+if TYPE_CHECKING:
+    from dialer.live.service import LiveDialer
+
+log = logging.getLogger(__name__)
+
+RELOAD_S = 5.0
+
+
+def _utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+class InboundAcd:
+    def __init__(self, dialer: LiveDialer) -> None:
+        self.dialer = dialer
+        self.board = Board(())
+        self.turns = Turns()
+        self.calls: dict[str, InboundCall] = {}  # by the caller's uniqueid, from its record's opening
+        self._loaded_at = -RELOAD_S
+
+    async def start(self) -> None:
+        await self.publish_agi_url()
+        await self._close_left_open()
+        await self.refresh()
+
+    async def publish_agi_url(self) -> None:
+        """Tell the pbx where inbound calls find this engine's FastAGI server (none: no inbound)."""
+        if self.dialer.agi_url is None:
+            return
+        try:
+            await self.dialer.ami.action(
+                {"Action": "Setvar", "Variable": AGI_URL_VAR, "Value": self.dialer.agi_url}
+            )
+        except AmiError as exc:
+            log.warning("could not publish the FastAGI address for inbound calls: %s", exc)
+
+    async def _close_left_open(self) -> None:
+        dialer = self.dialer
+        left = await dialer.db.run(inbound_store.open_calls, dialer.database)
+        if not left:
+            return
+        alive = {channel.uniqueid: channel for channel in await dialer.ami.channels()}
+        for _, uniqueid in left:
+            channel = alive.pop(uniqueid, None)
+            if channel is not None:
+                await dialer.hangup_channel_named(channel.channel)
+        closed = await dialer.db.run(
+            inbound_store.close_stale, dialer.database, datetime.now(UTC), set(alive)
+        )
+        log.warning("closed %d inbound calls a previous run left open (failed)", closed)
+
+    async def refresh(self) -> None:
+        """Read the queues again if they are older than `RELOAD_S`; a change rebuilds the board."""
+        if time.monotonic() - self._loaded_at < RELOAD_S:
+            return
+        self._loaded_at = time.monotonic()
+        queues = await self.dialer.db.run(queue_store.load_queues, self.dialer.database)
+        if queues == self.board.queues:
+            return
+        before, self.board = self.board, Board(queues.values())
+        for session in self.dialer.desk:
+            self.board.update_agent(session.candidate())
+        gone = [waiting for waiting in before.calls.values() if waiting.queue not in queues]
+        kept = [waiting for waiting in before.calls.values() if waiting.queue in queues]
+        for waiting in kept:
+            self.board.add_call(waiting)
+        for waiting in gone:
+            await self._send_on(self.calls[waiting.call_id], ToVoicemail(waiting.queue), datetime.now(UTC))
+        for waiting in kept:
+            if waiting.call_id in self.board.calls:  # not taken by the routing of another meanwhile
+                await self._route(self.calls[waiting.call_id])
+
+    # ---- calls from their flow --------------------------------------------------------------------
+
+    def follows(self, uniqueid: str) -> bool:
+        return uniqueid in self.calls
+
+    def arrived(self, call: InboundCall, channel: str) -> None:
+        """Follow a call whose record is open (its flow runs now)."""
+        self.calls[call.uniqueid] = call
+        self.dialer.follow_leg(call.uniqueid, channel)
+
+    def ended_in_flow(self, call: InboundCall, at: datetime) -> None:
+        """The caller hung up while its flow still had it (the pbx's own Hangup may come later, or
+        may have come before the call was followed)."""
+        if self.calls.get(call.uniqueid) is call and call.stage in (Stage.IVR, Stage.REFUSED, Stage.FAILED):
+            self._end(call, at, None)
+
+    async def queue(self, name: str) -> QueueConfig | None:
+        await self.refresh()
+        return self.board.queues.get(name)
+
+    async def enqueue(self, call: InboundCall, queue: str, priority: int) -> None:
+        """The call waits in `queue` (its flow has sent the caller to hold there)."""
+        config = self.board.queues[queue]
+        now = datetime.now(UTC)
+        remembered = None
+        if config.memory_days:
+            since = now - timedelta(days=config.memory_days)
+            dialer = self.dialer
+            last = await dialer.db.run(inbound_store.last_agent_for, dialer.database, call.caller, since)
+            remembered = RememberedAgent(*last) if last is not None else None
+        if self.calls.get(call.uniqueid) is not call:
+            return  # hung up meanwhile
+        waiting = WaitingCall(call.uniqueid, queue, now, call.caller, priority, call.region, remembered)
+        await self._wait(call, waiting)
+
+    async def _wait(self, call: InboundCall, waiting: WaitingCall) -> None:
+        if waiting.queue not in self.board.queues:  # removed meanwhile
+            await self._send_on(call, ToVoicemail(waiting.queue), waiting.arrived)
+            return
+        dialer = self.dialer
+        dialer.record_later(
+            inbound_store.enter_queue,
+            dialer.database,
+            call.call_id,
+            waiting.queue,
+            waiting.arrived,
+            waiting.priority,
+        )
+        call.stage, call.queued, call.waiting, call.agent_id = Stage.WAITING, True, waiting, None
+        self.board.add_call(waiting)
+        self._tell_pacers()
+        await self._route(call)
+
+    # ---- decisions --------------------------------------------------------------------------------
+
+    async def _route(self, call: InboundCall) -> None:
+        now = datetime.now(UTC)
+        await self._carry_out(route_call(self.board, self.board.calls[call.uniqueid], now, self.turns), now)
+        if call.wake is not None:
+            call.wake.cancel()
+        if call.uniqueid in self.board.calls:  # still waiting: look again when its time comes
+            delay = (wake_at(self.board, call.uniqueid, now) - now).total_seconds()
+            loop = asyncio.get_running_loop()
+            call.wake = loop.call_at(
+                loop.time() + max(delay, 0.0), lambda: self.dialer.in_background(self._woken(call))
+            )
+
+    async def _woken(self, call: InboundCall) -> None:
+        if call.uniqueid in self.board.calls and self.calls.get(call.uniqueid) is call:
+            await self._route(call)
+
+    async def serve(self, agent_id: int) -> bool:
+        """The agent became ready: offer it the best call waiting that it may take; whether it got one."""
+        if not self.board.calls:
+            return False
+        now = datetime.now(UTC)
+        decision = agent_ready(self.board, agent_id, now, self.turns)
+        await self._carry_out(decision, now)
+        return bool(decision.commands)
+
+    async def _carry_out(self, decision: Decision, now: datetime) -> None:
+        self.turns = decision.turns
+        for command in decision.commands:
+            if isinstance(command, Offer):
+                await self._offer(self.calls[command.call], command.agent, now)
+            elif isinstance(command, Ring):
+                await self._offer(self.calls[command.call], command.agents[0], now)
+            elif isinstance(command, Overflow):
+                await self._send_on(self.calls[command.call], command.target, now)
+            else:
+                log.warning("ACD command not carried out: %s", command)
+
+    async def _offer(self, call: InboundCall, agent_id: int, now: datetime) -> None:
+        session = self.dialer.desk.get(agent_id)
+        assert session is not None, "the board lists logged-in agents only"
+        self._off_board(call)
+        call.stage, call.agent_id = Stage.OFFERED, agent_id
+        self._tell_pacers()
+        await self.dialer.agents.take_inbound(session, call.uniqueid, now)
+        await self.dialer.move_to_agent(call.uniqueid, session)
+
+    async def _send_on(self, call: InboundCall, target: OverflowTarget, now: datetime) -> None:
+        """Overflow: out of its queue to another queue, a number or a voicemail box."""
+        dialer = self.dialer
+        self._off_board(call)
+        self._tell_pacers()
+        to = queue_store.overflow_text(target)
+        dialer.record_later(inbound_store.overflow, dialer.database, call.call_id, now, to)
+        log.info("inbound call %s from %s: overflows to %s", call.call_id, call.caller, to)
+        if isinstance(target, ToQueue):
+            assert call.waiting is not None
+            await self._wait(call, replace(call.waiting, queue=target.queue, arrived=now))
+        elif isinstance(target, ToNumber):
+            call.stage = Stage.DIALLED
+            dialer.in_background(dialer.redirect_or_hang_up(call.uniqueid, OUTBOUND_CONTEXT, target.number))
+        else:
+            variables = {VOICEMAIL_VAR: call.leave_message(target.box)}
+            dialer.in_background(
+                dialer.redirect_or_hang_up(call.uniqueid, VOICEMAIL_CONTEXT, variables=variables)
+            )
+
+    def _off_board(self, call: InboundCall) -> None:
+        if call.uniqueid in self.board.calls:
+            self.board.remove_call(call.uniqueid)
+        if call.wake is not None:
+            call.wake.cancel()
+            call.wake = None
+
+    def _tell_pacers(self) -> None:
+        now = time.time()
+        for runner in self.dialer.runners.values():
+            agents = [session.agent_id for session in self.dialer.desk.of_campaign(runner.id)]
+            runner.observe(InboundWaiting(now, waiting_for(self.board, agents)))
+
+    # ---- agents and the pbx's events --------------------------------------------------------------
+
+    def agent_changed(self, session: AgentSession) -> None:
+        self.board.update_agent(session.candidate())
+
+    async def joined(self, event: ConferenceJoined) -> None:
+        """The caller joined the conference of the agent offered its call: the agent is on it."""
+        call = self.calls[event.uniqueid]
+        if call.stage is not Stage.OFFERED or call.agent_id is None:
+            return
+        at = _utc(event.received_at)
+        call.stage = Stage.TALKING
+        dialer = self.dialer
+        dialer.record_later(inbound_store.answer, dialer.database, call.call_id, call.agent_id, at)
+        self.turns = self.turns.answered_by(call.agent_id)
+        session = dialer.desk.get(call.agent_id)
+        if session is not None and session.status.call == call.uniqueid:
+            await dialer.agents.step(session, session.status.bridge(at, call.uniqueid))
+
+    async def rescue(self, uniqueid: str) -> None:
+        """The agent offered the call lost its phone before the caller joined: the call waits again.
+        (A caller already with the agent leaves the conference with it, and is hung up.)"""
+        call = self.calls[uniqueid]
+        if call.stage is Stage.OFFERED and call.waiting is not None:
+            call.stage, call.agent_id = Stage.WAITING, None
+            self.board.add_call(call.waiting)
+            self._tell_pacers()
+            await self._route(call)
+
+    async def hung_up(self, event: ChannelHungUp) -> None:
+        call = self.calls[event.uniqueid]
+        agent_id = call.agent_id
+        self._end(call, _utc(event.received_at), event.cause or None)
+        await self.dialer.release_agent(agent_id, call.uniqueid, event.received_at)
+
+    def _end(self, call: InboundCall, at: datetime, cause: int | None) -> None:
+        dialer = self.dialer
+        del self.calls[call.uniqueid]
+        dialer.forget_leg(call.uniqueid)
+        waiting = call.uniqueid in self.board.calls
+        self._off_board(call)
+        if waiting:
+            self._tell_pacers()
+        outcome = call.ends_as()
+        dialer.record_later(
+            inbound_store.end_call, dialer.database, call.call_id, at, outcome, cause, call.voicemail
+        )
+        log.info("inbound call %s from %s ended: %s", call.call_id, call.caller, outcome.value)

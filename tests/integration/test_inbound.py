@@ -1,0 +1,200 @@
+"""Inbound calls end to end on the lab: the carrier calls the pbx's DIDs, the engine runs their flows.
+
+A caller presses 1 at the hotline's menu and is queued to `sales`, whose agent (logged in, ready,
+its phone on the carrier) gets it at once and hangs up on it; with nobody logged in the call
+overflows to the queue's voicemail, where the message is stored; a caller who hangs up while
+waiting is recorded as abandoned; a DID without a flow says its message and hangs up; a call a
+previous run left open is closed when the engine starts. Each call's record (`inbound_calls`) and
+the carrier's own log of it are checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from campaigns import inbound_store
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import InboundCall, QueueVisit
+from campaigns.persistence.models.enums import InboundOutcome, QueueResult
+from dialer.asterisk.ami import AmiLink
+from dialer.asterisk.carrier_caller import CALLER, InboundCaller, call_pbx
+from dialer.asterisk.lab import Lab
+from dialer.asterisk.lab_config import PBX, InstanceLayout
+from dialer.asterisk.prompts import PromptLibrary
+from dialer.engine import running_engine
+from dialer.live.inbound_flows import MESSAGE_LANGUAGE
+from ringcast.settings import load_settings
+from tests.support.inbound import (
+    AGENT,
+    HOTLINE_DID,
+    MESSAGE,
+    MESSAGE_DID,
+    QUEUE,
+    inbound_calls,
+    prepare_inbound,
+)
+from tests.support.live_campaign import CAMPAIGN
+
+pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
+
+CALLER_NUMBER = "13800138000"
+
+
+@pytest.fixture
+async def engine(lab: Lab, empty_database_url: str) -> AsyncIterator[tuple[Database, httpx.AsyncClient]]:
+    database = Database(empty_database_url)  # on SQLite and on PostgreSQL
+    database.upgrade()
+    prepare_inbound(database, datetime.now(UTC))
+    async with running_engine(database, load_settings()) as client:
+        yield database, client
+    database.dispose()
+
+
+async def _until(done: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not {what} within {timeout_s:.0f} s")
+        await asyncio.sleep(0.1)
+
+
+async def _ended(database: Database, timeout_s: float = 20.0) -> InboundCall:
+    await _until(lambda: any(c.ended_at for c in inbound_calls(database)), "ended", timeout_s)
+    [call] = inbound_calls(database)
+    return call
+
+
+async def _agent(client: httpx.AsyncClient, path: str = "", body: object = None) -> dict[str, object]:
+    if path:
+        response = await client.post(f"/agents/{AGENT}{path}", json=body)
+    else:
+        response = await client.get(f"/agents/{AGENT}")
+    assert response.status_code == 200, response.text
+    status: dict[str, object] = response.json()
+    return status
+
+
+async def _agent_until(client: httpx.AsyncClient, state: str) -> dict[str, object]:
+    states: list[object] = []
+
+    async def poll() -> dict[str, object]:
+        while True:
+            status = await _agent(client)
+            states.append(status["state"])
+            if status["state"] == state:
+                return status
+            await asyncio.sleep(0.1)
+
+    try:
+        return await asyncio.wait_for(poll(), 20)
+    except TimeoutError:
+        raise AssertionError(f"agent {AGENT} not {state} within 20 s: {states[-1:]}") from None
+
+
+async def test_a_menu_key_queues_the_caller_to_a_ready_agent(
+    engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    await _agent(client, "/login", {"campaign": CAMPAIGN})
+    started = time.time()
+    await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=15))
+    on_call = await _agent_until(client, "on_call")
+    await _until(lambda: inbound_calls(database)[0].answered_at is not None, "answered")
+    await asyncio.sleep(1.0)
+    await _agent(client, "/hangup")  # the agent ends the call: the caller is hung up
+    await _agent_until(client, "wrap_up")  # as after an outbound call
+    call = await _ended(database)
+    assert on_call["call"] == call.uniqueid
+    assert (call.outcome, call.queue, call.agent_id, call.flow) == (
+        InboundOutcome.ANSWERED,
+        QUEUE,
+        on_call["agent_id"],
+        "hotline",
+    )
+    assert call.trail is not None
+    assert call.trail["path"] == ["main", "sales"]
+    assert call.trail["inputs"] == [{"node": "main", "keys": "1", "accepted": True}]
+    assert call.caller == "+86" + CALLER_NUMBER and call.did == HOTLINE_DID
+    assert call.queued_at is not None and call.answered_at is not None
+    assert (call.answered_at - call.queued_at).total_seconds() < 1, "a ready agent takes the call at once"
+    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=HOTLINE_DID)[0].ended_at), "hung up")
+    [carried] = lab.carrier_log(since=started - 1, number=HOTLINE_DID)
+    assert (carried.planned, carried.caller_id, carried.responded) == (CALLER, CALLER_NUMBER, "1")
+    assert carried.duration_s is not None and carried.duration_s < 15, "hung up by the agent"
+
+
+async def test_with_nobody_logged_in_the_call_overflows_to_the_queues_voicemail(
+    engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
+) -> None:
+    database, _ = engine
+    await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=10))
+    call = await _ended(database)
+    assert (call.outcome, call.queue, call.overflowed_to) == (
+        InboundOutcome.OVERFLOWED_VOICEMAIL,
+        QUEUE,
+        f"voicemail:{QUEUE}",
+    )
+    assert call.voicemail == f"ringcast-voicemail/{QUEUE}/{call.uniqueid}"
+    spool = lab.root / InstanceLayout(PBX).spool_dir.relative_to("/")
+    assert (spool / f"{call.voicemail}.wav").is_file(), "the message is stored"
+
+
+async def test_a_caller_who_hangs_up_while_waiting_is_recorded_as_abandoned(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    await _agent(client, "/login", {"campaign": CAMPAIGN})
+    await _agent(client, "/pause", {"reason": "break"})  # logged in, paused: the call waits for it
+    await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=5))
+    call = await _ended(database)
+    assert (call.outcome, call.queue, call.answered_at, call.agent_id) == (
+        InboundOutcome.ABANDONED,
+        QUEUE,
+        None,
+        None,
+    )
+    with database.session() as session:
+        [visit] = session.scalars(select(QueueVisit))
+    assert visit.result is QueueResult.ABANDONED and visit.wait_ms is not None
+    assert (await _agent(client))["state"] == "not_ready"
+
+
+async def test_a_did_without_a_flow_says_its_message_and_hangs_up(
+    engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
+) -> None:
+    database, _ = engine
+    started = time.time()
+    await call_pbx(carrier_ami, InboundCaller(MESSAGE_DID, CALLER_NUMBER, hang_up_after_s=15))
+    call = await _ended(database)
+    assert (call.outcome, call.flow, call.queue) == (InboundOutcome.IVR_ONLY, None, None)
+    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=MESSAGE_DID)[0].ended_at), "hung up")
+    [carried] = lab.carrier_log(since=started - 1, number=MESSAGE_DID)
+    assert carried.duration_s is not None and carried.duration_s < 10, "the pbx hung up after the message"
+    sound = PromptLibrary.from_settings(load_settings()).sound(MESSAGE, MESSAGE_LANGUAGE)
+    assert any(sound in line for line in lab.logs(PBX, 200)), "the message was played"
+
+
+async def test_a_call_a_previous_run_left_open_is_closed_at_start(lab: Lab, empty_database_url: str) -> None:
+    database = Database(empty_database_url)
+    database.upgrade()
+    prepare_inbound(database, datetime.now(UTC))
+    inbound_store.open_call(
+        database,
+        uniqueid="1700000000.404",  # no such channel on the pbx
+        linkedid=None,
+        did=HOTLINE_DID,
+        caller="+86" + CALLER_NUMBER,
+        region=None,
+        arrived_at=datetime.now(UTC),
+    )
+    async with running_engine(database, load_settings()):
+        [call] = inbound_calls(database)
+        assert call.outcome is InboundOutcome.FAILED and call.ended_at is not None
+    database.dispose()

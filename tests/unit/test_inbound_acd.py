@@ -1,0 +1,153 @@
+"""The live ACD's own work, off the lab: what it asks of the dialer for each router decision.
+
+A fake dialer stands in for `LiveDialer`: it answers the store calls the ACD awaits, records the
+ones it queues, the agents it reserves, the callers it moves and where it sends them. The router's
+rules themselves are `test_acd_router`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from campaigns import inbound_store, queue_store
+from dialer.acd.queues import QueueConfig, QueueMember, ToQueue
+from dialer.agents.state import AgentStatus, Wrap
+from dialer.asterisk.confgen import VOICEMAIL_CONTEXT, VOICEMAIL_VAR
+from dialer.live import inbound_acd
+from dialer.live.desk import AgentDesk, AgentSession
+from dialer.live.inbound_acd import InboundAcd
+from dialer.live.inbound_call import InboundCall, Stage
+from tests.unit.test_agent_selection import A
+
+SALES = QueueConfig("sales", (QueueMember(7),), max_wait_s=0.2)
+
+
+class FakeDialer:
+    def __init__(self, queues: Mapping[str, QueueConfig]) -> None:
+        self.queues = dict(queues)
+        self.agi_url = None
+        self.database = None
+        self.desk = AgentDesk()
+        self.runners: dict[int, Any] = {}
+        self.db = self
+        self.agents = self
+        self.inbound = InboundAcd(self)  # type: ignore[arg-type]
+        self.recorded: list[str] = []
+        self.moved: list[tuple[str, int]] = []
+        self.sent: list[tuple[str, str, str, Mapping[str, str] | None]] = []
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        answers = {queue_store.load_queues: self.queues, inbound_store.last_agent_for: None}
+        return answers[work]
+
+    def record_later(self, work: Callable[..., Any], *args: Any) -> None:
+        self.recorded.append(work.__name__)
+
+    def in_background(self, action: Any) -> None:
+        self.tasks.append(asyncio.ensure_future(action))
+
+    async def take_inbound(self, session: AgentSession, channel_id: str, at: datetime) -> None:
+        session.status = session.status.reserve(at, channel_id).agent
+        self.inbound.agent_changed(session)
+
+    async def move_to_agent(self, channel_id: str, session: AgentSession) -> None:
+        self.moved.append((channel_id, session.agent_id))
+
+    async def redirect_or_hang_up(
+        self, channel_id: str, context: str, exten: str = "s", variables: Mapping[str, str] | None = None
+    ) -> None:
+        self.sent.append((channel_id, context, exten, variables))
+
+    def follow_leg(self, channel_id: str, channel: str) -> None:
+        pass
+
+    def login(self, agent_id: int, state: A) -> AgentSession:
+        session = AgentSession(agent_id, f"agent{agent_id}", 1, AgentStatus(agent_id, state, _now()), Wrap())
+        self.desk.sessions[agent_id] = session
+        self.inbound.agent_changed(session)
+        return session
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _queued(dialer: FakeDialer, uniqueid: str = "1.1") -> InboundCall:
+    acd = dialer.inbound
+    await acd.refresh()
+    call = InboundCall(1, uniqueid, "+8613800138000", None, _now())
+    acd.arrived(call, f"PJSIP/carrier-{uniqueid}")
+    await acd.enqueue(call, "sales", 0)
+    return call
+
+
+async def test_a_ready_member_is_reserved_and_the_caller_moved_into_its_conference() -> None:
+    dialer = FakeDialer({"sales": SALES})
+    session = dialer.login(7, A.READY)
+    call = await _queued(dialer)
+    assert (call.stage, call.agent_id) == (Stage.OFFERED, 7)
+    assert dialer.moved == [("1.1", 7)]
+    assert (session.status.state, session.status.call) == (A.RESERVED, "1.1")
+    assert dialer.recorded == ["enter_queue"]
+
+
+async def test_with_nobody_logged_in_the_call_overflows_to_voicemail_at_once() -> None:
+    dialer = FakeDialer({"sales": SALES})
+    call = await _queued(dialer)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.VOICEMAIL
+    message = "ringcast-voicemail/sales/1.1"
+    assert dialer.sent == [("1.1", VOICEMAIL_CONTEXT, "s", {VOICEMAIL_VAR: message})]
+    assert dialer.recorded == ["enter_queue", "overflow"]
+    assert call.ends_as().value == "overflowed_voicemail"
+
+
+async def test_a_waiting_call_overflows_when_its_wait_is_over_and_goes_to_the_next_queue() -> None:
+    dialer = FakeDialer(
+        {
+            "sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=0.1, overflow=ToQueue("desk")),
+            "desk": QueueConfig("desk", (QueueMember(8),), max_wait_s=30),
+        }
+    )
+    dialer.login(7, A.NOT_READY)  # logged in, paused: the call waits for it
+    dialer.login(8, A.NOT_READY)
+    call = await _queued(dialer)
+    assert call.stage is Stage.WAITING and call.waiting is not None and call.waiting.queue == "sales"
+    await asyncio.sleep(0.2)
+    await asyncio.gather(*dialer.tasks)
+    assert call.waiting.queue == "desk" and dialer.inbound.board.calls["1.1"].queue == "desk"
+    assert dialer.recorded == ["enter_queue", "overflow", "enter_queue"]
+
+
+async def test_a_ready_agent_takes_the_waiting_call_and_its_lost_phone_puts_it_back() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=30)})
+    session = dialer.login(7, A.NOT_READY)
+    call = await _queued(dialer)
+    session.status = session.status.ready(_now()).agent
+    dialer.inbound.agent_changed(session)
+    assert await dialer.inbound.serve(7)
+    assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 7)]
+    await dialer.inbound.rescue("1.1")
+    assert call.stage is Stage.WAITING and "1.1" in dialer.inbound.board.calls
+
+
+@pytest.mark.parametrize("removed", [True, False])
+async def test_a_change_of_queues_rebuilds_the_board(removed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=30)})
+    dialer.login(7, A.NOT_READY)
+    call = await _queued(dialer)
+    dialer.queues = {} if removed else {"sales": QueueConfig("sales", (QueueMember(7), QueueMember(9)))}
+    dialer.login(9, A.READY)
+    monkeypatch.setattr(inbound_acd, "RELOAD_S", 0.0)  # read again now
+    await dialer.inbound.refresh()
+    await asyncio.gather(*dialer.tasks)
+    if removed:  # its queue is gone: to that queue's voicemail box
+        assert call.stage is Stage.VOICEMAIL and dialer.sent[0][1] == VOICEMAIL_CONTEXT
+    else:  # the new member, ready, takes it
+        assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 9)]
