@@ -29,6 +29,7 @@ from reports.agents_report import agents_report
 from reports.campaign_report import DEFAULT_SUCCESS, campaign_report
 from reports.compliance_report import compliance_report
 from reports.files import write_csv, write_xlsx
+from reports.inbound_numbers import inbound_numbers_report
 from reports.query import Bucket, ReportQuery
 from reports.queues_report import queues_report
 from reports.sms_report import sms_report
@@ -64,7 +65,10 @@ _BUILDERS: dict[ReportName, Builder] = {
     ReportName.COMPLIANCE: lambda database, query, asked: compliance_report(database, query),
     ReportName.QUEUES: lambda database, query, asked: [queues_report(database, query, asked.queue)],
     ReportName.SMS: lambda database, query, asked: [sms_report(database, query)],
-    ReportName.TRUNKS: lambda database, query, asked: [trunks_report(database, query)],
+    ReportName.TRUNKS: lambda database, query, asked: [
+        trunks_report(database, query),
+        *filter(None, [inbound_numbers_report(database, query)]),
+    ],
 }
 
 

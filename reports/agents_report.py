@@ -60,14 +60,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, SQLColumnExpression, cast, func, literal_column, select
+from sqlalchemy import SQLColumnExpression, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from campaigns.agent_store import named
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Disposition
 from campaigns.persistence.models.enums import AgentState
-from reports.buckets import QUARTER_S, quarter_hour, start_of
+from reports.buckets import QUARTER_S, milliseconds_between, quarter_hour, start_of
 from reports.query import ReportQuery
 from reports.scope import campaign_ids, ended_in
 from reports.tables import Column, Kind, Report, ratio
@@ -337,15 +337,6 @@ def _state_spans(
         yield agent, timeline(first.get(agent), by_agent.get(agent, []), query.since, query.until)
 
 
-def _talk_ms(dialect: str) -> ColumnElement[int]:
-    """A call's talk time (`ended_at - bridged_at`) in whole milliseconds, the same on both databases."""
-    if dialect == "postgresql":
-        seconds = func.extract("epoch", Attempt.ended_at - Attempt.bridged_at)
-        return cast(func.round(seconds * 1000), Integer)
-    days = func.julianday(Attempt.ended_at) - func.julianday(Attempt.bridged_at)
-    return cast(func.round(days * 86_400_000), Integer)
-
-
 def _calls(
     session: Session, dialect: str, query: ReportQuery, campaigns: list[int], agent_id: int | None
 ) -> Iterator[tuple[int, int, str | None, int, int]]:
@@ -354,7 +345,11 @@ def _calls(
     if query.by is not None:
         keys.append(quarter_hour(Attempt.ended_at, dialect).label("quarter"))
     statement = (
-        select(*keys, func.count().label("calls"), func.sum(_talk_ms(dialect)).label("talk_ms"))
+        select(
+            *keys,
+            func.count().label("calls"),
+            func.sum(milliseconds_between(Attempt.bridged_at, Attempt.ended_at, dialect)).label("talk_ms"),
+        )
         .outerjoin(Disposition, Disposition.id == Attempt.disposition_id)
         .where(
             *ended_in(query, campaigns),

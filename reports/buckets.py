@@ -1,4 +1,4 @@
-"""Time buckets computed in SQL: the quarter hour (UTC epoch / 900) an instant falls in.
+"""Time in SQL: the quarter hour (UTC epoch / 900) an instant falls in, and durations in milliseconds.
 
 Reports group rows by quarter hour in the database (SQLite and PostgreSQL alike), so at most 96
 groups a day come back, then fold them into local hours, days or ISO weeks in Python
@@ -36,3 +36,11 @@ def _epoch_steps(column: Any, dialect: str, step_s: int) -> ColumnElement[int]:
 
 def start_of(quarter: int) -> datetime:
     return datetime.fromtimestamp(quarter * QUARTER_S, UTC)
+
+
+def milliseconds_between(start: Any, end: Any, dialect: str) -> ColumnElement[int]:
+    """`end - start` of two timestamp columns in whole milliseconds (NULL if either is), alike on both
+    databases."""
+    if dialect == "postgresql":
+        return cast(func.round(func.extract("epoch", end - start) * 1000), Integer)
+    return cast(func.round((func.julianday(end) - func.julianday(start)) * 86_400_000), Integer)

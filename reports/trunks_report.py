@@ -5,8 +5,9 @@ as the campaign report counts them (a call spanning midnight counts on the day i
 a trunk (the PJSIP endpoint the call went out on; none recorded is the default endpoint,
 `carrier`, the one the dialer then dials through) and the caller ID presented on it (`(none)`: the
 campaign presented none, the trunk's own applies). Outbound, the number is the caller ID; inbound
-numbers (DIDs) come with the inbound issue. When a trunk presented several caller IDs in a bucket,
-a row `(all)` after them totals the trunk. Definitions (docs/metrics.md, "Trunks"):
+numbers (DIDs) are the report's second section (`reports/inbound_numbers.py`). When a trunk
+presented several caller IDs in a bucket, a row `(all)` after them totals the trunk. Definitions
+(docs/metrics.md, "Trunks"):
 
 - attempts: those calls;
 - answered: a person or a machine picked up (outcomes `answered`, `abandoned`, `machine`), as in
@@ -35,14 +36,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, cast, func, literal_column, select
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import func, literal_column, select
 
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt
 from campaigns.persistence.models.enums import CallOutcome
 from dialer.asterisk.confgen import TRUNK_ENDPOINT
-from reports.buckets import quarter_hour, start_of
+from reports.buckets import milliseconds_between, quarter_hour, start_of
 from reports.query import ReportQuery
 from reports.scope import campaign_ids, ended_in
 from reports.tables import Column, Kind, Report, ratio
@@ -97,7 +97,7 @@ NOTES = [
     "attempts ended in the period, cancelled ones left out; definitions: docs/metrics.md (Trunks)",
     f"trunk: the PJSIP endpoint (none recorded: {TRUNK_ENDPOINT}); caller ID: the number presented,"
     f" {ALL_CALLER_IDS} the trunk's total when it presented several (do not add it to them)",
-    "inbound numbers (DIDs) are not counted yet: they come with the inbound issue",
+    "outbound calls; inbound calls per number (DID): the next section",
     "answer rate = answered / attempts (ASR); average call = talk time / answered (ACD);"
     " talk time approximates the billed minutes",
 ]
@@ -161,8 +161,9 @@ def trunks_report(database: Database, query: ReportQuery) -> Report:
         keys: list[Any] = [Attempt.trunk, Attempt.caller_id, Attempt.outcome, Attempt.hangup_cause]
         if query.by is not None:
             keys.append(quarter_hour(Attempt.ended_at, dialect).label("quarter"))
+        talk_ms = milliseconds_between(Attempt.answered_at, Attempt.ended_at, dialect)
         grouped = (
-            select(*keys, func.count().label("calls"), func.sum(_talk_ms(dialect)).label("talk_ms"))
+            select(*keys, func.count().label("calls"), func.sum(talk_ms).label("talk_ms"))
             .where(
                 *ended_in(query, campaign_ids(session, query.campaign)),
                 Attempt.outcome != CallOutcome.CANCELLED,
@@ -182,7 +183,7 @@ def trunks_report(database: Database, query: ReportQuery) -> Report:
             )
     head = [Column("bucket", Kind.TEXT)] if query.by is not None else []
     columns = [*head, Column("trunk", Kind.TEXT), Column("caller ID", Kind.TEXT), *COLUMNS]
-    return Report("trunks", columns, _rows(tallies, query.by is not None), NOTES)
+    return Report("trunks: outbound", columns, _rows(tallies, query.by is not None), NOTES)
 
 
 def _rows(tallies: dict[tuple[str, str, str], _Tally], bucketed: bool) -> list[list[Any]]:
@@ -201,12 +202,3 @@ def _rows(tallies: dict[tuple[str, str, str], _Tally], bucketed: bool) -> list[l
         for number, tally in numbers:
             rows.append(([label] if bucketed else []) + [trunk, number, *tally.cells()])
     return rows
-
-
-def _talk_ms(dialect: str) -> ColumnElement[int]:
-    """A call's `ended_at - answered_at` in whole milliseconds (NULL unanswered), alike on both databases."""
-    if dialect == "postgresql":
-        seconds = func.extract("epoch", Attempt.ended_at - Attempt.answered_at)
-        return cast(func.round(seconds * 1000), Integer)
-    days = func.julianday(Attempt.ended_at) - func.julianday(Attempt.answered_at)
-    return cast(func.round(days * 86_400_000), Integer)

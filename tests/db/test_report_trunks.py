@@ -163,7 +163,9 @@ def test_the_report_command_prints_and_writes_the_trunks(database: Database, tmp
         app, [*base, "--by", "day", "--out", str(out), "--chart", str(tmp_path / "t.png")], env=env
     )
     assert written.exit_code == 0, written.output
-    document = json.loads(out.read_text())
+    document = json.loads((tmp_path / "trunks-outbound.json").read_text())
+    inbound = json.loads((tmp_path / "trunks-inbound-numbers.json").read_text())
+    assert (inbound["title"], inbound["rows"]) == ("trunks: inbound numbers", [])  # no inbound calls
     assert [(line["bucket"], line["trunk"], line["caller ID"]) for line in document["rows"]][-2:] == [
         ("2026-11-24", "backup", "(none)"),
         ("2026-11-24", "carrier", A),

@@ -66,6 +66,7 @@ class InboundCall(Base):
     __table_args__ = (
         Index("ix_inbound_calls_open", "uniqueid", sqlite_where=_OPEN, postgresql_where=_OPEN),
         Index("ix_inbound_calls_caller_answered", "caller", "answered_at", "agent_id"),
+        Index("ix_inbound_calls_arrived", "arrived_at", "did", "outcome", "answered_at", "ended_at"),
         CheckConstraint("ended_at IS NULL OR outcome IS NOT NULL", name="ended_has_outcome"),
     )
 
