@@ -4,7 +4,8 @@
 directory's `agent_queue` (whose music, wait limit and overflow apply) asking for that agent alone;
 a group number puts it in that group's queue. `AreaRoutes` chooses the queue from the caller's
 region (province), which the engine looks up from the number (mobile prefixes included), with a
-default for unknown regions. Both are checked against the queues there are.
+default for unknown regions; a region is named as the IVR's region tests name it (`in_region`:
+广东 stands for 广东省). Both are checked against the queues there are.
 """
 
 from __future__ import annotations
@@ -51,11 +52,25 @@ class AreaRoutes:
     default: str
 
     def queue_for(self, region: str | None) -> str:
-        """The queue for callers from `region`; the default for an unknown or missing one."""
-        return self.default if region is None else self.by_region.get(region.strip(), self.default)
+        """The queue for callers from `region`: the one listed under its name, else under the first
+        name it starts with; the default for an unknown or missing one."""
+        if region is None:
+            return self.default
+        exact = self.by_region.get(region.strip())
+        if exact is not None:
+            return exact
+        listed = (queue for name, queue in self.by_region.items() if in_region(region, name))
+        return next(listed, self.default)
 
     def check(self, queues: Collection[str]) -> None:
         _check_queues("area routing", [self.default, *self.by_region.values()], queues)
+
+
+def in_region(region: str | None, name: str) -> bool:
+    """Whether the caller's `region` (e.g. 广东省) is the one `name` stands for: it starts with the
+    name (广东), in any case."""
+    found, named = (region or "").strip().casefold(), name.strip().casefold()
+    return bool(found) and bool(named) and found.startswith(named)
 
 
 def _check_queues(what: str, named: list[str], queues: Collection[str]) -> None:

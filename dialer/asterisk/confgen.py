@@ -26,6 +26,7 @@ OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk (also an inbou
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: answered, FastAGI route `inbound`, then NEXT_VAR
 QUEUE_HOLD_CONTEXT = "ringcast-queue-hold"  # an inbound caller waiting in a queue, until Redirected
 VOICEMAIL_CONTEXT = "ringcast-voicemail"  # record a message into VOICEMAIL_VAR, under the spool directory
+BUSY_CONTEXT = "ringcast-busy"  # a refused inbound caller: busy tone, then hung up with cause 17 (busy)
 
 # Channel variables the engine sets.
 AGI_URL_VAR = "RINGCAST_AGI_URL"  # agi://host:port of the engine that placed the call
@@ -53,6 +54,8 @@ CUSTOMER_USER_PROFILE = "ringcast_customer_user"
 PARK_WAIT_S = 3600  # also the longest an inbound caller is held in a queue without the engine
 VOICEMAIL_MAX_S = 120
 VOICEMAIL_SILENCE_S = 5  # a message ends after this much silence
+BUSY_TONE_S = 3
+BUSY_CAUSE = 17  # Q.850 user busy
 NO_SERVICE = "ss-noservice"  # said when the engine's FastAGI cannot be reached: never dead air
 ANNOUNCE_PAUSE_S = 0.3
 LOCALHOST_ONLY = "127.0.0.1/255.255.255.255"
@@ -140,8 +143,9 @@ def dialplan(settings: Settings) -> str:
 def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
     """An inbound call (the DID is the extension; the AGI's argument is the linkedid): the engine's
     FastAGI runs the number's flow and sets NEXT_VAR, where the call goes on: held in its queue,
-    dialled out, or voicemail. The engine's address is the global RINGCAST_AGI_URL it sets when it
-    starts, else the settings'; an engine out of reach leaves the caller a stock message."""
+    dialled out, voicemail, or refused busy. The engine's address is the global RINGCAST_AGI_URL
+    it sets when it starts, else the settings'; an engine out of reach leaves the caller a stock
+    message."""
     message = f"${{ASTSPOOLDIR}}/${{{VOICEMAIL_VAR}}}.wav"
     return [
         f"[{INBOUND_CONTEXT}]",
@@ -163,6 +167,12 @@ def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
         f"[{QUEUE_HOLD_CONTEXT}]",
         f"exten => s,1,MusicOnHold(${{{MOH_VAR}}},{PARK_WAIT_S})",
         " same => n,Hangup()",
+        "",
+        # Busy() gives an answered channel the busy tone but not the busy cause, and ends the
+        # dialplan: the `h` extension sets the cause the hang-up reports.
+        f"[{BUSY_CONTEXT}]",
+        f"exten => s,1,Busy({BUSY_TONE_S})",
+        f"exten => h,1,Hangup({BUSY_CAUSE})",
         "",
         f"[{VOICEMAIL_CONTEXT}]",
         "exten => s,1,Playback(vm-intro)",

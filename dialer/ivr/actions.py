@@ -57,10 +57,15 @@ class RouteToQueue:
 
 @dataclass(frozen=True, slots=True)
 class RouteToAgent:
+    """Direct to one agent (ACD-9), waiting in `queue` (None: the agent's first queue)."""
+
     agent: str
+    queue: str | None = None
+    priority: int = 0
 
     def __str__(self) -> str:
-        return f"agent {self.agent}"
+        queue = f" in queue {self.queue}" if self.queue else ""
+        return f"agent {self.agent}{queue}" + (f", priority +{self.priority}" if self.priority else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dialer.acd.entry import in_region
 from dialer.ivr.flow import When
+
+VIP, MALICIOUS = "vip", "malicious"  # the tags the ACD acts on (ACD-3, ACD-10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,14 +24,17 @@ class CallerFacts:
     tags: frozenset[str] = frozenset()  # vip, malicious, ...
     customer: Mapping[str, object] = field(default_factory=dict)  # the customer record's fields
 
+    def tagged(self, tag: str) -> bool:
+        """Whether the caller has `tag`, in any case."""
+        return tag.casefold() in {own.casefold() for own in self.tags}
+
 
 def holds(when: When, caller: CallerFacts, variables: Mapping[str, str]) -> bool:
     """Whether the test holds for this caller with these variables."""
     if when.tag is not None:
-        return when.tag.casefold() in {tag.casefold() for tag in caller.tags}
+        return caller.tagged(when.tag)
     if when.region is not None:
-        region = (caller.region or "").casefold()
-        return bool(region) and any(region.startswith(name.casefold()) for name in when.region)
+        return any(in_region(caller.region, name) for name in when.region)
     value = variables.get(when.variable) if when.variable is not None else _field(caller, when.field)
     if value is None or value == "":
         return False

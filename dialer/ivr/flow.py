@@ -28,9 +28,15 @@ Each node has a `type`; a prompt is the surveys' `Prompt`, TTS `text` or a sound
 - `condition`: `branches` (`when` a test holds, `next`; the first that holds wins), `otherwise`;
 - `time`: `when` (a `TimeWindow`: hours, weekdays, dates, holidays, zone), `next`, `otherwise`;
 - `set`: `variables` (name -> value), `next`; `goto`: `next`;
-- final nodes, each with an optional `prompt` said first: `queue` (`queue`, `priority` 0-10),
-  `agent` (`agent`), `external` (`number`), `voicemail` (the box of an `agent` or a `queue`),
-  `survey` (`survey`), `hangup` (`reason`).
+- final nodes, each with an optional `prompt` said first: `queue` (`queue`, `priority` 0-10,
+  `area_routing`: region -> queue, for callers of those regions, ACD-5), `agent` (`agent`, and
+  the `queue` whose music, wait limit and overflow apply, ACD-9), `external` (`number`),
+  `voicemail` (the box of an `agent` or a `queue`), `survey` (`survey`), `hangup` (`reason`).
+
+The flow's `vip_priority` (0: none) is added to a queue or agent node's priority for a caller
+tagged vip (ACD-3: VIP callers jump the queue, e.g. 10 above every node's own), and
+`blacklisted` (`message` or `busy`) says how a blacklisted caller is refused where the flow would
+queue it (ACD-10).
 
 A `when` test looks at one thing: a `variable` or a customer record `field` (with `equals`,
 `one_of` or `prefix`; alone: it has a value), a caller `tag` (vip, malicious; any case), or the
@@ -255,15 +261,26 @@ class FinalNode(_Node):
     prompt: Prompt | None = None
 
 
+Region = Annotated[str, Field(min_length=1, max_length=64)]
+
+
 class QueueNode(FinalNode):
+    """`area_routing`: the queue for callers of each region (广东 stands for 广东省); `queue` for
+    the others and for callers of unknown region."""
+
     type: Literal["queue"]
     queue: Name
     priority: int = Field(default=0, ge=0, le=10)
+    area_routing: dict[Region, Name] | None = Field(default=None, min_length=1)
 
 
 class AgentNode(FinalNode):
+    """`queue`: whose music, wait limit and overflow apply while the caller waits for the agent;
+    None: the first queue the agent is a member of."""
+
     type: Literal["agent"]
     agent: Name
+    queue: Name | None = None
 
 
 class ExternalNode(FinalNode):
@@ -322,6 +339,8 @@ class Flow(BaseModel):
     zone: Annotated[str, AfterValidator(known_zone)] = DEFAULT_ZONE
     start: Target
     nodes: Annotated[dict[str, Node], BeforeValidator(_keyed)] = Field(min_length=1)
+    vip_priority: int = Field(default=0, ge=0, le=100)
+    blacklisted: Literal["message", "busy"] = "message"
 
     def prompts(self) -> Iterator[Prompt]:
         """Every prompt, in the document's order (as `Survey.prompts`, for rendering TTS)."""

@@ -13,7 +13,9 @@ timeout prompt and collects again, up to `retries` times; then the call goes to 
 `on_timeout` (after the last miss's kind), else is hung up ("invalid input", "no input").
 
 Conditions read the `CallerFacts` and the variables; time nodes the call's instant `at`, given
-once (the clock is never read). The flow must be free of `flow_problems` (the store activates no
+once (the clock is never read). A queue node's queue follows its `area_routing` for the caller's
+region; a caller tagged vip gets the flow's `vip_priority` added to a queue or agent node's
+priority (ACD-3, ACD-5). The flow must be free of `flow_problems` (the store activates no
 other). A walk between two inputs takes at most `step_limit` nodes: a loop of conditions that no
 variable ever leaves is hung up ("loop") instead of spinning the engine.
 """
@@ -27,6 +29,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from dialer.acd.entry import AreaRoutes
 from dialer.ivr.actions import (
     Action,
     Collect,
@@ -42,7 +45,7 @@ from dialer.ivr.actions import (
     RunSurvey,
     Voicemail,
 )
-from dialer.ivr.facts import CallerFacts, holds
+from dialer.ivr.facts import VIP, CallerFacts, holds
 from dialer.ivr.flow import (
     AgentNode,
     ConditionNode,
@@ -174,7 +177,7 @@ class FlowRun:
             if isinstance(node, FinalNode):
                 if node.prompt is not None:
                     actions.append(Play(node.prompt))
-                return (*actions, self._end(_final(node)))
+                return (*actions, self._end(self._final(node)))
             if isinstance(node, PlayNode):
                 actions.append(Play(node.prompt))
             elif isinstance(node, SetNode):
@@ -192,6 +195,17 @@ class FlowRun:
         if isinstance(node, TimeNode):
             return node.next if node.when.contains(self.at, self.flow.zone) else node.otherwise
         return node.next
+
+    def _final(self, node: FinalNode) -> Final:
+        bump = self.flow.vip_priority if self.caller.tagged(VIP) else 0
+        if isinstance(node, QueueNode):
+            queue = node.queue
+            if node.area_routing is not None:
+                queue = AreaRoutes(node.area_routing, node.queue).queue_for(self.caller.region)
+            return RouteToQueue(queue, node.priority + bump)
+        if isinstance(node, AgentNode):
+            return RouteToAgent(node.agent, node.queue, bump)
+        return _final(node)
 
     def _end(self, action: Final) -> Final:
         self._outcome = str(action)
@@ -222,10 +236,7 @@ def _collect(node_id: str, node: InputNode) -> Collect:
 
 
 def _final(node: FinalNode) -> Final:
-    if isinstance(node, QueueNode):
-        return RouteToQueue(node.queue, node.priority)
-    if isinstance(node, AgentNode):
-        return RouteToAgent(node.agent)
+    """The end of a node that reads nothing of the caller."""
     if isinstance(node, ExternalNode):
         return Dial(node.number)
     if isinstance(node, VoicemailNode):

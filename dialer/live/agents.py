@@ -6,7 +6,8 @@ every state change (`step`: persisted to the state log, wrap-up timers armed, th
 ready: inbound first), reserves agents for the inbound calls the ACD offers them, and carries out the
 agent's requests: ready, pause with a reason, hang up, disposition and callback (CMP-5, AGT-4),
 preview (DIAL-1: take the next lead, then dial or skip it) and click-to-call (DIAL-2: the agent's
-phone is already up, so the customer is dialled for the agent). Calls themselves belong to
+phone is already up, so the customer is dialled for the agent). An agent's status shows what the
+ACD knows of its inbound call (`InboundAcd.screen_pop`). Calls themselves belong to
 `service.LiveDialer`, which owns this object.
 """
 
@@ -429,6 +430,7 @@ class AgentService:
             "call_state": call.state.value if call else None,
             "awaiting_disposition": session.last_attempt_id,
             "preview_lead": preview.lead_id if preview else None,
+            "inbound": self.dialer.inbound.screen_pop(status.call) if status.call else None,
         }
 
     def customer_attempt(self, agent_name: str) -> int:

@@ -5,8 +5,9 @@ state (`agent_changed`, after each of the agent's steps), and carries out the ro
 on the pbx:
 
 - a call's flow ends in a queue (`enqueue`; the dialplan then holds the caller with the queue's
-  music, `ringcast-queue-hold`), with caller memory (`inbound_store.last_agent_for`) →
-  `route_call`;
+  music, `ringcast-queue-hold`), with caller memory (`inbound_store.last_agent_for`), or asking
+  for one agent alone when dialled directly (ACD-9; in the agent's first queue, `home_queue`,
+  unless the flow names one) → `route_call`;
 - `Offer` → the agent is reserved (`AgentService.take_inbound`) and the caller Redirected into its
   conference by the same move as an answered outbound customer (`LiveDialer.move_to_agent`); once
   the caller has joined, the agent is on the call and `answer` is recorded. `Ring` (ring-all)
@@ -20,7 +21,9 @@ on the pbx:
   to wrap-up, or back to ready, as after an outbound call; the agent's phone lost before the
   caller joined → the call waits again, with its first arrival.
 
-Running campaigns' pacers are told how many calls wait for their agents (`InboundWaiting`). The
+`screen_pop` is what an agent's status shows of its inbound call (caller, region, queue,
+priority, flags). Running campaigns' pacers are told how many calls wait for their agents
+(`InboundWaiting`). The
 queues are read again (`queue_store.load_queues`) every `RELOAD_S` at most, on the engine's poll and
 when a call queues; a change rebuilds the board, and a call whose queue is gone goes to that
 queue's voicemail box. Records go through the engine's database thread, in order, unawaited.
@@ -146,19 +149,28 @@ class InboundAcd:
         await self.refresh()
         return self.board.queues.get(name)
 
-    async def enqueue(self, call: InboundCall, queue: str, priority: int) -> None:
-        """The call waits in `queue` (its flow has sent the caller to hold there)."""
+    async def home_queue(self, agent_id: int) -> str | None:
+        """The first queue the agent is a member of (a direct call's, when its flow names none)."""
+        await self.refresh()
+        seats = self.board.seats(agent_id)
+        return seats[0][0].name if seats else None
+
+    async def enqueue(self, call: InboundCall, queue: str, priority: int, agent: int | None = None) -> None:
+        """The call waits in `queue` (its flow has sent the caller to hold there); `agent`: dialled
+        directly to that agent (ACD-9), else for any member, its last agent first (caller memory)."""
         config = self.board.queues[queue]
         now = datetime.now(UTC)
         remembered = None
-        if config.memory_days:
+        if config.memory_days and agent is None:
             since = now - timedelta(days=config.memory_days)
             dialer = self.dialer
             last = await dialer.db.run(inbound_store.last_agent_for, dialer.database, call.caller, since)
             remembered = RememberedAgent(*last) if last is not None else None
         if self.calls.get(call.uniqueid) is not call:
             return  # hung up meanwhile
-        waiting = WaitingCall(call.uniqueid, queue, now, call.caller, priority, call.region, remembered)
+        waiting = WaitingCall(
+            call.uniqueid, queue, now, call.caller, priority, call.region, remembered, direct_agent=agent
+        )
         await self._wait(call, waiting)
 
     async def _wait(self, call: InboundCall, waiting: WaitingCall) -> None:
@@ -259,6 +271,22 @@ class InboundAcd:
         for runner in self.dialer.runners.values():
             agents = [session.agent_id for session in self.dialer.desk.of_campaign(runner.id)]
             runner.observe(InboundWaiting(now, waiting_for(self.board, agents)))
+
+    def screen_pop(self, uniqueid: str) -> dict[str, object] | None:
+        """What the agent's screen shows of the inbound call it has (AGT-3, so far): the caller,
+        its region, the queue, the priority and the flags (vip, malicious); None for another call."""
+        call = self.calls.get(uniqueid)
+        if call is None:
+            return None
+        waiting = call.waiting
+        return {
+            "caller": call.caller,
+            "region": call.region,
+            "queue": waiting.queue if waiting else None,
+            "priority": waiting.priority if waiting else None,
+            "direct": waiting is not None and waiting.direct_agent is not None,
+            "flags": list(call.flags),
+        }
 
     # ---- agents and the pbx's events --------------------------------------------------------------
 

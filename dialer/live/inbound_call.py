@@ -30,7 +30,7 @@ class Stage(StrEnum):
     TALKING = "talking"  # in the agent's conference
     DIALLED = "dialled"  # sent on to an external number
     VOICEMAIL = "voicemail"  # leaving a message
-    REFUSED = "refused"  # blacklisted: hearing the number's message before the hang-up
+    REFUSED = "refused"  # blacklisted: hearing the number's message, or busy, before the hang-up
     FAILED = "failed"  # its flow's end is not carried out: hearing the number's message
 
 
@@ -61,6 +61,7 @@ class InboundCall:
     agent_id: int | None = None
     voicemail: str | None = None  # the message's file, relative to the pbx's spool directory
     wake: asyncio.TimerHandle | None = None
+    flags: tuple[str, ...] = ()  # vip, malicious: shown on the agent's screen (ACD-3, ACD-10)
 
     def ends_as(self) -> InboundOutcome:
         if self.stage is Stage.VOICEMAIL:

@@ -7,15 +7,17 @@ prompts (once per flow version) and drives the pure `FlowRun`:
 
 - `Play` → STREAM FILE; `Collect` → GET DATA: the prompt (a key cuts it short), then the timeout,
   for up to `max_digits` keys (`#` also ends it: GET DATA's only terminator) → `Digits`, `Timeout`;
-- the flow's end: `RouteToQueue` → screening (a blacklisted caller hears the number's message and
-  is hung up, ACD-10), then the queue: the dialplan holds the caller with the queue's music and
-  the ACD routes it (`InboundAcd.enqueue`); `Dial` and `Voicemail` → where the dialplan sends the
-  caller after this route (NEXT_VAR); `Hangup` → hung up. `RouteToAgent` and `RunSurvey` are not
-  carried out yet: the caller hears the number's message and the call ends failed.
+- the flow's end: `RouteToQueue` → screening (ACD-10: a blacklisted caller is refused as the flow
+  says, with the number's message or busy; a malicious one goes on, flagged), then the queue: the
+  dialplan holds the caller with the queue's music and the ACD routes it (`InboundAcd.enqueue`);
+  `RouteToAgent` (ACD-9) → the same, in the node's queue (or the agent's first), the call asking
+  for that agent alone; `Dial` and `Voicemail` → where the dialplan sends the caller after this
+  route (NEXT_VAR); `Hangup` → hung up. `RunSurvey` is not carried out yet: the caller hears the
+  number's message and the call ends failed.
 
 A DID without a flow at that moment says its default message and hangs up: never dead air. The
 trail (path, inputs, variables, outcome; 随路信息) is recorded when the flow ends, or when the caller
-hangs up in it.
+hangs up in it, with the caller's flags (vip, malicious: from its tags) for the screen pop.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from campaigns import inbound_store
-from dialer.acd.commands import Refusal, Refuse
+from campaigns import agent_store, inbound_store
+from dialer.acd.commands import FlagMalicious, Refusal, Refuse
 from dialer.acd.screening import CallerFlags, screen
 from dialer.asterisk.confgen import (
+    BUSY_CONTEXT,
     MOH_VAR,
     NEXT_VAR,
     OUTBOUND_CONTEXT,
@@ -49,13 +52,16 @@ from dialer.ivr.actions import (
     Hangup,
     HungUp,
     Play,
+    RouteToAgent,
     RouteToQueue,
     Timeout,
     Voicemail,
 )
+from dialer.ivr.facts import MALICIOUS, VIP
 from dialer.ivr.run import FlowRun
 from dialer.live.inbound_call import InboundCall, Stage
 from dialer.live.inbound_lookup import Arrival, look_up
+from ringcast.errors import UserError
 
 if TYPE_CHECKING:
     from dialer.live.service import LiveDialer
@@ -63,7 +69,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MESSAGE_LANGUAGE = "zh"  # of an inbound number's default message (TTS)
-REFUSE_WITH = Refusal.MESSAGE  # a blacklisted caller hears the number's message
+FLAGGED = (VIP, MALICIOUS)  # the caller's tags shown as flags on the agent's screen
 
 
 class InboundFlows:
@@ -92,7 +98,8 @@ class InboundFlows:
             region=caller.region,
             arrived_at=arrived,
         )
-        call = InboundCall(call_id, agi.uniqueid, caller.number, caller.region, arrived)
+        flags = tuple(tag for tag in FLAGGED if caller.tagged(tag))
+        call = InboundCall(call_id, agi.uniqueid, caller.number, caller.region, arrived, flags=flags)
         self.acd.arrived(call, agi.channel)
         try:
             if arrival.flow is None:
@@ -116,10 +123,12 @@ class InboundFlows:
             raise
         finally:
             dialer = self.dialer
-            trail = run.trail.as_json()
+            trail = run.trail.as_json() | ({"flags": list(call.flags)} if call.flags else {})
             dialer.record_later(inbound_store.record_trail, dialer.database, call.call_id, stored.name, trail)
         if isinstance(final, RouteToQueue):
-            await self._queue(agi, call, arrival, final)
+            await self._queue(agi, call, arrival, final.queue, final.priority)
+        elif isinstance(final, RouteToAgent):
+            await self._to_agent(agi, call, arrival, final)
         elif isinstance(final, Dial):
             call.stage = Stage.DIALLED
             await agi.set_variable(NEXT_VAR, goto(OUTBOUND_CONTEXT, final.number))
@@ -148,18 +157,49 @@ class InboundFlows:
             else:
                 return action
 
-    async def _queue(self, agi: AgiCall, call: InboundCall, arrival: Arrival, final: RouteToQueue) -> None:
-        queue = await self.acd.queue(final.queue)
-        if queue is None:
-            log.error("inbound call %s: no queue %r; the number's message instead", call.call_id, final.queue)
+    async def _to_agent(self, agi: AgiCall, call: InboundCall, arrival: Arrival, final: RouteToAgent) -> None:
+        """Direct to one agent (ACD-9): it waits in the node's queue, else the agent's first one."""
+        dialer = self.dialer
+        try:
+            agent = await dialer.db.run(agent_store.load_agent, dialer.database, final.agent)
+        except UserError as exc:
+            log.error("inbound call %s: %s; the number's message instead", call.call_id, exc)
             call.stage = Stage.FAILED
-        elif isinstance(screen(call.uniqueid, CallerFlags(arrival.blacklisted), REFUSE_WITH), Refuse):
-            log.info("inbound call %s: %s is blacklisted, refused", call.call_id, call.caller)
+            await self._say_message(agi, arrival)
+            return
+        queue = final.queue or await self.acd.home_queue(agent.id)
+        await self._queue(agi, call, arrival, queue, final.priority, agent.id)
+
+    async def _queue(
+        self,
+        agi: AgiCall,
+        call: InboundCall,
+        arrival: Arrival,
+        name: str | None,
+        priority: int,
+        agent: int | None = None,
+    ) -> None:
+        """Screen the caller (ACD-10), then hold it in queue `name` (asking for `agent`, if given)."""
+        assert arrival.flow is not None
+        queue = await self.acd.queue(name) if name is not None else None
+        flags = CallerFlags(arrival.blacklisted, arrival.caller.tagged(MALICIOUS))
+        screened = screen(call.uniqueid, flags, Refusal(arrival.flow.flow.blacklisted))
+        if queue is None:
+            log.error("inbound call %s: no queue %r; the number's message instead", call.call_id, name)
+            call.stage = Stage.FAILED
+        elif isinstance(screened, Refuse):
+            how = screened.how.value
+            log.info("inbound call %s: %s is blacklisted, refused (%s)", call.call_id, call.caller, how)
             call.stage = Stage.REFUSED
+            if screened.how is Refusal.BUSY:
+                await agi.set_variable(NEXT_VAR, goto(BUSY_CONTEXT))
+                return
         else:
+            if isinstance(screened, FlagMalicious):
+                log.warning("inbound call %s: %s is flagged malicious", call.call_id, call.caller)
             await agi.set_variable(MOH_VAR, queue.music_class)
             await agi.set_variable(NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))
-            await self.acd.enqueue(call, queue.name, final.priority)
+            await self.acd.enqueue(call, queue.name, priority, agent)
             return
         await self._say_message(agi, arrival)
 

@@ -4,8 +4,11 @@ A caller presses 1 at the hotline's menu and is queued to `sales`, whose agent (
 its phone on the carrier) gets it at once and hangs up on it; with nobody logged in the call
 overflows to the queue's voicemail, where the message is stored; a caller who hangs up while
 waiting is recorded as abandoned; a DID without a flow says its message and hangs up; a call a
-previous run left open is closed when the engine starts. Each call's record (`inbound_calls`) and
-the carrier's own log of it are checked.
+previous run left open is closed when the engine starts. On the `direct` number: a VIP caller is
+answered before one who waited longer (ACD-3), a blacklisted caller is refused busy (ACD-10), a
+caller from Guangdong reaches the Guangdong queue (ACD-5), and a repeat caller reaches the agent
+who served it last (ACD-4). Each call's record (`inbound_calls`) and the carrier's own log of it
+are checked.
 """
 
 from __future__ import annotations
@@ -33,10 +36,17 @@ from dialer.live.inbound_flows import MESSAGE_LANGUAGE
 from ringcast.settings import load_settings
 from tests.support.inbound import (
     AGENT,
+    BLACKLISTED_NUMBER,
+    DIRECT_DID,
+    GUANGDONG_NUMBER,
     HOTLINE_DID,
     MESSAGE,
     MESSAGE_DID,
+    OTHER_AGENT,
     QUEUE,
+    SOUTH_AGENT,
+    SOUTH_QUEUE,
+    VIP_NUMBER,
     inbound_calls,
     prepare_inbound,
 )
@@ -71,22 +81,24 @@ async def _ended(database: Database, timeout_s: float = 20.0) -> InboundCall:
     return call
 
 
-async def _agent(client: httpx.AsyncClient, path: str = "", body: object = None) -> dict[str, object]:
+async def _agent(
+    client: httpx.AsyncClient, path: str = "", body: object = None, name: str = AGENT
+) -> dict[str, object]:
     if path:
-        response = await client.post(f"/agents/{AGENT}{path}", json=body)
+        response = await client.post(f"/agents/{name}{path}", json=body)
     else:
-        response = await client.get(f"/agents/{AGENT}")
+        response = await client.get(f"/agents/{name}")
     assert response.status_code == 200, response.text
     status: dict[str, object] = response.json()
     return status
 
 
-async def _agent_until(client: httpx.AsyncClient, state: str) -> dict[str, object]:
+async def _agent_until(client: httpx.AsyncClient, state: str, name: str = AGENT) -> dict[str, object]:
     states: list[object] = []
 
     async def poll() -> dict[str, object]:
         while True:
-            status = await _agent(client)
+            status = await _agent(client, name=name)
             states.append(status["state"])
             if status["state"] == state:
                 return status
@@ -95,7 +107,7 @@ async def _agent_until(client: httpx.AsyncClient, state: str) -> dict[str, objec
     try:
         return await asyncio.wait_for(poll(), 20)
     except TimeoutError:
-        raise AssertionError(f"agent {AGENT} not {state} within 20 s: {states[-1:]}") from None
+        raise AssertionError(f"agent {name} not {state} within 20 s: {states[-1:]}") from None
 
 
 async def test_a_menu_key_queues_the_caller_to_a_ready_agent(
@@ -198,3 +210,98 @@ async def test_a_call_a_previous_run_left_open_is_closed_at_start(lab: Lab, empt
         [call] = inbound_calls(database)
         assert call.outcome is InboundOutcome.FAILED and call.ended_at is not None
     database.dispose()
+
+
+def _by_caller(database: Database) -> dict[str, InboundCall]:
+    """The calls by their caller's national number (the last call of each)."""
+    return {call.caller.removeprefix("+86"): call for call in inbound_calls(database)}
+
+
+async def test_a_vip_caller_is_answered_before_one_who_waited_longer(
+    engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    await _agent(client, "/login", {"campaign": CAMPAIGN})
+    await _agent(client, "/pause", {"reason": "break"})  # both callers wait for it
+    started = time.time()
+    await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=10))
+    await _until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 1, "first queued")
+    await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, VIP_NUMBER, hang_up_after_s=10))
+    await _until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 2, "both queued")
+    ready = await _agent(client, "/ready")
+    await _until(lambda: any(c.answered_at for c in inbound_calls(database)), "answered")
+    calls = _by_caller(database)
+    vip, other = calls[VIP_NUMBER], calls[CALLER_NUMBER]
+    assert (vip.agent_id, vip.priority, other.priority) == (ready["agent_id"], 10, 0)
+    assert other.answered_at is None, "the VIP, who came second, is served first"
+    assert other.queued_at is not None and vip.queued_at is not None and other.queued_at < vip.queued_at
+    assert vip.trail is not None and vip.trail["flags"] == ["vip"]
+    assert (await _agent(client))["inbound"] == {
+        "caller": "+86" + VIP_NUMBER,
+        "region": "北京市",
+        "queue": QUEUE,
+        "priority": 10,
+        "direct": False,
+        "flags": ["vip"],
+    }
+    carried = lab.carrier_log(since=started - 1, number=DIRECT_DID)
+    assert [c.caller_id for c in carried] == [CALLER_NUMBER, VIP_NUMBER], "the VIP called second"
+    assert all(c.answered_at is not None for c in carried)
+
+
+async def test_a_blacklisted_caller_is_refused_busy(
+    engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    await _agent(client, "/login", {"campaign": CAMPAIGN})  # ready: the caller would have been served
+    started = time.time()
+    await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, BLACKLISTED_NUMBER, hang_up_after_s=15))
+    call = await _ended(database)
+    assert (call.outcome, call.hangup_cause, call.queue, call.agent_id) == (
+        InboundOutcome.REFUSED,
+        17,
+        None,
+        None,
+    )
+    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=DIRECT_DID)[0].ended_at), "hung up")
+    [carried] = lab.carrier_log(since=started - 1, number=DIRECT_DID)
+    assert carried.duration_s is not None and carried.duration_s < 10, "the pbx hung up after the busy tone"
+    assert (await _agent(client))["state"] == "ready"
+
+
+async def test_a_caller_from_guangdong_reaches_the_guangdong_queue(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    await _agent(client, "/login", {"campaign": CAMPAIGN})  # ready in sales, the default queue
+    south = await _agent(client, "/login", {"campaign": CAMPAIGN}, name=SOUTH_AGENT)
+    await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, GUANGDONG_NUMBER, hang_up_after_s=3))
+    call = await _ended(database)
+    assert (call.outcome, call.region, call.queue, call.agent_id) == (
+        InboundOutcome.ANSWERED,
+        "广东省",
+        SOUTH_QUEUE,
+        south["agent_id"],
+    )
+
+
+async def test_a_repeat_caller_reaches_the_agent_who_served_it_last(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    for name in (AGENT, OTHER_AGENT):
+        await _agent(client, "/login", {"campaign": CAMPAIGN}, name=name)
+    await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=2))
+    first = await _ended(database)
+    served = AGENT if first.agent_id == (await _agent(client))["agent_id"] else OTHER_AGENT
+    other = OTHER_AGENT if served == AGENT else AGENT
+    if (await _agent(client, name=served))["state"] != "ready":
+        await _agent_until(client, "wrap_up", name=served)
+        await _agent(client, "/ready", name=served)  # now the other agent has been ready longer
+    assert (await _agent(client, name=other))["state"] == "ready"
+    await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=2))
+    await _until(
+        lambda: len(inbound_calls(database)) == 2 and bool(inbound_calls(database)[1].ended_at), "ended"
+    )
+    second = inbound_calls(database)[1]
+    assert (second.outcome, second.agent_id) == (InboundOutcome.ANSWERED, first.agent_id)

@@ -1,8 +1,12 @@
 """Shared set-up of the inbound lab tests: DIDs, a flow, a queue and agents to take the calls.
 
 - `HOTLINE_DID` runs flow `hotline`: a menu whose key 1 queues the caller to `sales`;
+- `DIRECT_DID` runs flow `direct`: no menu, callers from Guangdong to `guangdong`, the others to
+  `sales`; VIP callers get priority 10, blacklisted ones are refused busy;
 - `MESSAGE_DID` has no flow, only its default message;
-- queue `sales` has agent `bot1`, waits at most `MAX_WAIT_S`, then overflows to its voicemail box;
+- queue `sales` has agents `bot1` and `bot2`, `guangdong` has `bot3`; each waits at most
+  `MAX_WAIT_S`, then overflows to its voicemail box;
+- `VIP_NUMBER` is a known customer tagged vip (a lead of a list no campaign dials);
 - the agents log in to a running preview campaign (`live_campaign.prepare`): an agent works a
   campaign, and a preview campaign dials nothing by itself.
 """
@@ -16,15 +20,21 @@ from sqlalchemy import select
 from campaigns import ivr_store, queue_store
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import InboundCall
+from campaigns.persistence.models import ContactList, InboundCall, Lead
+from campaigns.persistence.models.enums import LeadState
 from campaigns.surveys.document import Prompt
 from dialer.ivr.did_plan import DidPlan
 from tests.support.live_campaign import prepare
 
 HOTLINE_DID = "4008001000"
 MESSAGE_DID = "4008002000"
+DIRECT_DID = "4008003000"
 QUEUE = "sales"
-AGENT = "bot1"
+SOUTH_QUEUE = "guangdong"
+AGENT, OTHER_AGENT, SOUTH_AGENT = "bot1", "bot2", "bot3"
+VIP_NUMBER = "13501234567"  # 北京市
+BLACKLISTED_NUMBER = "13990001234"  # under the lab's blacklisted prefix +861399
+GUANGDONG_NUMBER = "13802880000"  # a 广东省 mobile
 MAX_WAIT_S = 20.0
 MESSAGE = Prompt(text="您好，本号码暂停服务。")
 HOTLINE_FLOW = """
@@ -40,17 +50,43 @@ nodes:
     retries: 0
   sales: {type: queue, queue: sales}
 """
+DIRECT_FLOW = """
+name: direct
+vip_priority: 10
+blacklisted: busy
+start: route
+nodes:
+  route: {type: queue, queue: sales, area_routing: {广东: guangdong}}
+"""
 
 
 def prepare_inbound(database: Database, now: datetime) -> None:
     """The DIDs, the flow, the queue, and the preview campaign with its agents."""
     prepare(database, now, mode="preview")
     change = Change("inbound", now)
-    ivr_store.save_flow(database, HOTLINE_FLOW, change, new=True, activate=True)
-    ivr_store.set_number(database, HOTLINE_DID, DidPlan(flow="hotline"), change)
+    for flow, did in ((HOTLINE_FLOW, HOTLINE_DID), (DIRECT_FLOW, DIRECT_DID)):
+        stored = ivr_store.save_flow(database, flow, change, new=True, activate=True)
+        ivr_store.set_number(database, did, DidPlan(flow=stored.name), change)
     ivr_store.set_number(database, MESSAGE_DID, DidPlan(), change, MESSAGE)
-    queue_store.create_queue(database, QUEUE, {"max_wait_s": MAX_WAIT_S}, change)
-    queue_store.add_member(database, QUEUE, AGENT, change)
+    for queue, agents in ((QUEUE, (AGENT, OTHER_AGENT)), (SOUTH_QUEUE, (SOUTH_AGENT,))):
+        queue_store.create_queue(database, queue, {"max_wait_s": MAX_WAIT_S}, change)
+        for agent in agents:
+            queue_store.add_member(database, queue, agent, change)
+    with database.session() as session:
+        customers = ContactList(name="customers", source_file="generated")
+        session.add(customers)
+        session.flush()
+        vip = "+86" + VIP_NUMBER
+        session.add(
+            Lead(
+                list_id=customers.id,
+                e164=vip,
+                raw_input=vip,
+                attributes={"tags": "vip"},
+                priority=0,
+                state=LeadState.DONE,
+            )
+        )
 
 
 def inbound_calls(database: Database) -> list[InboundCall]:

@@ -15,7 +15,15 @@ DIRECTORY = Directory(agents={"8001": 1, "8002": 2}, groups={"9100": "sales"}, a
 
 @pytest.mark.parametrize(
     ("region", "queue"),
-    [("广东", "south"), (" 北京 ", "north"), ("西藏", "national"), (None, "national")],
+    [
+        ("广东", "south"),
+        (" 北京 ", "north"),
+        ("广东省", "south"),  # a region starting with a listed name: 广东 stands for 广东省
+        ("北京市", "north"),
+        ("西藏", "national"),
+        ("", "national"),
+        (None, "national"),
+    ],
 )
 def test_area_routing_chooses_the_queue_of_the_callers_region_else_the_default(
     region: str | None, queue: str

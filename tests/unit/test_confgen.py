@@ -115,6 +115,7 @@ def test_dialplan_contexts(settings: Settings) -> None:
             )
         ],
         "ringcast-queue-hold": ["exten => s,1,MusicOnHold(${RINGCAST_MOH},3600)", "same => n,Hangup()"],
+        "ringcast-busy": ["exten => s,1,Busy(3)", "exten => h,1,Hangup(17)"],
         "ringcast-voicemail": [
             "exten => s,1,Playback(vm-intro)",
             "same => n,Record(${ASTSPOOLDIR}/${RINGCAST_VOICEMAIL}.wav,5,120,k)",

@@ -78,12 +78,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _queued(dialer: FakeDialer, uniqueid: str = "1.1") -> InboundCall:
+async def _queued(
+    dialer: FakeDialer, uniqueid: str = "1.1", agent: int | None = None, flags: tuple[str, ...] = ()
+) -> InboundCall:
     acd = dialer.inbound
     await acd.refresh()
-    call = InboundCall(1, uniqueid, "+8613800138000", None, _now())
+    call = InboundCall(1, uniqueid, "+8613800138000", "广东省", _now(), flags=flags)
     acd.arrived(call, f"PJSIP/carrier-{uniqueid}")
-    await acd.enqueue(call, "sales", 0)
+    await acd.enqueue(call, "sales", 0, agent)
     return call
 
 
@@ -151,3 +153,33 @@ async def test_a_change_of_queues_rebuilds_the_board(removed: bool, monkeypatch:
         assert call.stage is Stage.VOICEMAIL and dialer.sent[0][1] == VOICEMAIL_CONTEXT
     else:  # the new member, ready, takes it
         assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 9)]
+
+
+async def test_a_direct_call_goes_to_its_agent_alone_and_the_screen_pop_shows_its_flags() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7), QueueMember(9)), max_wait_s=30)})
+    dialer.login(7, A.READY)  # ready the longest: the queue's choice, but not the agent dialled
+    dialer.login(9, A.NOT_READY)
+    call = await _queued(dialer, agent=9, flags=("malicious",))
+    assert call.stage is Stage.WAITING and dialer.moved == []
+    assert await dialer.inbound.home_queue(9) == "sales" and await dialer.inbound.home_queue(5) is None
+    nine = dialer.desk.sessions[9]
+    nine.status = nine.status.ready(_now()).agent
+    dialer.inbound.agent_changed(nine)
+    assert await dialer.inbound.serve(9) and dialer.moved == [("1.1", 9)]
+    assert dialer.inbound.screen_pop("1.1") == {
+        "caller": "+8613800138000",
+        "region": "广东省",
+        "queue": "sales",
+        "priority": 0,
+        "direct": True,
+        "flags": ["malicious"],
+    }
+    assert dialer.inbound.screen_pop("2.2") is None
+
+
+async def test_a_direct_call_to_an_agent_logged_out_overflows_at_once() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=30)})
+    dialer.login(7, A.READY)
+    call = await _queued(dialer, agent=8)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.VOICEMAIL and dialer.moved == []

@@ -89,6 +89,7 @@ def test_shape_problems_are_named_by_node_and_field_without_the_type() -> None:
             "  j: {type: condition, branches: [{when: {region: 广东, equals: x}, next: a}], otherwise: a}\n"
             "  k: {type: set, variables: {'bad name': x}, next: a}\n"
             "  l: {type: queue, queue: sales, priority: 11}\n"
+            "  m: {type: queue, queue: sales, area_routing: {}}\n"
         )
     )
     kinds = "play, menu, read, condition, time, set, goto, queue, agent, external, voicemail, survey, hangup"
@@ -106,6 +107,7 @@ def test_shape_problems_are_named_by_node_and_field_without_the_type() -> None:
         "nodes.j.branches[0].when: compare a variable or field with one of equals, one_of or prefix",
         "nodes.k: 'bad name': a variable is a letter or _, then letters, digits or _ (32 at most)",
         "nodes.l.priority: Input should be less than or equal to 10",
+        "nodes.m.area_routing: Dictionary should have at least 1 item after validation, not 0",
     ]
 
 
@@ -121,6 +123,11 @@ def test_document_level_problems() -> None:
         "zone: 'Mars/Olympus' is not an IANA time zone, e.g. Asia/Shanghai",
         "start: Field required",
         "nodes: Dictionary should have at least 1 item after validation, not 0",
+    ]
+    screening = "vip_priority: 101\nblacklisted: drop\n"
+    assert shape_problems(nodes("  a: {type: hangup}\n") + screening) == [
+        "vip_priority: Input should be less than or equal to 100",
+        "blacklisted: Input should be 'message' or 'busy'",
     ]
     assert shape_problems("name: [unclosed\n") == ["line 2: not valid YAML or JSON"]
     assert shape_problems("- a list\n") == ["the document must be a mapping (name, start, nodes)"]

@@ -264,6 +264,7 @@ def test_every_final_action_prints_as_a_line() -> None:
     printed = [
         str(RouteToQueue("sales")),
         str(RouteToAgent("alice")),
+        str(RouteToAgent("alice", "direct", 10)),
         str(Dial("10086")),
         str(Voicemail("agent", "bob")),
         str(RunSurvey("csat")),
@@ -273,9 +274,51 @@ def test_every_final_action_prints_as_a_line() -> None:
     assert printed == [
         "queue sales",
         "agent alice",
+        "agent alice in queue direct, priority +10",
         "dial 10086",
         "voicemail of agent bob",
         "survey csat",
         "hang up (loop)",
         "play audio custom/hi",
     ]
+
+
+ROUTING = parse_flow(
+    """
+name: routing
+vip_priority: 10
+start: who
+nodes:
+  who:
+    type: condition
+    branches: [{when: {tag: direct}, next: alice}]
+    otherwise: queue
+  queue: {type: queue, queue: national, priority: 2, area_routing: {广东: south, 北京市: north}}
+  alice: {type: agent, agent: alice, queue: direct}
+"""
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "action"),
+    [
+        (CallerFacts("1", region="广东省"), RouteToQueue("south", 2)),  # 广东 stands for 广东省
+        (CallerFacts("1", region="北京市"), RouteToQueue("north", 2)),
+        (CallerFacts("1", region="西藏自治区"), RouteToQueue("national", 2)),  # not listed: the node's queue
+        (CallerFacts("1"), RouteToQueue("national", 2)),  # region unknown
+        (CallerFacts("1", region="广东省", tags=frozenset({"VIP"})), RouteToQueue("south", 12)),
+        (CallerFacts("1", tags=frozenset({"direct"})), RouteToAgent("alice", "direct")),
+        (CallerFacts("1", tags=frozenset({"direct", "vip"})), RouteToAgent("alice", "direct", 10)),
+    ],
+)
+def test_area_routing_chooses_the_queue_and_vip_callers_get_the_flows_bump(
+    facts: CallerFacts, action: object
+) -> None:
+    assert FlowRun(ROUTING, facts, TUESDAY_10).start() == (action,)
+
+
+def test_without_a_vip_priority_a_vip_caller_keeps_the_nodes_priority() -> None:
+    plain = parse_flow("name: n\nstart: q\nnodes: {q: {type: queue, queue: s, priority: 1}}")
+    assert plain.vip_priority == 0
+    vip = CallerFacts("1", tags=frozenset({"vip"}))
+    assert FlowRun(plain, vip, TUESDAY_10).start() == (RouteToQueue("s", 1),)
