@@ -1,7 +1,8 @@
 """The engine's local control API (FastAPI on 127.0.0.1): what the CLI, agents and the web console call.
 
 Every request carries `Authorization: Bearer <token>` (the settings' token, else the one kept in
-the data directory); the token is compared in constant time and never logged. Errors a user can
+the data directory); the token is compared in constant time and never logged. `GET
+/agents/NAME/events` is a stream (Server-Sent Events) of the agent's screen pops. Errors a user can
 fix (unknown agent, illegal state change, refused dial) come back as `{"error": "one line"}` with
 status 409; a missing or wrong token as 401. The SMS webhooks (`web.sms_webhooks`), when the
 engine sends SMS, take no token: providers prove themselves by the secret in the URL.
@@ -10,13 +11,16 @@ engine sends SMS, take no token: providers prove themselves by the secret in the
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
+from dialer.live.screen_pop import STATE, ScreenEvent
 from dialer.live.service import LiveDialer
 from ringcast.errors import UserError
 from sms.service import SmsService
@@ -77,6 +81,17 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
             if status.get("agent") == name:
                 return status
         return {"agent": name, "state": "logged_out"}
+
+    @control.get("/agents/{name}/events", response_class=EventSourceResponse)
+    async def agent_events(name: str) -> AsyncIterator[ServerSentEvent]:
+        """The agent's screen pops (AGT-3), from now until the client goes or the engine stops:
+        first its state now, then each event as it happens (`docs/inbound.md`, "Screen pop")."""
+        feed = dialer.screen
+        with feed.pops.subscribe(name) as subscription:
+            now = ScreenEvent(0, STATE, name, datetime.now(UTC), feed.current(name))
+            yield ServerSentEvent(data=now.as_json(), event=STATE)
+            async for event in subscription:
+                yield ServerSentEvent(data=event.as_json(), event=event.kind, id=str(event.seq))
 
     @control.post("/agents/{name}/login")
     async def login(name: str, body: LoginBody) -> dict[str, Any]:

@@ -2,13 +2,13 @@
 
 `AgentService` logs agents in by calling their phone into their own conference (AGT-2), applies
 every state change (`step`: persisted to the state log, wrap-up timers armed, the pacer told via
-`agent_pacing`, the inbound ACD's board kept current, a waiting caller served when an agent becomes
-ready: inbound first), reserves agents for the inbound calls the ACD offers them, and carries out the
-agent's requests: ready, pause with a reason, hang up, disposition and callback (CMP-5, AGT-4),
-preview (DIAL-1: take the next lead, then dial or skip it) and click-to-call (DIAL-2: the agent's
-phone is already up, so the customer is dialled for the agent). An agent's status shows what the
-ACD knows of its inbound call (`InboundAcd.screen_pop`). Calls themselves belong to
-`service.LiveDialer`, which owns this object.
+`agent_pacing`, the inbound ACD's board kept current, the agent's screen told via `screen_feed`
+(AGT-3), a waiting caller served when an agent becomes ready: inbound first), reserves agents for
+the inbound calls the ACD offers them, and carries out the agent's requests: ready, pause with a
+reason, hang up, disposition and callback (CMP-5, AGT-4), preview (DIAL-1: take the next lead, then
+dial or skip it) and click-to-call (DIAL-2: the agent's phone is already up, so the customer is
+dialled for the agent). An agent's status shows what the ACD knows of its inbound call
+(`InboundAcd.screen_pop`). Calls themselves belong to `service.LiveDialer`, which owns this object.
 """
 
 from __future__ import annotations
@@ -67,8 +67,11 @@ class AgentService:
 
     async def step(self, session: AgentSession, step: AgentStep) -> None:
         """Apply a transition: persist it, carry out its commands, tell the pacer, serve waiting calls."""
+        before = session.status
         change = self.desk.apply(session, step)
         self.dialer.inbound.agent_changed(session)
+        if change is not None:
+            self.dialer.screen.stepped(session, before, change)
         for command in step.commands:
             if isinstance(command, StartWrapTimer):
                 self._arm_wrap_timer(session.agent_id, command.at)

@@ -21,10 +21,10 @@ on the pbx:
   to wrap-up, or back to ready, as after an outbound call; the agent's phone lost before the
   caller joined → the call waits again, with its first arrival.
 
-`screen_pop` is what an agent's status shows of its inbound call (caller, region, queue,
-priority, flags). Running campaigns' pacers are told how many calls wait for their agents
-(`InboundWaiting`). The
-queues are read again (`queue_store.load_queues`) every `RELOAD_S` at most, on the engine's poll and
+`screen_pop` is what an agent's status, and the start of its `offered` screen pop
+(`screen_feed`), show of its inbound call (caller, region, queue, priority, flags). Running
+campaigns' pacers are told how many calls wait for their agents (`InboundWaiting`). The queues are
+read again (`queue_store.load_queues`) every `RELOAD_S` at most, on the engine's poll and
 when a call queues; a change rebuilds the board, and a call whose queue is gone goes to that
 queue's voicemail box. Records go through the engine's database thread, in order, unawaited.
 

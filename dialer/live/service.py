@@ -73,6 +73,7 @@ from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk, AgentSession
 from dialer.live.inbound_acd import InboundAcd
 from dialer.live.runner import CampaignRunner
+from dialer.live.screen_feed import ScreenFeed
 from dialer.live.why import DialingFacts, why_not_dialing
 from dialer.outcomes import unanswered_outcome
 from dialer.pacing import events as pe
@@ -116,6 +117,7 @@ class LiveDialer:
         self.desk = AgentDesk()
         self.agents = AgentService(self)
         self.inbound = InboundAcd(self)
+        self.screen = ScreenFeed(self)  # agents' screen pops (AGT-3), read by the control API
         self.runners: dict[int, CampaignRunner] = {}
         self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
         self._unrunnable: set[int] = set()  # broadcast survey campaigns this engine cannot serve
@@ -153,6 +155,7 @@ class LiveDialer:
                 if session.leg_channel:
                     await self.hangup_channel_named(session.leg_channel)
         await self._until(lambda: not self.desk.sessions, DRAIN_HANGUP_S)
+        self.screen.pops.close()  # agents' event streams end: the API can stop
 
     @staticmethod
     async def _until(done: Callable[[], bool], timeout_s: float) -> None:

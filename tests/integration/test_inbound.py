@@ -7,8 +7,8 @@ waiting is recorded as abandoned; a DID without a flow says its message and hang
 previous run left open is closed when the engine starts. On the `direct` number: a VIP caller is
 answered before one who waited longer (ACD-3), a blacklisted caller is refused busy (ACD-10), a
 caller from Guangdong reaches the Guangdong queue (ACD-5), and a repeat caller reaches the agent
-who served it last (ACD-4). Each call's record (`inbound_calls`) and the carrier's own log of it
-are checked.
+who served it last (ACD-4); the agent's event stream shows the screen pop of a known caller
+(AGT-3). Each call's record (`inbound_calls`) and the carrier's own log of it are checked.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -46,9 +47,12 @@ from tests.support.inbound import (
     QUEUE,
     SOUTH_AGENT,
     SOUTH_QUEUE,
+    TALK_EVENTS,
+    VIP_CUSTOMER,
     VIP_NUMBER,
     inbound_calls,
     prepare_inbound,
+    screen_events,
 )
 from tests.support.live_campaign import CAMPAIGN
 
@@ -305,3 +309,75 @@ async def test_a_repeat_caller_reaches_the_agent_who_served_it_last(
     )
     second = inbound_calls(database)[1]
     assert (second.outcome, second.agent_id) == (InboundOutcome.ANSWERED, first.agent_id)
+
+
+async def test_the_agents_screen_pops_up_with_the_caller_its_trail_and_its_customer_record(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink
+) -> None:
+    """AGT-3: a known caller presses 1 at the hotline's menu; the agent's event stream (the real API)
+    shows the offer with the caller, the DID, the trail, the queue, the customer record and its last
+    call, then the connection, the end and each state between."""
+    database, client = engine
+    earlier = datetime.now(UTC) - timedelta(hours=1)
+    vip = "+86" + VIP_NUMBER
+    call_id = inbound_store.open_call(
+        database,
+        uniqueid="1700000000.77",
+        linkedid=None,
+        did=DIRECT_DID,
+        caller=vip,
+        region=None,
+        arrived_at=earlier,
+    )
+    inbound_store.end_call(database, call_id, earlier + timedelta(seconds=9), InboundOutcome.IVR_ONLY)
+    await _agent(client, "/login", {"campaign": CAMPAIGN})
+    events: list[dict[str, Any]] = []
+    async with screen_events(client, AGENT) as stream:
+        first = await anext(stream)
+        assert (first["type"], first["agent"], first["state"]) == ("state", AGENT, "ready")
+        await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, VIP_NUMBER, script="1", hang_up_after_s=4))
+
+        async def until_wrap_up() -> None:
+            async for event in stream:
+                events.append(event)
+                if event.get("state") == "wrap_up":
+                    return
+
+        await asyncio.wait_for(until_wrap_up(), 30)
+    [call] = [c for c in inbound_calls(database) if c.id != call_id]
+    kinds = [(e["type"], e.get("state")) for e in events]
+    assert kinds == TALK_EVENTS
+    offered = events[0]
+    assert offered["wait_s"] < 1, "a ready agent is offered the call at once"
+    assert {key: offered[key] for key in ("call", "direction", "caller", "region", "carrier", "did")} == {
+        "call": call.uniqueid,
+        "direction": "inbound",
+        "caller": vip,
+        "region": "北京市",
+        "carrier": "中国移动",
+        "did": HOTLINE_DID,
+    }
+    assert offered["ivr"] == {
+        "flow": "hotline",
+        "path": ["main", "sales"],
+        "inputs": [{"node": "main", "keys": "1", "accepted": True}],
+        "variables": {},
+    }
+    assert (offered["queue"], offered["priority"], offered["direct"], offered["flags"]) == (
+        QUEUE,
+        0,
+        False,
+        ["vip"],
+    )
+    assert (offered["known"], offered["customer"]) == (True, VIP_CUSTOMER)
+    assert offered["history"] == [
+        {
+            "at": earlier.isoformat(),
+            "direction": "inbound",
+            "outcome": "ivr_only",
+            "agent": None,
+            "queue": None,
+        }
+    ]
+    assert all(e["call"] == call.uniqueid for e in events if e["type"] != "state")
+    assert events[4]["talked"] is True

@@ -6,15 +6,21 @@
 - `MESSAGE_DID` has no flow, only its default message;
 - queue `sales` has agents `bot1` and `bot2`, `guangdong` has `bot3`; each waits at most
   `MAX_WAIT_S`, then overflows to its voicemail box;
-- `VIP_NUMBER` is a known customer tagged vip (a lead of a list no campaign dials);
+- `VIP_NUMBER` is a known customer tagged vip (a lead of a list no campaign dials), its record
+  `VIP_CUSTOMER`;
 - the agents log in to a running preview campaign (`live_campaign.prepare`): an agent works a
   campaign, and a preview campaign dials nothing by itself.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from campaigns import ivr_store, queue_store
@@ -33,9 +39,18 @@ QUEUE = "sales"
 SOUTH_QUEUE = "guangdong"
 AGENT, OTHER_AGENT, SOUTH_AGENT = "bot1", "bot2", "bot3"
 VIP_NUMBER = "13501234567"  # 北京市
+VIP_CUSTOMER = {"tags": "vip", "name": "王芳", "plan": "gold"}  # the customer record of VIP_NUMBER
 BLACKLISTED_NUMBER = "13990001234"  # under the lab's blacklisted prefix +861399
 GUANGDONG_NUMBER = "13802880000"  # a 广东省 mobile
 MAX_WAIT_S = 20.0
+TALK_EVENTS = [  # the screen pops (type, state) of a call an agent takes, talks on, then loses
+    ("offered", None),
+    ("state", "reserved"),
+    ("connected", None),
+    ("state", "on_call"),
+    ("ended", None),
+    ("state", "wrap_up"),
+]
 MESSAGE = Prompt(text="您好，本号码暂停服务。")
 HOTLINE_FLOW = """
 name: hotline
@@ -82,11 +97,32 @@ def prepare_inbound(database: Database, now: datetime) -> None:
                 list_id=customers.id,
                 e164=vip,
                 raw_input=vip,
-                attributes={"tags": "vip"},
+                attributes=VIP_CUSTOMER,
                 priority=0,
                 state=LeadState.DONE,
             )
         )
+
+
+@asynccontextmanager
+async def screen_events(
+    client: httpx.AsyncClient, agent: str
+) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
+    """The agent's screen pops (`GET /agents/NAME/events`), each event's JSON as it comes."""
+    async with client.stream("GET", f"/agents/{agent}/events") as response:
+        assert response.status_code == 200, await response.aread()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        yield _sse_data(response.aiter_lines())
+
+
+async def _sse_data(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
+    data: list[str] = []
+    async for line in lines:
+        if line.startswith("data: "):
+            data.append(line.removeprefix("data: "))
+        elif not line and data:
+            yield json.loads("\n".join(data))
+            data = []
 
 
 def inbound_calls(database: Database) -> list[InboundCall]:

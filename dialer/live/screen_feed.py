@@ -1,0 +1,75 @@
+"""What the engine tells agents' screens (AGT-3): every agent step, as events of `ScreenPops`.
+
+`AgentService.step` calls `ScreenFeed.stepped` right after each state change, for calls of either
+direction alike (the agent's state machine reserves, bridges and releases both): the call events
+of the step (`screen_pop.call_events`), then the agent's new `state`. An `offered` event carries at
+once what the engine holds in memory (for an inbound call, `InboundAcd.screen_pop`: caller,
+region, queue, priority, flags, and the wait in its queue so far) and, once read in the database
+thread, the rest (`screen_facts`: the trail and customer record, or the lead card and campaign,
+and the number's history). Nothing is looked up for an agent nobody watches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from campaigns.persistence.models.enums import AgentState
+from dialer.agents.state import AgentStatus, StateChange
+from dialer.live import screen_facts
+from dialer.live.desk import AgentSession
+from dialer.live.screen_pop import ENDED, OFFERED, STATE, ScreenPops, call_events
+
+if TYPE_CHECKING:
+    from dialer.live.service import LiveDialer
+
+
+class ScreenFeed:
+    def __init__(self, dialer: LiveDialer) -> None:
+        self.dialer = dialer
+        self.pops = ScreenPops()
+
+    def stepped(self, session: AgentSession, before: AgentStatus, change: StateChange) -> None:
+        name, at = session.name, change.at
+        if not self.pops.watched(name):
+            return
+        for kind, call in call_events(before, session.status):
+            if kind == OFFERED:
+                self.pops.publish(name, kind, at, *self._offered(call, at))
+            elif kind == ENDED:
+                talked = before.state is AgentState.ON_CALL
+                self.pops.publish(name, kind, at, {"call": call, "talked": talked})
+            else:
+                self.pops.publish(name, kind, at, {"call": call})
+        self.pops.publish(name, STATE, at, state_of(session.status))
+
+    def current(self, agent: str) -> dict[str, Any]:
+        """The agent's state now, as a `state` event says it (the first event of a new stream)."""
+        for session in self.dialer.desk:
+            if session.name == agent:
+                return state_of(session.status)
+        return {"state": AgentState.LOGGED_OUT.value, "reason": None, "since": None, "call": None}
+
+    def _offered(self, call: str, at: datetime) -> tuple[dict[str, Any], asyncio.Future[Mapping[str, Any]]]:
+        dialer = self.dialer
+        acd = dialer.inbound
+        if acd.follows(call):
+            waiting = acd.calls[call].waiting
+            waited = round((at - waiting.arrived).total_seconds(), 3) if waiting is not None else None
+            data = {"call": call, "direction": "inbound", **(acd.screen_pop(call) or {}), "wait_s": waited}
+            details = dialer.db.run(screen_facts.inbound_facts, dialer.database, call)
+        else:
+            data = {"call": call, "direction": "outbound"}
+            details = dialer.db.run(screen_facts.outbound_facts, dialer.database, call)
+        return data, asyncio.ensure_future(details)
+
+
+def state_of(status: AgentStatus) -> dict[str, Any]:
+    return {
+        "state": status.state.value,
+        "reason": status.reason,
+        "since": status.since.isoformat(),
+        "call": status.call,
+    }

@@ -1,0 +1,173 @@
+"""Screen pops (AGT-3): the events an agent's desktop is sent, per agent, to every reader of its stream.
+
+`ScreenPops` is the publisher the engine calls and the control API reads (`GET
+/agents/NAME/events`). Each reader has its own `Subscription`, a queue of at most `bound` events:
+a reader that falls behind loses its oldest events (counted in `dropped`; the events' `seq`, per
+agent, then has a gap) and never holds up the engine, which publishes without awaiting anything.
+An event may wait for data still being looked up (`details`, a future: the customer record, read
+in the database thread); the agent's later events wait behind it, so that each reader sees an
+agent's events in the order they were published. `close` ends every stream (the engine stops).
+
+`call_events` says what one step of an agent's state machine means for its screen: a call
+`offered` (reserved for the agent, being connected), `connected` (the customer joined the agent's
+conference), `ended` (the call left the agent). Pure but for the futures' callbacks; no clock:
+every instant comes in with the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from campaigns.persistence.models.enums import AgentState
+from dialer.agents.state import AgentStatus
+
+log = logging.getLogger(__name__)
+
+OFFERED, CONNECTED, ENDED, STATE = "offered", "connected", "ended", "state"
+BOUND = 100  # events a reader may be behind before its oldest are dropped
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenEvent:
+    seq: int  # per agent, from 1, in publication order
+    kind: str  # offered, connected, ended, state
+    agent: str
+    at: datetime
+    data: Mapping[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"type": self.kind, "agent": self.agent, "at": self.at.isoformat(), **self.data}
+
+
+class Subscription:
+    """One reader of one agent's events: iterate it; the iteration ends when it is closed."""
+
+    def __init__(self, bound: int = BOUND) -> None:
+        self.dropped = 0
+        self.closed = False
+        self._events: deque[ScreenEvent] = deque(maxlen=bound)
+        self._wake = asyncio.Event()
+
+    def put(self, event: ScreenEvent) -> None:
+        if len(self._events) == self._events.maxlen:
+            self.dropped += 1  # the deque drops its oldest
+        self._events.append(event)
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next(self) -> ScreenEvent | None:
+        """The next event, once there is one; None once closed and read to the end."""
+        while not self._events:
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+        return self._events.popleft()
+
+    async def __aiter__(self) -> AsyncIterator[ScreenEvent]:
+        while (event := await self.next()) is not None:
+            yield event
+
+
+@dataclass
+class _Pending:
+    kind: str
+    at: datetime
+    data: Mapping[str, Any]
+    details: asyncio.Future[Mapping[str, Any]] | None
+
+
+class ScreenPops:
+    def __init__(self, bound: int = BOUND) -> None:
+        self.bound = bound
+        self.closed = False
+        self._readers: dict[str, set[Subscription]] = {}
+        self._pending: dict[str, deque[_Pending]] = {}
+        self._seq: dict[str, int] = {}
+
+    def watched(self, agent: str) -> bool:
+        """Whether anybody reads the agent's events (nobody: nothing need be looked up for them)."""
+        return bool(self._readers.get(agent))
+
+    @contextmanager
+    def subscribe(self, agent: str) -> Iterator[Subscription]:
+        """A new reader of `agent`'s events from now on, for the `with` block (closed at once if the
+        publisher is)."""
+        subscription = Subscription(self.bound)
+        if self.closed:
+            subscription.close()
+        self._readers.setdefault(agent, set()).add(subscription)
+        try:
+            yield subscription
+        finally:
+            readers = self._readers.get(agent, set())
+            readers.discard(subscription)
+            if not readers:
+                self._readers.pop(agent, None)
+
+    def publish(
+        self,
+        agent: str,
+        kind: str,
+        at: datetime,
+        data: Mapping[str, Any],
+        details: asyncio.Future[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Send the event to the agent's readers; with `details`, once they are known (merged into
+        `data`; should they fail, `data` alone goes, with `"details": "unavailable"`)."""
+        if not self.watched(agent):
+            return
+        self._pending.setdefault(agent, deque()).append(_Pending(kind, at, data, details))
+        if details is not None:
+            details.add_done_callback(lambda _: self._flush(agent))
+        self._flush(agent)
+
+    def close(self) -> None:
+        self.closed = True
+        for readers in self._readers.values():
+            for subscription in readers:
+                subscription.close()
+
+    def _flush(self, agent: str) -> None:
+        pending = self._pending.get(agent)
+        while pending and (pending[0].details is None or pending[0].details.done()):
+            event = pending.popleft()
+            seq = self._seq[agent] = self._seq.get(agent, 0) + 1
+            delivered = ScreenEvent(seq, event.kind, agent, event.at, {**event.data, **_details(event)})
+            for subscription in self._readers.get(agent, ()):
+                subscription.put(delivered)
+        if not pending:
+            self._pending.pop(agent, None)
+
+
+def _details(event: _Pending) -> Mapping[str, Any]:
+    if event.details is None:
+        return {}
+    if event.details.cancelled() or event.details.exception() is not None:
+        log.warning("screen pop %s for %s: details unavailable", event.kind, event.data.get("call"))
+        return {"details": "unavailable"}
+    return event.details.result()
+
+
+def call_events(before: AgentStatus, after: AgentStatus) -> list[tuple[str, str]]:
+    """What an agent's step from `before` to `after` means for its screen: (kind, call) pairs, in
+    order (the end of one call before the offer of the next)."""
+    events = []
+    if before.call is not None and after.call != before.call:
+        events.append((ENDED, before.call))
+    if after.call is not None and after.call != before.call:
+        events.append((OFFERED, after.call))
+    if after.state is AgentState.ON_CALL and before.state is not AgentState.ON_CALL:
+        assert after.call is not None, "an agent on a call has its call"
+        events.append((CONNECTED, after.call))
+    return events
