@@ -7,7 +7,8 @@ PostgreSQL in a private throw-away cluster), through the driver in bulk: 20 camp
 lists and dispositions, 200 agents, the leads (mostly Shanghai, a tenth New York), 60 days of
 attempts during the day (outcomes in a dialer's usual mix: answered, no answer, busy, machine,
 abandoned, failed, cancelled; answered calls bridged to agents, disposed), the agents' state
-changes, SMS messages and dial-time refusals in the audit log, in proportion. PostgreSQL then
+changes, inbound calls through ten queues (a tenth as many as attempts, one queue visit each), SMS
+messages and dial-time refusals in the audit log, in proportion. PostgreSQL then
 gets the `VACUUM ANALYZE` its autovacuum would run after such a load (statistics, and the
 visibility map its index-only scans need); SQLite runs as the application leaves it.
 
@@ -41,7 +42,7 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from support import MemorySampler, backend_url, in_child  # noqa: E402
 
-from campaigns import campaign_store  # noqa: E402
+from campaigns import campaign_store, queue_store  # noqa: E402
 from campaigns.compliance.blocklist_store import Change  # noqa: E402
 from campaigns.config import CampaignSpec  # noqa: E402
 from campaigns.persistence.db import Database  # noqa: E402
@@ -70,8 +71,10 @@ CAUSES = {
     "failed": 34,
     "cancelled": 16,
 }
+QUEUES = [f"queue-{n}" for n in range(10)]
+VISIT_RESULTS = [("answered", 0.85), ("abandoned", 0.08), ("overflowed", 0.05), ("failed", 0.02)]
 SMS_STATES = [("delivered", 0.7), ("sent", 0.1), ("failed", 0.1), ("cancelled", 0.08), ("queued", 0.02)]
-REPORTS = ("agents", "campaign", "compliance", "sms", "trunks")
+REPORTS = ("agents", "campaign", "compliance", "sms", "trunks", "queues")
 
 
 def _stamp(at: datetime) -> str:
@@ -122,6 +125,8 @@ def create_campaigns(database: Database, leads: int) -> dict[str, Any]:
             ]
             for campaign_id in campaigns
         }
+    for name in QUEUES:
+        queue_store.create_queue(database, name, {}, change)
     return {"lists": list_ids, "campaigns": campaigns, "agents": agent_ids, "codes": codes, "leads": leads}
 
 
@@ -205,6 +210,51 @@ def state_rows(ids: dict[str, Any], rng: random.Random) -> Iterator[tuple[Any, .
             yield (agent, state, "logged_out", None, _stamp(at), campaign)
 
 
+def inbound_rows(ids: dict[str, Any], count: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
+    """Inbound calls during the day, each waiting in a queue, mostly answered by an agent."""
+    results, weights = zip(*VISIT_RESULTS, strict=True)
+    for n in range(count):
+        arrived = END - timedelta(seconds=rng.randrange(DAYS * 86_400))
+        queued = arrived + timedelta(seconds=20)  # after the IVR
+        wait = timedelta(seconds=int(rng.expovariate(1 / 25)))
+        result = rng.choices(results, weights)[0]
+        answered = queued + wait if result == "answered" else None
+        agent = rng.choice(ids["agents"]) if answered else None
+        ended = (answered or queued + wait) + timedelta(
+            seconds=int(rng.expovariate(1 / 180)) if answered else 0
+        )
+        outcome = {"answered": "answered", "abandoned": "abandoned", "overflowed": "overflowed_voicemail"}
+        yield (
+            f"bench-in-{n}",
+            "+864001234567",
+            _e164(rng.randrange(ids["leads"])),
+            _stamp(arrived),
+            QUEUES[n % len(QUEUES)],
+            _stamp(queued),
+            0,
+            _stamp(answered) if answered else None,
+            agent,
+            _stamp(ended),
+            outcome.get(result, "failed"),
+            result,  # what `visit_rows` reads back: the visit's result, not a column
+        )
+
+
+def visit_rows(calls: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """One visit per call (an overflow's second queue is not modelled), from the calls' rows."""
+    for call_id, call in enumerate(calls, start=1):
+        _, _, _, _, queue, queued, _, answered, agent, ended, _, result = call
+        left = answered or ended
+        wait_ms = _ms_between(queued, left)
+        talk_ms = _ms_between(answered, ended) if answered else None
+        yield (call_id, queue, queued, 0, left, result, agent, wait_ms, talk_ms, 5_000, 20_000)
+
+
+def _ms_between(first: str, last: str) -> int:
+    parse = datetime.fromisoformat
+    return round((parse(last) - parse(first)).total_seconds() * 1000)
+
+
 def sms_rows(ids: dict[str, Any], count: int, rng: random.Random) -> Iterator[tuple[Any, ...]]:
     states, weights = zip(*SMS_STATES, strict=True)
     for n in range(count):
@@ -246,6 +296,10 @@ TABLES = {
     "attempts": "lead_id, campaign_id, e164, time_zones, trunk, caller_id, dialed_at, answered_at,"
     " bridged_at, ended_at, outcome, agent_id, hangup_cause, disposition_id, abandoned",
     "agent_state_log": "agent_id, from_state, to_state, reason, at, campaign_id",
+    "inbound_calls": "uniqueid, did, caller, arrived_at, queue, queued_at, priority, answered_at, agent_id,"
+    " ended_at, outcome",
+    "queue_visits": "call_id, queue, entered_at, priority, left_at, result, agent_id, wait_ms, talk_ms,"
+    " short_abandon_ms, answer_within_ms",
     "sms_messages": "idempotency_key, to_e164, body, segments, encoding, provider, state, reason, tries,"
     " created_at, params",
     "audit_log": "at, actor, action, entity, entity_id, details",
@@ -292,10 +346,16 @@ def generate(url: str, attempts: int, leads: int) -> dict[str, Any]:
     with Database(url) as database:
         database.upgrade()
         ids = create_campaigns(database, leads)
+
+    def inbound_calls() -> Iterator[tuple[Any, ...]]:  # the same calls each time: their own generator
+        return inbound_rows(ids, attempts // 10, random.Random(11))
+
     counts = {
         "leads": load(url, "leads", lead_rows(ids, rng)),
         "attempts": load(url, "attempts", attempt_rows(ids, attempts, rng)),
         "agent_state_log": load(url, "agent_state_log", state_rows(ids, rng)),
+        "inbound_calls": load(url, "inbound_calls", (call[:-1] for call in inbound_calls())),
+        "queue_visits": load(url, "queue_visits", visit_rows(inbound_calls())),
         "sms_messages": load(url, "sms_messages", sms_rows(ids, attempts // 10, rng)),
         "audit_log": load(url, "audit_log", refusal_rows(ids, attempts // 20, rng)),
     }
@@ -309,7 +369,9 @@ def _report_child(url: str, name: str, queue: Any) -> None:
     from reports.agents_report import agents_report
     from reports.campaign_report import campaign_report
     from reports.compliance_report import compliance_report
+    from reports.inbound_numbers import inbound_numbers_report
     from reports.query import ReportQuery
+    from reports.queues_report import queues_report
     from reports.sms_report import sms_report
     from reports.trunks_report import trunks_report
 
@@ -321,7 +383,11 @@ def _report_child(url: str, name: str, queue: Any) -> None:
         "campaign": campaign_report,
         "compliance": compliance_report,
         "sms": sms_report,
-        "trunks": trunks_report,
+        "trunks": lambda database, query: [
+            trunks_report(database, query),
+            inbound_numbers_report(database, query),
+        ],
+        "queues": queues_report,
         "count(*)": _count,
     }
     with Database(url) as database, MemorySampler() as memory:
