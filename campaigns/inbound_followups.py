@@ -32,10 +32,15 @@ ACTOR = "missed_inbound_call"
 
 
 def after_inbound_call(session: Session, call: InboundCall, now: datetime) -> None:
-    """The call has just ended (its outcome and end are set): SMS, and a callback when missed."""
-    hangup.fire_inbound(session, call, now)
-    if call.outcome in MISSED_INBOUND:
-        call_back_missed(session, call, now)
+    """The call has just ended (its outcome and end are set): SMS, and a callback when missed. In a
+    savepoint: a follow-up that fails is logged and undone, never the call's end with it."""
+    try:
+        with session.begin_nested():
+            hangup.fire_inbound(session, call, now)
+            if call.outcome in MISSED_INBOUND:
+                call_back_missed(session, call, now)
+    except Exception:
+        log.exception("inbound call %s: its hang-up SMS and callback could not be written", call.id)
 
 
 def call_back_missed(session: Session, call: InboundCall, now: datetime) -> bool:

@@ -14,8 +14,9 @@ ends, measured from its entry:
 - overflowed: `overflow`, or `enter_queue` into another queue while waiting;
 - abandoned, overflowed or failed: `end_call` while waiting, by its outcome (abandoned; overflowed
   to a number or voicemail; anything else is a failure: the call was lost while waiting);
-- failed, unmeasured: `close_stale`, the engine's restart reconciliation, for calls whose channel is
-  gone: when they ended is not known, so neither the wait nor the talk is.
+- failed, unmeasured: `close_stale`, the engine's restart reconciliation, for the calls a previous
+  run left open whose channels are gone: when they ended is not known, so neither the wait nor the
+  talk is.
 
 The call keeps the queue it was last in, when it first queued, and the agent who first answered it
 (caller memory, `last_agent_for`, sends a repeat caller to that agent). A visit keeps its queue's
@@ -24,6 +25,7 @@ short-abandon and service-level thresholds at entry (a queue not stored: `QueueC
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -192,24 +194,31 @@ def open_calls(database: Database) -> list[tuple[int, str]]:
         return [(call_id, uniqueid) for call_id, uniqueid in rows]
 
 
-def close_stale(database: Database, at: datetime, uniqueids_alive: set[str]) -> int:
-    """End at `at` every open call whose channel is not in `uniqueids_alive`; how many. When they
-    really ended is unknown: a wait open ends failed unmeasured, a talk stays unmeasured. A call an
-    agent had answered ends `answered` (the caller was served), any other `failed` (a missed call:
-    its number's SMS and callback follow, `inbound_followups`)."""
+def close_stale(database: Database, at: datetime, call_ids: Collection[int]) -> int:
+    """End at `at` the calls `call_ids` a previous run left open whose channels are gone, those
+    still open; how many. When they really ended is unknown: a wait open ends failed unmeasured, a
+    talk stays unmeasured. A call an agent had answered ends `answered` (the caller was served), one
+    lost in a queue `failed` (a missed call: its number's SMS and callback follow,
+    `inbound_followups`), one that never reached a queue `ivr_only`."""
     with database.session() as session:
-        stale = session.scalars(
-            select(InboundCall).where(InboundCall.ended_at.is_(None)).with_for_update()
+        gone = session.scalars(
+            select(InboundCall)
+            .where(InboundCall.id.in_(list(call_ids)), InboundCall.ended_at.is_(None))
+            .with_for_update()
         ).all()
-        gone = [call for call in stale if call.uniqueid not in uniqueids_alive]
         for call in gone:
             visit = _last_visit(session, call.id)
             if visit is not None and visit.result is None:
                 visit.result = QueueResult.FAILED
-            served = call.answered_at is not None
-            call.ended_at, call.outcome = at, InboundOutcome.ANSWERED if served else InboundOutcome.FAILED
+            call.ended_at, call.outcome = at, _lost_outcome(call)
             after_inbound_call(session, call, at)
         return len(gone)
+
+
+def _lost_outcome(call: InboundCall) -> InboundOutcome:
+    if call.answered_at is not None:
+        return InboundOutcome.ANSWERED
+    return InboundOutcome.FAILED if call.queued_at is not None else InboundOutcome.IVR_ONLY
 
 
 def _finish(visit: QueueVisit, result: QueueResult, at: datetime) -> None:

@@ -66,6 +66,7 @@ from campaigns.surveys.document import KEYS, Prompt, Texts
 from dialer.ivr.problems import FlowError, place, read_mapping
 from dialer.ivr.windows import DEFAULT_ZONE, TimeWindow, known_zone
 
+MENU_KEYS = KEYS - {"#"}  # GET DATA takes # for the end of the input: it never reaches a menu
 _NODE_ID = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 _NUMBER = re.compile(r"\+?\d{3,20}")
@@ -175,9 +176,11 @@ class MenuNode(InputNode):
     def _dtmf_keys(self) -> MenuNode:
         if not self.keys:
             raise ValueError("a menu needs at least one key in keys")
-        bad = [key for key in self.keys if key not in KEYS]
+        bad = [key for key in self.keys if key not in MENU_KEYS]
         if bad:
-            raise ValueError(f"keys {', '.join(bad)}: a key is one of 0-9, * or #")
+            raise ValueError(
+                f"keys {', '.join(bad)}: a key is one of 0-9 or * (# ends what the caller keys on the PBX)"
+            )
         return self
 
     def exits(self) -> list[tuple[str, str]]:

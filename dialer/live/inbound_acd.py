@@ -65,6 +65,9 @@ log = logging.getLogger(__name__)
 RELOAD_S = 5.0
 
 
+RETRY_OFFER_S = 1.0  # a caller whose move to its agent failed waits this long before the next offer
+
+
 def _utc(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
@@ -103,10 +106,9 @@ class InboundAcd:
             channel = alive.pop(uniqueid, None)
             if channel is not None:
                 await dialer.hangup_channel_named(channel.channel)
-        closed = await dialer.db.run(
-            inbound_store.close_stale, dialer.database, datetime.now(UTC), set(alive)
-        )
-        log.warning("closed %d inbound calls a previous run left open (failed)", closed)
+        ids = [call_id for call_id, _ in left]
+        closed = await dialer.db.run(inbound_store.close_stale, dialer.database, datetime.now(UTC), ids)
+        log.warning("closed %d inbound calls a previous run left open", closed)
 
     async def refresh(self) -> None:
         """Read the queues again if they are older than `RELOAD_S`; a change rebuilds the board."""
@@ -249,7 +251,9 @@ class InboundAcd:
         log.info("inbound call %s from %s: overflows to %s", call.call_id, call.caller, to)
         if isinstance(target, ToQueue):
             assert call.waiting is not None
-            await self._wait(call, replace(call.waiting, queue=target.queue, arrived=now))
+            # a new arrival there, for any of its agents: no longer for one agent (direct, remembered)
+            moved = replace(call.waiting, queue=target.queue, arrived=now, direct_agent=None, remembered=None)
+            await self._wait(call, moved)
         elif isinstance(target, ToNumber):
             call.stage = Stage.DIALLED
             dialer.in_background(dialer.redirect_or_hang_up(call.uniqueid, OUTBOUND_CONTEXT, target.number))
@@ -316,6 +320,32 @@ class InboundAcd:
             self.board.add_call(call.waiting)
             self._tell_pacers()
             await self._route(call)
+
+    def offer_failed(self, uniqueid: str) -> None:
+        """Moving the caller into its agent's conference failed (Asterisk refused, the AMI link is
+        down) and the agent was freed: the caller is still there, so the call waits again, back in
+        line after `RETRY_OFFER_S` rather than at once (a link that is down is not hammered)."""
+        call = self.calls.get(uniqueid)
+        if call is None or call.stage is not Stage.OFFERED or call.waiting is None:
+            return
+        call.stage, call.agent_id = Stage.WAITING, None
+        loop = asyncio.get_running_loop()
+        call.wake = loop.call_later(
+            RETRY_OFFER_S, lambda: self.dialer.in_background(self._back_in_line(call))
+        )
+
+    async def _back_in_line(self, call: InboundCall) -> None:
+        call.wake = None
+        if (
+            self.calls.get(call.uniqueid) is not call
+            or call.stage is not Stage.WAITING
+            or call.waiting is None
+        ):
+            return
+        if call.uniqueid not in self.board.calls:
+            self.board.add_call(call.waiting)
+            self._tell_pacers()
+        await self._route(call)
 
     async def hung_up(self, event: ChannelHungUp) -> None:
         call = self.calls[event.uniqueid]

@@ -464,14 +464,19 @@ class LiveDialer:
         """Redirect a held caller (an answered customer, an inbound caller in its queue) into the
         conference of the agent reserved for it: written to Asterisk before anything else runs, its
         result awaited in the background (the next AMI event need not wait for it); if Asterisk
-        refuses, the agent is free again and the call ends."""
+        refuses, the agent is free again and the call ends (an inbound caller waits again instead)."""
         channel = self._channel_name(channel_id)
 
         async def failed(exc: AmiError) -> None:
-            log.warning("could not move %s to agent %s (%s): hanging up", channel_id, session.name, exc)
+            inbound = self.inbound.follows(channel_id)
+            then = "it waits again" if inbound else "hanging up"
+            log.warning("could not move %s to agent %s (%s): %s", channel_id, session.name, exc, then)
             if session.status.state is AgentState.RESERVED:  # not joined meanwhile
                 await self.release_agent(session.agent_id, channel_id, time.time())
-            await self.hangup_channel(channel_id)
+            if inbound:
+                self.inbound.offer_failed(channel_id)
+            else:
+                await self.hangup_channel(channel_id)
 
         async def moved(result: Coroutine[Any, Any, Mapping[str, Any]]) -> None:
             try:

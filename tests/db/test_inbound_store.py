@@ -222,7 +222,7 @@ def test_an_engine_restart_ends_the_calls_whose_channels_are_gone(
         (talking, "1700000000.1"),
         (alive, "1700000000.2"),
     ]
-    assert store.close_stale(database, at(600), {"1700000000.2", "gone-anyway"}) == 2
+    assert store.close_stale(database, at(600), [waiting, talking, ended]) == 2  # ended stays as it was
     assert store.open_calls(database) == [(alive, "1700000000.2")]
     assert (call_row(database, waiting).ended_at, call_row(database, waiting).outcome) == (
         at(600),
@@ -236,5 +236,8 @@ def test_an_engine_restart_ends_the_calls_whose_channels_are_gone(
     # when they really ended is unknown: the wait and the talk stay unmeasured
     assert visits(database, waiting)[0][:5] == ("sales", QueueResult.FAILED, None, None, None)
     assert visits(database, talking)[0][:5] == ("sales", QueueResult.ANSWERED, agents["li"], 10_000, None)
-    assert store.close_stale(database, at(700), set()) == 1
+    assert store.close_stale(database, at(700), [alive]) == 1
     assert store.open_calls(database) == []
+    in_the_menu = open_call(database, "1700000000.9")  # lost before it reached a queue: not missed
+    assert store.close_stale(database, at(800), [in_the_menu]) == 1
+    assert call_row(database, in_the_menu).outcome is InboundOutcome.IVR_ONLY

@@ -139,6 +139,24 @@ async def test_a_ready_agent_takes_the_waiting_call_and_its_lost_phone_puts_it_b
     assert call.stage is Stage.WAITING and "1.1" in dialer.inbound.board.calls
 
 
+async def test_a_failed_move_puts_the_caller_back_in_line_after_a_pause_not_abandoned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(inbound_acd, "RETRY_OFFER_S", 0.05)
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=30)})
+    session = dialer.login(7, A.READY)
+    call = await _queued(dialer)
+    assert call.stage is Stage.OFFERED
+    session.status = session.status.hangup(_now(), "1.1", Wrap()).agent  # the engine freed the agent
+    dialer.inbound.agent_changed(session)
+    dialer.inbound.offer_failed("1.1")  # e.g. the AMI link is down
+    assert (call.stage, call.agent_id, "1.1" in dialer.inbound.board.calls) == (Stage.WAITING, None, False)
+    assert call.ends_as().value == "abandoned"  # were the caller to hang up now: it was never served
+    await asyncio.sleep(0.1)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 7), ("1.1", 7)]  # offered again
+
+
 @pytest.mark.parametrize("removed", [True, False])
 async def test_a_change_of_queues_rebuilds_the_board(removed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=30)})
@@ -183,3 +201,13 @@ async def test_a_direct_call_to_an_agent_logged_out_overflows_at_once() -> None:
     call = await _queued(dialer, agent=8)
     await asyncio.gather(*dialer.tasks)
     assert call.stage is Stage.VOICEMAIL and dialer.moved == []
+
+
+async def test_a_direct_call_overflowing_into_another_queue_is_any_of_its_agents_call_there() -> None:
+    sales = QueueConfig("sales", (QueueMember(7),), max_wait_s=30, overflow=ToQueue("desk"))
+    dialer = FakeDialer({"sales": sales, "desk": QueueConfig("desk", (QueueMember(8),), max_wait_s=30)})
+    dialer.login(8, A.READY)
+    call = await _queued(dialer, agent=7)  # agent 7 is logged out: the call overflows to desk at once
+    await asyncio.gather(*dialer.tasks)
+    assert call.waiting is not None and (call.waiting.queue, call.waiting.direct_agent) == ("desk", None)
+    assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 8)]

@@ -22,7 +22,7 @@ nodes:
   main:
     type: menu
     prompt: {audio: custom/main}
-    keys: {1: sales, "#": bye}
+    keys: {1: sales, "*": bye}
     on_invalid: bye
     on_timeout: bye
   sales: {type: queue, queue: sales, priority: 3}
@@ -47,7 +47,7 @@ def test_a_good_flow_parses_with_its_defaults() -> None:
     assert (flow.name, flow.language, flow.zone, flow.start) == ("small", "zh", "Asia/Shanghai", "welcome")
     menu = flow.nodes["main"]
     assert isinstance(menu, MenuNode)
-    assert menu.keys == {"1": "sales", "#": "bye"}  # YAML's number key read as the key people typed
+    assert menu.keys == {"1": "sales", "*": "bye"}  # YAML's number key read as the key people typed
     assert (menu.timeout_s, menu.retries, menu.variable) == (5.0, 2, None)
     assert flow.nodes["sales"] == QueueNode(type="queue", queue="sales", priority=3)
     assert [path for path, _ in flow.placed_prompts()] == [
@@ -94,7 +94,7 @@ def test_shape_problems_are_named_by_node_and_field_without_the_type() -> None:
     )
     kinds = "play, menu, read, condition, time, set, goto, queue, agent, external, voicemail, survey, hangup"
     assert found == [
-        "nodes.a: keys 12, x: a key is one of 0-9, * or #",
+        "nodes.a: keys 12, x: a key is one of 0-9 or * (# ends what the caller keys on the PBX)",
         "nodes.b: a menu needs at least one key in keys",
         "nodes.c.variable: '9lives': a variable is a letter or _, then letters, digits or _ (32 at most)",
         "nodes.d: give the box's owner: agent or queue, not both or neither",
