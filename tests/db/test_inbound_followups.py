@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from campaigns import inbound_store, ivr_store
 from campaigns.compliance.blocklist_store import Change
 from campaigns.inbound_store import InboundOutcome
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Callback, ContactList, Lead, SmsMessage
-from campaigns.persistence.models.enums import CallbackState, LeadState, SmsState
+from campaigns.persistence.models import Callback, ContactList, InboundCall, Lead, SmsMessage
+from campaigns.persistence.models.enums import CallbackState, LeadState, SmsEncoding, SmsState
 from dialer.ivr.did_plan import DidPlan
 from ringcast.errors import UserError
 from sms import hangup
@@ -151,3 +152,29 @@ def test_an_inbound_rule_refuses_a_marketing_template(database: Database, hotlin
 
 def _rule_id(database: Database, name: str) -> int:
     return next(rule.id for rule, _, _ in database.in_transaction(hangup.list_rules) if rule.name == name)
+
+
+def test_a_failing_follow_up_is_undone_alone_never_the_calls_end(
+    database: Database, hotline: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushed: list[int] = []
+
+    def broken(*args: object) -> bool:
+        raise RuntimeError("the callback campaign's settings cannot be read")
+
+    def half_written(session: Session, call: InboundCall, now: object) -> int:
+        message = SmsMessage(idempotency_key="half", to_e164=call.caller, body="x", provider="default")
+        message.segments, message.encoding = 1, SmsEncoding.GSM7
+        session.add(message)
+        session.flush()  # written, then undone with the savepoint
+        flushed.append(call.id)
+        return 1
+
+    monkeypatch.setattr(hangup, "fire_inbound", half_written)
+    monkeypatch.setattr("campaigns.inbound_followups.call_back_missed", broken)
+    missed = call(database, number(7), InboundOutcome.ABANDONED)
+    assert flushed == [missed]
+    with database.session() as session:
+        row = session.get_one(InboundCall, missed)
+        assert (row.outcome, row.ended_at) == (InboundOutcome.ABANDONED, NOW + timedelta(minutes=2))
+    assert outbox(database) == [] and callbacks(database) == []  # the half-written follow-up is gone
