@@ -160,10 +160,10 @@ class InboundAcd:
     async def enqueue(self, call: InboundCall, queue: str, priority: int, agent: int | None = None) -> None:
         """The call waits in `queue` (its flow has sent the caller to hold there); `agent`: dialled
         directly to that agent (ACD-9), else for any member, its last agent first (caller memory)."""
-        config = self.board.queues[queue]
+        config = self.board.queues.get(queue)  # None: removed meanwhile (`_wait` sends it on)
         now = datetime.now(UTC)
         remembered = None
-        if config.memory_days and agent is None:
+        if config is not None and config.memory_days and agent is None:
             since = now - timedelta(days=config.memory_days)
             dialer = self.dialer
             last = await dialer.db.run(inbound_store.last_agent_for, dialer.database, call.caller, since)

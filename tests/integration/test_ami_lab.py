@@ -10,6 +10,7 @@ import pytest
 
 from dialer.asterisk.ami import AmiLink, OriginateRequest, endpoint_from_settings
 from dialer.asterisk.carrier_plan import behaviour_for
+from dialer.asterisk.confgen import AGI_URL_VAR
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import AgiCall, FastAgiServer
 from dialer.asterisk.probe import CallProbe
@@ -87,7 +88,11 @@ async def test_fastagi_route_reads_the_digit_the_carrier_sends(ami: AmiLink) -> 
             OriginateRequest(
                 channel=f"PJSIP/{number}@carrier",
                 context="ringcast-agi",
-                variables={"RINGCAST_AGI_ROUTE": "read-digit", "RINGCAST_ATTEMPT": "42"},
+                variables={  # the engine names its FastAGI server on each call, as here
+                    AGI_URL_VAR: f"agi://{settings.fastagi.host}:{settings.fastagi.port}",
+                    "RINGCAST_AGI_ROUTE": "read-digit",
+                    "RINGCAST_ATTEMPT": "42",
+                },
             )
         )
         assert await asyncio.wait_for(got, 30) == ("42", behaviour_for(number).dtmf)

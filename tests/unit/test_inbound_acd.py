@@ -211,3 +211,13 @@ async def test_a_direct_call_overflowing_into_another_queue_is_any_of_its_agents
     await asyncio.gather(*dialer.tasks)
     assert call.waiting is not None and (call.waiting.queue, call.waiting.direct_agent) == ("desk", None)
     assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 8)]
+
+
+async def test_a_call_sent_to_a_queue_removed_meanwhile_goes_to_its_voicemail() -> None:
+    dialer = FakeDialer({"sales": SALES})
+    await dialer.inbound.refresh()
+    call = InboundCall(1, "1.1", "+8613800138000", "广东省", _now())
+    dialer.inbound.arrived(call, "PJSIP/carrier-1.1")
+    await dialer.inbound.enqueue(call, "gone", 0)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.VOICEMAIL and dialer.sent[0][1] == VOICEMAIL_CONTEXT
