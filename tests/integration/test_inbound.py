@@ -201,18 +201,27 @@ async def test_a_call_a_previous_run_left_open_is_closed_at_start(lab: Lab, empt
     database = Database(empty_database_url)
     database.upgrade()
     prepare_inbound(database, datetime.now(UTC))
-    inbound_store.open_call(
-        database,
-        uniqueid="1700000000.404",  # no such channel on the pbx
-        linkedid=None,
-        did=HOTLINE_DID,
-        caller="+86" + CALLER_NUMBER,
-        region=None,
-        arrived_at=datetime.now(UTC),
+    in_queue, in_menu = (
+        inbound_store.open_call(
+            database,
+            uniqueid=f"1700000000.40{n}",  # no such channel on the pbx
+            linkedid=None,
+            did=HOTLINE_DID,
+            caller="+86" + CALLER_NUMBER,
+            region=None,
+            arrived_at=datetime.now(UTC),
+        )
+        for n in range(2)
     )
+    inbound_store.enter_queue(database, in_queue, "sales", datetime.now(UTC), priority=0)
     async with running_engine(database, load_settings()):
-        [call] = inbound_calls(database)
-        assert call.outcome is InboundOutcome.FAILED and call.ended_at is not None
+        calls = {call.id: call for call in inbound_calls(database)}
+        assert all(call.ended_at is not None for call in calls.values())
+        # lost waiting in a queue: a missed call; lost in the menu: it never asked for a person
+        assert (calls[in_queue].outcome, calls[in_menu].outcome) == (
+            InboundOutcome.FAILED,
+            InboundOutcome.IVR_ONLY,
+        )
     database.dispose()
 
 
