@@ -202,6 +202,11 @@ def lead_of_number(
     return lead if lead is not None else _new_manual_lead(session, campaign, e164, time_zones, now)
 
 
+def latest_lead(session: Session, e164: str) -> Lead | None:
+    """The number's customer record: its most recently updated lead in any list, None for a stranger."""
+    return session.scalar(select(Lead).where(Lead.e164 == e164).order_by(Lead.updated_at.desc()).limit(1))
+
+
 def _new_manual_lead(
     session: Session, campaign: CampaignConfig, e164: str, time_zones: tuple[str, ...], now: datetime
 ) -> Lead:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import audit
 from campaigns.compliance.blocklist_store import Change
+from campaigns.hopper import latest_lead
 from campaigns.persistence.models import Agent, Attempt, Campaign, InboundCall, Lead, SmsRule, SmsTemplate
 from ringcast.errors import UserError
 from sms.compose import Composed, compose
@@ -161,9 +162,7 @@ def fire_inbound(session: Session, call: InboundCall, now: datetime) -> int:
     firing = _firing(session, SmsRule.inbound_number == call.did, InboundEnded(call.outcome))
     if not firing:
         return 0
-    lead = session.scalar(
-        select(Lead).where(Lead.e164 == call.caller).order_by(Lead.updated_at.desc()).limit(1)
-    )
+    lead = latest_lead(session, call.caller)
     values = template_values(
         call.caller,
         lead.attributes if lead is not None else {},

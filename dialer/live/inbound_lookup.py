@@ -21,13 +21,11 @@ from datetime import datetime
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import select
 
-from campaigns import ivr_store
+from campaigns import hopper, ivr_store
 from campaigns.compliance import blocklist_store
 from campaigns.ivr_store import StoredFlow
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Lead
 from campaigns.persistence.models.enums import BlockKind
 from campaigns.surveys.document import Prompt
 from dialer.ivr.did_plan import flow_for
@@ -50,9 +48,8 @@ def look_up(database: Database, did: str, caller_id: str, at: datetime, default_
     flow_name = flow_for(stored.plan, at) if stored is not None else None
     flow = ivr_store.get_flow(database, flow_name) if flow_name is not None else None
     with database.session() as session:
-        record = session.scalar(
-            select(Lead.attributes).where(Lead.e164 == number).order_by(Lead.updated_at.desc()).limit(1)
-        )
+        lead = hopper.latest_lead(session, number)
+        record = lead.attributes if lead is not None else None
         entries = blocklist_store.entries_for(session.connection(), number)
     blacklisted = any(e.kind is BlockKind.BLACKLIST and e.applies((), at) for e in entries)
     customer = record or {}

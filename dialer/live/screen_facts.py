@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from campaigns import hopper
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, Attempt, Campaign, InboundCall, Lead
+from campaigns.persistence.models import Agent, Attempt, Campaign, InboundCall
 from imports.number_facts import Invalid, describe
 
 HISTORY = 5  # calls of the number's history on a screen pop
@@ -34,12 +34,7 @@ TRAIL_FIELDS = ("flow", "path", "inputs", "variables")
 def inbound_facts(database: Database, uniqueid: str, history: int = HISTORY) -> dict[str, Any]:
     with database.session() as session:
         call = session.scalars(select(InboundCall).where(InboundCall.uniqueid == uniqueid)).one()
-        lead = session.execute(
-            select(Lead.id, Lead.attributes)
-            .where(Lead.e164 == call.caller)
-            .order_by(Lead.updated_at.desc())
-            .limit(1)
-        ).first()
+        lead = hopper.latest_lead(session, call.caller)
         trail = call.trail or {}
         return {
             "did": call.did,
