@@ -17,14 +17,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns import campaign_store, dial_store, hopper
+from campaigns.number_facts import E164_ONLY, number_facts
 from campaigns.persistence.models import Campaign, InboundCall, InboundNumber
 from campaigns.persistence.models.enums import MISSED_INBOUND
-from imports.number_facts import Invalid, describe
 from sms import hangup
 
 log = logging.getLogger(__name__)
@@ -61,8 +60,5 @@ def call_back_missed(session: Session, call: InboundCall, now: datetime) -> bool
 
 def _time_zones(caller: str) -> tuple[str, ...] | None:
     """The zones of a valid E.164 number, None for anything else."""
-    try:
-        facts = describe(phonenumbers.parse(caller))
-    except phonenumbers.NumberParseException:
-        return None
-    return None if isinstance(facts, Invalid) or not caller.startswith("+") else facts[1].time_zones
+    facts = number_facts(caller, E164_ONLY)
+    return None if facts is None else facts.place.time_zones

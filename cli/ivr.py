@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NoReturn
 
-import phonenumbers
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -26,6 +25,7 @@ from rich.table import Table
 
 from campaigns import ivr_store as store
 from campaigns.config import NEVER, parse_duration
+from campaigns.number_facts import number_facts
 from campaigns.surveys.document import Prompt
 from cli.campaign import ACTOR_HELP, JSON_HELP, change_by, open_database, print_json
 from dialer.ivr.actions import spoken
@@ -37,8 +37,8 @@ from dialer.ivr.problems import FlowError
 from dialer.ivr.run import FlowRun
 from dialer.ivr.script import events_from_keys, walk
 from dialer.ivr.windows import DEFAULT_ZONE
-from imports.number_facts import Invalid, describe
 from ringcast.errors import UserError
+from ringcast.settings import load_settings
 
 ivr_app = typer.Typer(no_args_is_help=True, help="IVR flows (语音导航) and inbound numbers.")
 did_app = typer.Typer(no_args_is_help=True, help="Inbound numbers (呼入号码) and their flows.")
@@ -336,12 +336,12 @@ def _sound_finder(directories: list[Path] | None) -> Callable[[str], bool] | Non
 
 
 def _province(number: str) -> str | None:
-    """The province (号码归属地) of a Chinese or international number, if phonenumbers knows it."""
-    try:
-        facts = describe(phonenumbers.parse(number, "CN"))
-    except phonenumbers.NumberParseException:
+    """The province (号码归属地) of `number`, a national number read in the `default_region` setting,
+    as the engine reads a caller ID; None for no number or one phonenumbers does not place."""
+    if not number:
         return None
-    return None if isinstance(facts, Invalid) else facts[1].region_zh
+    facts = number_facts(number, load_settings().default_region)
+    return facts.place.region_zh if facts is not None else None
 
 
 def _record(fields: list[str]) -> dict[str, object]:

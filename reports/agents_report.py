@@ -4,8 +4,10 @@ One row per agent (per bucket and agent with `--by`), for agents with any activi
 bucket: logged-in time above zero or at least one call handled. `--campaign` keeps the calls of that
 campaign and the state time the agent spent logged in to it; `--agent` keeps one agent.
 
-Sources. Calls come from `attempts`; time comes from `agent_state_log`, each row starting a span
-that lasts until the agent's next row. ringcast's states map to the usual contact-center terms:
+Sources. Outbound calls come from `attempts`, inbound calls from `queue_visits` (a visit an agent
+answered) with their call's end from `inbound_calls`; time comes from `agent_state_log`, each row
+starting a span that lasts until the agent's next row. ringcast's states map to the usual
+contact-center terms:
 
 - `ready` is idle (available: waiting for a call);
 - `not_ready` is paused (unavailable, aux or 示忙), whatever its reason, including the dialer's own
@@ -23,8 +25,13 @@ Definitions (durations in seconds, to the millisecond; "None" where a denominato
 - calls handled: attempts bridged to the agent (`agent_id` and `bridged_at` set) whose call ended
   (`ended_at`) in the period or bucket; unbridged attempts (no answer, abandoned, machine) are not
   an agent's. A call counts in the bucket in which it ended, with its whole talk time, so a call from
-  23:55 to 00:05 is the next day's, with 600 s of talk, also when `bridged_at` is before `since`;
-- talk time: sum of `ended_at - bridged_at` over the calls handled (each rounded to the ms);
+  23:55 to 00:05 is the next day's, with 600 s of talk, also when `bridged_at` is before `since`.
+  Plus the inbound calls the agent answered: queue visits with result `answered` and the agent,
+  counted like attempts in the bucket in which their call ended (`inbound_calls.ended_at`). Inbound
+  calls belong to queues, not campaigns: `--campaign` leaves them out;
+- talk time: sum of `ended_at - bridged_at` over the outbound calls handled (each rounded to the
+  ms), plus the inbound visits' `talk_ms` (from the answer until the call ended or went on to another
+  queue; a call an engine restart found gone has none and adds no talk, though it is handled);
 - hold time: 0: ringcast has no hold yet; the column is kept so that AHT keeps its usual formula;
 - wrap-up time: time in `wrap_up` (state log, split exactly across buckets);
 - idle time: time in `ready`; paused time: time in `not_ready`;
@@ -36,11 +43,12 @@ Definitions (durations in seconds, to the millisecond; "None" where a denominato
 - AHT = (talk + hold + wrap-up) / calls handled (ICMI's average handle time; talk from the calls,
   wrap-up from the state log of the same period or bucket), None without calls;
 - calls per hour = calls handled / (logged-in time / 3600), None without logged-in time;
-- dispositions: the calls handled per disposition code, as text, most frequent first then by code
-  ("sale 3, callback 1"), `(none)` for calls not (yet) disposed. One text column, not one column per
-  code: codes are each campaign's own (a report over all campaigns would have their union, mostly
-  empty) and the set would change the table's shape from one period to the next; the same code in
-  two campaigns is counted together;
+- dispositions: the outbound calls handled per disposition code, as text, most frequent first then
+  by code ("sale 3, callback 1"), `(none)` for calls not (yet) disposed; inbound calls take no
+  disposition yet and are not listed. One text column, not one column per code: codes are each
+  campaign's own (a report over all campaigns would have their union, mostly empty) and the set
+  would change the table's shape from one period to the next; the same code in two campaigns is
+  counted together;
 - rank: by calls handled, most first, then by lower AHT; agents equal on both share a rank, the
   next rank skipping (1, 2, 2, 4); agents without calls come last. With `--by`, per bucket.
 
@@ -48,7 +56,11 @@ Cost. The database groups the attempts by agent, disposition and quarter hour of
 96 rows a day per agent and code) and returns the state changes of the period plus one row per agent
 (the state at `since`, an index probe on `ix_agent_state_log_agent_at`); the spans are clipped and
 split into buckets here. No attempt row is fetched: the calls are counted from the covering index
-`ix_attempts_campaign_ended` (`reports/scope.py`).
+`ix_attempts_campaign_ended` (`reports/scope.py`). The inbound calls are grouped by agent (and
+quarter hour of their end) in SQL too, one row per group; but no index leads with the calls' end
+(`inbound_calls.ended_at`) or the visits' agent, so the database reads every queue visit and its
+call's end, whatever the period: its cost grows with the inbound history kept (measured in
+`docs/metrics.md`, Agents).
 """
 
 from __future__ import annotations
@@ -65,8 +77,8 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import named
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Disposition
-from campaigns.persistence.models.enums import AgentState
+from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Disposition, InboundCall, QueueVisit
+from campaigns.persistence.models.enums import AgentState, QueueResult
 from reports.buckets import QUARTER_S, milliseconds_between, quarter_hour, start_of
 from reports.query import ReportQuery
 from reports.scope import campaign_ids, ended_in
@@ -91,8 +103,8 @@ COLUMNS = (
     Column("rank", Kind.COUNT),
 )
 NOTES = [
-    "calls handled: bridged to the agent, ended in the period; a call counts with its whole talk time "
-    "in the hour/day it ended",
+    "calls handled: outbound calls bridged to the agent and inbound calls it answered, ended in the period;"
+    " a call counts with its whole talk time in the hour/day it ended; --campaign leaves inbound calls out",
     "occupancy = (reserved + on call + wrap-up) / (that + idle); paused time is in neither",
     "AHT = (talk + hold + wrap-up) / calls handled; hold is 0 (ringcast has no hold)",
     "state times are clipped to the period and split exactly across hours/days;"
@@ -286,15 +298,24 @@ def agents_report(database: Database, query: ReportQuery) -> Report:
         for agent, quarter, code, calls, talk_ms in _calls(
             session, database.backend, query, campaigns, agent_id
         ):
-            label = query.bucket_of(start_of(quarter)) if query.by is not None else ""
-            f = figures[label, names[agent]]
+            f = figures[_label(query, quarter), names[agent]]
             f.calls += calls
             f.talk_ms += talk_ms
             f.dispositions[code] += calls
+        if campaign_id is None:  # inbound calls belong to no campaign
+            for agent, quarter, calls, talk_ms in _inbound_calls(session, database.backend, query, agent_id):
+                f = figures[_label(query, quarter), names[agent]]
+                f.calls += calls
+                f.talk_ms += talk_ms
     columns = ([Column("bucket", Kind.TEXT)] if query.by is not None else []) + list(COLUMNS)
     last_day = query.local(query.until - timedelta(microseconds=1)).date()
     title = f"Agents, {query.local(query.since).date()} to {last_day} ({query.zone.key})"
     return Report(title, columns, rows(figures, labels, query.by is not None), list(NOTES))
+
+
+def _label(query: ReportQuery, quarter: int) -> str:
+    """The bucket of a quarter hour (the one bucket without `--by`)."""
+    return query.bucket_of(start_of(quarter)) if query.by is not None else ""
 
 
 def _agent_names(session: Session, agent_id: int | None) -> dict[int, str]:
@@ -365,3 +386,33 @@ def _calls(
     for row in session.execute(statement):
         quarter = int(row.quarter) if query.by is not None else 0
         yield row.agent_id, quarter, row.code, int(row.calls), int(row.talk_ms or 0)
+
+
+def _inbound_calls(
+    session: Session, dialect: str, query: ReportQuery, agent_id: int | None
+) -> Iterator[tuple[int, int, int, int]]:
+    """(agent, quarter hour the call ended (0 without `--by`), calls, talk ms): the queue visits agents
+    answered, of the calls that ended in the period, grouped in SQL."""
+    call, visit = InboundCall, QueueVisit
+    keys: list[SQLColumnExpression[Any]] = [visit.agent_id]
+    if query.by is not None:
+        keys.append(quarter_hour(call.ended_at, dialect).label("quarter"))
+    statement = (
+        select(*keys, func.count().label("calls"), func.sum(visit.talk_ms).label("talk_ms"))
+        .select_from(call)
+        .join(visit, visit.call_id == call.id)
+        .where(
+            call.ended_at >= query.since,
+            call.ended_at < query.until,
+            visit.result == QueueResult.ANSWERED,
+            visit.agent_id.is_not(None),
+        )
+        .group_by(visit.agent_id)
+    )
+    if query.by is not None:  # by its name, as in `_calls`
+        statement = statement.group_by(literal_column("quarter"))
+    if agent_id is not None:
+        statement = statement.where(visit.agent_id == agent_id)
+    for row in session.execute(statement):
+        quarter = int(row.quarter) if query.by is not None else 0
+        yield row.agent_id, quarter, int(row.calls), int(row.talk_ms or 0)

@@ -2,25 +2,31 @@
 
 Every request carries `Authorization: Bearer <token>` (the settings' token, else the one kept in
 the data directory); the token is compared in constant time and never logged. `GET
-/agents/NAME/events` is a stream (Server-Sent Events) of the agent's screen pops. Errors a user can
-fix (unknown agent, illegal state change, refused dial) come back as `{"error": "one line"}` with
-status 409; a missing or wrong token as 401. The SMS webhooks (`web.sms_webhooks`), when the
-engine sends SMS, take no token: providers prove themselves by the secret in the URL.
+/agents/NAME/events` is a stream (Server-Sent Events) of the agent's screen pops, resumed where a
+client left it by `Last-Event-ID`; `PUT /agents/NAME/calls/CALL/customer` saves the customer
+record the agent filled in for an inbound caller. Errors a user can fix (unknown agent, illegal
+state change, refused dial, a call not the agent's) come back as `{"error": "one line"}` with
+status 409; a body that is not JSON or not the request's shape with 422, the same way; a missing
+or wrong token with 401. The SMS webhooks (`web.sms_webhooks`), when the engine sends SMS, take no
+token: providers prove themselves by the secret in the URL.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
-from dialer.live.screen_pop import STATE, ScreenEvent
+from campaigns import customer_records
+from campaigns.customer_records import CustomerRecord
+from dialer.live.screen_pop import MISSED, STATE, ScreenEvent
 from dialer.live.service import LiveDialer
 from ringcast.errors import UserError
 from sms.service import SmsService
@@ -67,6 +73,10 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)})
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"error": one_line(exc.errors())})
+
     @control.get("/health")
     async def health() -> dict[str, Any]:
         return {"ok": True, "ami_up": dialer.ami.up.is_set(), "campaigns": len(dialer.runners)}
@@ -83,13 +93,20 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
         return {"agent": name, "state": "logged_out"}
 
     @control.get("/agents/{name}/events", response_class=EventSourceResponse)
-    async def agent_events(name: str) -> AsyncIterator[ServerSentEvent]:
+    async def agent_events(
+        name: str, last_event_id: Annotated[str | None, Header()] = None
+    ) -> AsyncIterator[ServerSentEvent]:
         """The agent's screen pops (AGT-3), from now until the client goes or the engine stops:
-        first its state now, then each event as it happens (`docs/inbound.md`, "Screen pop")."""
+        first its state now, then each event as it happens; a client coming back (`Last-Event-ID`)
+        first gets the events it missed, or its state now and `missed` when they are not all kept
+        (`docs/inbound.md`, "Screen pop")."""
         feed = dialer.screen
-        with feed.pops.subscribe(name) as subscription:
-            now = ScreenEvent(0, STATE, name, datetime.now(UTC), feed.current(name))
-            yield ServerSentEvent(data=now.as_json(), event=STATE)
+        with feed.reader(name, last_event_id or None) as subscription:
+            if not last_event_id or subscription.missed:
+                at = datetime.now(UTC)
+                yield unnumbered(ScreenEvent(0, STATE, name, at, feed.current(name)))
+                if subscription.missed:
+                    yield unnumbered(ScreenEvent(0, MISSED, name, at, {"after": last_event_id}))
             async for event in subscription:
                 yield ServerSentEvent(data=event.as_json(), event=event.kind, id=str(event.seq))
 
@@ -149,6 +166,13 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
             "segments": queued.segments,
         }
 
+    @control.put("/agents/{name}/calls/{call}/customer")
+    async def save_customer(name: str, call: str, record: CustomerRecord) -> dict[str, Any]:
+        """The customer record the agent filled in for the caller of an inbound call it answered
+        (`campaigns.customer_records`): the next call from that number shows it."""
+        at = datetime.now(UTC)
+        return await dialer.db.run(customer_records.save_for_call, dialer.database, name, call, record, at)
+
     @control.get("/campaigns/{name}/status")
     async def campaign_status(name: str) -> dict[str, Any]:
         return dialer.campaign_status(name)
@@ -161,3 +185,18 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
     if sms is not None:
         app.include_router(sms_webhooks(sms))
     return app
+
+
+def unnumbered(event: ScreenEvent) -> ServerSentEvent:
+    """An event said to one reader alone (its state now, `missed`): no `id`, so that the client's
+    `Last-Event-ID` stays the last published event it had."""
+    return ServerSentEvent(data=event.as_json(), event=event.kind)
+
+
+def one_line(errors: Sequence[Any]) -> str:
+    """What is wrong with a request, in one line: its first error, where it is, and how many more."""
+    first = errors[0]
+    source, *path = first["loc"]  # "body", then the field's keys (a JSON error's: a character offset)
+    where = source if first["type"] == "json_invalid" or not path else ".".join(map(str, path))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"

@@ -8,28 +8,32 @@ A `TimeWindow` is what a flow's `time` node and a DID's time rule test the call'
     dates: [2026-10-01..2026-10-07]         # only on these dates (ranges or single dates)
     holidays: [2026-10-01, 2026-10-02]      # never on these dates
 
-Hours, weekdays and holidays are the calling hours' and campaign schedules' own rules
-(`campaigns.compliance.hours`, `campaigns.schedule`): a window ending at or before its start runs
-past midnight and belongs to the day it opens on, and a DST change moves the windows in UTC,
-never on the wall clock. Pure: the instant is an argument.
+Hours are the calling hours' rules (`campaigns.compliance.hours`): a window ending at or before its
+start runs past midnight, and a DST change moves the windows in UTC, never on the wall clock. A
+window belongs to the day it opens on, for everything the day decides: its weekday, `dates` and
+`holidays`. At 02:00 on a Saturday, a 22:00-06:00 window is Friday's: open with `days: fri`, with
+Friday in `dates`, and closed when Friday is a holiday, whatever Saturday is. (A campaign's own
+holidays close the whole calendar day instead, `campaigns.schedule`.) Pure: the instant is an
+argument.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from campaigns.compliance.hours import ALL_DAYS, CallingHours
+from campaigns.compliance.hours import ALL_DAYS, CallingWindow
 from campaigns.config import parse_calling_hours
-from campaigns.schedule import CampaignSchedule
 
 DEFAULT_ZONE = "Asia/Shanghai"
 WHOLE_DAY = "00:00-24:00"
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 RANGE = ".."
+DAY = timedelta(days=1)
 
 
 def known_zone(name: str) -> str:
@@ -109,11 +113,31 @@ class TimeWindow(BaseModel):
     holidays: Annotated[list[date], BeforeValidator(_listed)] = Field(default_factory=list)
 
     def contains(self, at: datetime, default_zone: str) -> bool:
-        """Whether the instant `at` (aware) is in the window, read in its zone (else `default_zone`)."""
-        zone = ZoneInfo(self.zone or default_zone)
-        day = at.astimezone(zone).date()
-        if self.dates and not any(r.first <= day <= r.last for r in self.dates):
-            return False
+        """Whether the instant `at` (aware) is in the window, read in its zone (else `default_zone`):
+        within its hours, opened on a day its weekdays, dates and holidays allow."""
+        local = at.astimezone(ZoneInfo(self.zone or default_zone))
         windows = parse_calling_hours(self.hours or WHOLE_DAY).windows
-        hours = CallingHours(windows, frozenset(self.days) if self.days else ALL_DAYS)
-        return CampaignSchedule(zone, hours=hours, holidays=frozenset(self.holidays)).is_open(at)
+        return any(self._allows(day) for day in opening_days(windows, local))
+
+    def _allows(self, day: date) -> bool:
+        """Whether hours opening on the local day `day` count: its weekday, in `dates`, no holiday."""
+        return (
+            (self.days is None or day.isoweekday() in self.days)
+            and (not self.dates or any(r.first <= day <= r.last for r in self.dates))
+            and day not in self.holidays
+        )
+
+
+def opening_days(windows: Iterable[CallingWindow], local: datetime) -> Iterator[date]:
+    """The local days whose `windows` hold the wall-clock time `local`, one per window holding it:
+    `local`'s own day, or the day before for a window that opened then and runs past midnight."""
+    clock = local.replace(tzinfo=None)
+    today = clock.date()
+    since_midnight = clock - clock.replace(hour=0, minute=0, second=0, microsecond=0)
+    for window in windows:
+        opens = timedelta(hours=window.start.hour, minutes=window.start.minute, seconds=window.start.second)
+        closes = opens + timedelta(seconds=window.length_s)
+        if opens <= since_midnight < closes:
+            yield today
+        elif since_midnight + DAY < closes:
+            yield today - DAY

@@ -1,7 +1,8 @@
 """Inbound calls' FastAGI route `inbound` (IVR-1..4): the DID's flow, run on the caller's channel.
 
 The pbx answers a call from the trunk and runs this route (context `ringcast-inbound`: the DID is
-the extension, the linkedid the AGI's argument). The handler looks the call up (`inbound_lookup`),
+the extension, the linkedid the AGI's argument). The handler looks the call up (`inbound_lookup`,
+with the flows it has parsed: `flow_cache`, one parse per flow version),
 opens its record (`inbound_store.open_call`), has the ACD follow it, renders the flow's text
 prompts (once per flow version) and drives the pure `FlowRun`:
 
@@ -59,6 +60,7 @@ from dialer.ivr.actions import (
 )
 from dialer.ivr.facts import MALICIOUS, VIP
 from dialer.ivr.run import FlowRun
+from dialer.live.flow_cache import FlowCache
 from dialer.live.inbound_call import InboundCall, Stage
 from dialer.live.inbound_lookup import Arrival, look_up
 from ringcast.errors import UserError
@@ -77,6 +79,7 @@ class InboundFlows:
         self.dialer = dialer
         self.acd = dialer.inbound
         self.prompts = prompts
+        self._flows = FlowCache()  # the flows' parsed versions, used in the database thread
         self._rendered: set[Hashable] = set()
         self._rendering = asyncio.Lock()
 
@@ -85,7 +88,7 @@ class InboundFlows:
         arrived = datetime.now(UTC)
         did, caller_id = agi.headers.get("agi_extension", ""), agi.headers.get("agi_callerid", "")
         arrival = await dialer.db.run(
-            look_up, dialer.database, did, caller_id, arrived, dialer.default_region
+            look_up, dialer.database, self._flows, did, caller_id, arrived, dialer.default_region
         )
         caller = arrival.caller
         call_id = await dialer.db.run(

@@ -1,7 +1,7 @@
 """What an agent's screen shows of a call offered to it (AGT-3), read in the engine's database thread.
 
 - An inbound call (`inbound_facts`, by the caller's uniqueid): the DID it dialled, the caller's
-  city and carrier (号码归属地, `imports.number_facts`), its IVR trail (flow, path, inputs,
+  city and carrier (号码归属地, `campaigns.number_facts`), its IVR trail (flow, path, inputs,
   variables: recorded before the call queued, and the database thread runs jobs in order), and the
   customer record: the attributes of the latest lead with the caller's number (`known`), else an
   empty record to fill in.
@@ -18,14 +18,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns import hopper
+from campaigns.number_facts import E164_ONLY, number_facts
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, Attempt, Campaign, InboundCall
-from imports.number_facts import Invalid, describe
 
 HISTORY = 5  # calls of the number's history on a screen pop
 TRAIL_FIELDS = ("flow", "path", "inputs", "variables")
@@ -59,11 +58,9 @@ def outbound_facts(database: Database, channel_id: str, history: int = HISTORY) 
 
 
 def _place(number: str) -> dict[str, str | None]:
-    try:
-        facts = describe(phonenumbers.parse(number))
-    except phonenumbers.NumberParseException:  # not E.164: kept as the network gave it
-        facts = Invalid("not E.164")
-    place = None if isinstance(facts, Invalid) else facts[1]
+    """City and carrier of the stored caller: E.164, else as the network gave it (no place)."""
+    facts = number_facts(number, E164_ONLY)
+    place = facts.place if facts is not None else None
     return {"city": place.city_zh if place else None, "carrier": place.carrier_zh if place else None}
 
 

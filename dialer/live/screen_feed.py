@@ -6,13 +6,19 @@ of the step (`screen_pop.call_events`), then the agent's new `state`. An `offere
 once what the engine holds in memory (for an inbound call, `InboundAcd.screen_pop`: caller,
 region, queue, priority, flags, and the wait in its queue so far) and, once read in the database
 thread, the rest (`screen_facts`: the trail and customer record, or the lead card and campaign,
-and the number's history). Nothing is looked up for an agent nobody watches.
+and the number's history).
+
+An agent is followed (its events published and kept, `ScreenPops`) from its stream's first reader
+(`reader`) on, for as long as it is logged in or somebody reads: a desktop whose connection drops
+comes back to the events it missed. Once the agent is logged out with nobody reading, it is
+forgotten, and nothing is looked up for an agent nobody follows.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +26,7 @@ from campaigns.persistence.models.enums import AgentState
 from dialer.agents.state import AgentStatus, StateChange
 from dialer.live import screen_facts
 from dialer.live.desk import AgentSession
-from dialer.live.screen_pop import ENDED, OFFERED, STATE, ScreenPops, call_events
+from dialer.live.screen_pop import ENDED, OFFERED, STATE, ScreenPops, Subscription, call_events
 
 if TYPE_CHECKING:
     from dialer.live.service import LiveDialer
@@ -33,7 +39,7 @@ class ScreenFeed:
 
     def stepped(self, session: AgentSession, before: AgentStatus, change: StateChange) -> None:
         name, at = session.name, change.at
-        if not self.pops.watched(name):
+        if not self.pops.followed(name):
             return
         for kind, call in call_events(before, session.status):
             if kind == OFFERED:
@@ -44,13 +50,30 @@ class ScreenFeed:
             else:
                 self.pops.publish(name, kind, at, {"call": call})
         self.pops.publish(name, STATE, at, state_of(session.status))
+        if session.status.state is AgentState.LOGGED_OUT:
+            self.pops.forget(name)
+
+    @contextmanager
+    def reader(self, agent: str, last_event_id: str | None = None) -> Iterator[Subscription]:
+        """A reader of the agent's events for the `with` block (`ScreenPops.subscribe`); the agent is
+        forgotten when the last reader leaves it logged out."""
+        try:
+            with self.pops.subscribe(agent, last_event_id) as subscription:
+                yield subscription
+        finally:
+            if self._session(agent) is None:
+                self.pops.forget(agent)
 
     def current(self, agent: str) -> dict[str, Any]:
         """The agent's state now, as a `state` event says it (the first event of a new stream)."""
-        for session in self.dialer.desk:
-            if session.name == agent:
-                return state_of(session.status)
+        session = self._session(agent)
+        if session is not None:
+            return state_of(session.status)
         return {"state": AgentState.LOGGED_OUT.value, "reason": None, "since": None, "call": None}
+
+    def _session(self, agent: str) -> AgentSession | None:
+        """The agent's session, None while it is logged out."""
+        return next((session for session in self.dialer.desk if session.name == agent), None)
 
     def _offered(self, call: str, at: datetime) -> tuple[dict[str, Any], asyncio.Future[Mapping[str, Any]]]:
         dialer = self.dialer

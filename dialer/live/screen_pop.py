@@ -8,6 +8,15 @@ An event may wait for data still being looked up (`details`, a future: the custo
 in the database thread); the agent's later events wait behind it, so that each reader sees an
 agent's events in the order they were published. `close` ends every stream (the engine stops).
 
+Readers come back (SSE's `Last-Event-ID`): an agent is followed from its first reader on until it
+is `forget`-ten (the feed does it once the agent is logged out and nobody reads), and meanwhile its
+last `KEPT` events are kept, read or not. A reader subscribing with the id of the last event it had
+gets the kept events after it, then the live ones: subscribing is one synchronous step, so an event
+published while the replay is being sent comes after it, once, and none falls between. When some
+of the events after that id are no longer kept, or the id is above the agent's last (an earlier
+run's: ids start at 1 again when the engine restarts), the reader gets none of them and its
+subscription says `missed` (`kept_after`).
+
 `call_events` says what one step of an agent's state machine means for its screen: a call
 `offered` (reserved for the agent, being connected), `connected` (the customer joined the agent's
 conference), `ended` (the call left the agent). Pure but for the futures' callbacks; no clock:
@@ -19,10 +28,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from campaigns.persistence.models.enums import AgentState
@@ -31,7 +41,9 @@ from dialer.agents.state import AgentStatus
 log = logging.getLogger(__name__)
 
 OFFERED, CONNECTED, ENDED, STATE = "offered", "connected", "ended", "state"
+MISSED = "missed"  # said to a reader coming back after events it can no longer be given
 BOUND = 100  # events a reader may be behind before its oldest are dropped
+KEPT = 200  # events kept per followed agent for readers coming back (`Last-Event-ID`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +59,18 @@ class ScreenEvent:
 
 
 class Subscription:
-    """One reader of one agent's events: iterate it; the iteration ends when it is closed."""
+    """One reader of one agent's events: iterate it; the iteration ends when it is closed.
 
-    def __init__(self, bound: int = BOUND) -> None:
+    `replay` (kept events a reader coming back had not had) comes first and counts apart from the
+    `bound` of live events; `missed`: the reader came back after events no longer kept."""
+
+    def __init__(
+        self, bound: int = BOUND, replay: Sequence[ScreenEvent] = (), *, missed: bool = False
+    ) -> None:
         self.dropped = 0
         self.closed = False
+        self.missed = missed
+        self._replay = deque(replay)
         self._events: deque[ScreenEvent] = deque(maxlen=bound)
         self._wake = asyncio.Event()
 
@@ -67,6 +86,8 @@ class Subscription:
 
     async def next(self) -> ScreenEvent | None:
         """The next event, once there is one; None once closed and read to the end."""
+        if self._replay:
+            return self._replay.popleft()
         while not self._events:
             if self.closed:
                 return None
@@ -88,22 +109,39 @@ class _Pending:
 
 
 class ScreenPops:
-    def __init__(self, bound: int = BOUND) -> None:
+    def __init__(self, bound: int = BOUND, kept: int = KEPT) -> None:
         self.bound = bound
+        self.kept = kept
         self.closed = False
         self._readers: dict[str, set[Subscription]] = {}
         self._pending: dict[str, deque[_Pending]] = {}
         self._seq: dict[str, int] = {}
+        self._kept: dict[str, deque[ScreenEvent]] = {}  # per followed agent, its last events
 
     def watched(self, agent: str) -> bool:
-        """Whether anybody reads the agent's events (nobody: nothing need be looked up for them)."""
+        """Whether anybody reads the agent's events now."""
         return bool(self._readers.get(agent))
 
+    def followed(self, agent: str) -> bool:
+        """Whether the agent's events are published and kept (nobody follows it: nothing need be
+        looked up for them)."""
+        return agent in self._kept
+
+    def forget(self, agent: str) -> None:
+        """The agent is no longer followed and its kept events go, unless somebody reads them now.
+        One id is skipped: a reader coming back later with an id from before must be told it
+        missed what happened meanwhile, which nobody published."""
+        if not self.watched(agent) and self._kept.pop(agent, None) is not None:
+            self._seq[agent] = self._seq.get(agent, 0) + 1
+
     @contextmanager
-    def subscribe(self, agent: str) -> Iterator[Subscription]:
+    def subscribe(self, agent: str, last_event_id: str | None = None) -> Iterator[Subscription]:
         """A new reader of `agent`'s events from now on, for the `with` block (closed at once if the
-        publisher is)."""
-        subscription = Subscription(self.bound)
+        publisher is); with `last_event_id`, a reader coming back: the kept events after that one
+        first, or `missed` (see the module docstring)."""
+        kept = self._kept.setdefault(agent, deque(maxlen=self.kept))
+        replay = [] if last_event_id is None else kept_after(kept, self._seq.get(agent, 0), last_event_id)
+        subscription = Subscription(self.bound, replay or (), missed=replay is None)
         if self.closed:
             subscription.close()
         self._readers.setdefault(agent, set()).add(subscription)
@@ -124,8 +162,9 @@ class ScreenPops:
         details: asyncio.Future[Mapping[str, Any]] | None = None,
     ) -> None:
         """Send the event to the agent's readers; with `details`, once they are known (merged into
-        `data`; should they fail, `data` alone goes, with `"details": "unavailable"`)."""
-        if not self.watched(agent):
+        `data`; should they fail, `data` alone goes, with `"details": "unavailable"`). Nothing is
+        published for an agent nobody follows."""
+        if not self.followed(agent):
             return
         self._pending.setdefault(agent, deque()).append(_Pending(kind, at, data, details))
         if details is not None:
@@ -144,10 +183,24 @@ class ScreenPops:
             event = pending.popleft()
             seq = self._seq[agent] = self._seq.get(agent, 0) + 1
             delivered = ScreenEvent(seq, event.kind, agent, event.at, {**event.data, **_details(event)})
+            if (kept := self._kept.get(agent)) is not None:
+                kept.append(delivered)
             for subscription in self._readers.get(agent, ()):
                 subscription.put(delivered)
         if not pending:
             self._pending.pop(agent, None)
+
+
+def kept_after(kept: Sequence[ScreenEvent], last_seq: int, last_event_id: str) -> list[ScreenEvent] | None:
+    """The events after the one numbered `last_event_id`, in order, from `kept` (the agent's last
+    events, up to its last published, `last_seq`); None when some of them are not kept any more, or
+    the id is none of the agent's so far (another run's, or not a number at all)."""
+    if not (last_event_id.isascii() and last_event_id.isdigit()):
+        return None
+    missing = last_seq - int(last_event_id)
+    if not 0 <= missing <= len(kept):
+        return None
+    return list(islice(kept, len(kept) - missing, None))
 
 
 def _details(event: _Pending) -> Mapping[str, Any]:

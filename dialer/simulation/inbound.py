@@ -10,6 +10,7 @@
       agents: 20                     # optional, default all: agents 0 .. N-1 are blended
       reserve: 2                     # optional, default 0: the pacer's `inbound_reserve`
       service_level_s: 20            # optional, default 20: the service level's threshold
+      short_abandon_s: 5             # optional, default 5: a caller hanging up sooner is a short abandon
 
 Distributions are the scenario's (see `distributions`). Callers draw from a stream of their own,
 seeded from the run's seed, four draws each at arrival (talk, wrap, patience, then the gap to the
@@ -24,20 +25,24 @@ from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from dialer.acd.queues import QueueConfig
 from dialer.simulation import fields
 from dialer.simulation.distributions import Distribution, parse_distribution
 from ringcast.errors import UserError
 
+QUEUE = QueueConfig("simulated", ())  # a queue as created: its thresholds are the defaults here
 _KEYS = (
     *("arrivals_per_hour", "profile", "talk_s", "wrap_s", "patience_s"),
-    *("agents", "reserve", "service_level_s"),
+    *("agents", "reserve", "service_level_s", "short_abandon_s"),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class InboundModel:
     """`rates`: (from second, arrivals per second) steps, sorted, the first from 0, the last for
-    ever; `agents`: how many agents are blended (the first ones); `reserve`: the pacer's."""
+    ever; `agents`: how many agents are blended (the first ones); `reserve`: the pacer's; the two
+    thresholds are a queue's (`dialer.acd.queues.QueueConfig`: `service_level.within_s`,
+    `short_abandon_s`), with its defaults."""
 
     rates: tuple[tuple[float, float], ...]
     talk_s: Distribution
@@ -46,6 +51,7 @@ class InboundModel:
     agents: int
     reserve: int
     service_level_s: float
+    short_abandon_s: float
 
     def next_arrival(self, after: float, u: float) -> float:
         """The arrival following one at `after`, for the uniform draw `u` (inverse of the cumulative
@@ -84,7 +90,12 @@ def parse_inbound(raw: object, agents: int, wrap_s: Distribution) -> InboundMode
         patience_s=parse_distribution(fields.get(mapping, "patience_s", "inbound"), "inbound.patience_s"),
         agents=blended,
         reserve=reserve,
-        service_level_s=fields.number(mapping.get("service_level_s", 20), "inbound.service_level_s"),
+        service_level_s=fields.number(
+            mapping.get("service_level_s", QUEUE.service_level.within_s), "inbound.service_level_s"
+        ),
+        short_abandon_s=fields.number(
+            mapping.get("short_abandon_s", QUEUE.short_abandon_s), "inbound.short_abandon_s"
+        ),
     )
 
 

@@ -9,11 +9,15 @@ agent_wait_s_mean = mean, over every call bridged (human or machine), of how lon
 been ready before.
 
 With inbound calls (`InboundTally`, `InboundMetrics`): occupancy also counts inbound talk (and wrap
-counts the wrap-ups after inbound calls); inbound_offered = callers arrived; inbound_answered =
-taken by an agent; inbound_abandoned = hung up while waiting; inbound_asa_s = mean wait of the
-answered; inbound_service_level = answered within the threshold ÷ offered (1 when none were);
-agent_utilization = (human talk + inbound talk) ÷ (agents × duration). The outbound metrics keep
-their definitions.
+counts the wrap-ups after inbound calls); agent_utilization = (human talk + inbound talk) ÷
+(agents × duration). The inbound figures are the queues report's (docs/metrics.md, "Queues"; the
+differences a simulated queue cannot have are in docs/pacing.md): inbound_offered = callers
+arrived = answered + abandoned + short abandons; inbound_answered = taken by an agent;
+inbound_abandoned = hung up after waiting at least the short-abandon threshold;
+inbound_short_abandons = hung up sooner; inbound_asa_s = mean wait of the answered;
+inbound_service_level = answered within the threshold (wait ≤ threshold) ÷ (offered − short
+abandons), 1 when that is 0 (the report leaves it empty). The outbound metrics keep their
+definitions.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class InboundMetrics:
     inbound_offered: int
     inbound_answered: int
     inbound_abandoned: int
+    inbound_short_abandons: int
     inbound_asa_s: float
     inbound_service_level: float
     agent_utilization: float
@@ -56,7 +61,8 @@ class Metrics:
 class InboundTally:
     offered: int = 0
     answered: int = 0
-    abandoned: int = 0
+    abandoned: int = 0  # short abandons included
+    short_abandons: int = 0  # hung up before the short-abandon threshold
     answered_in_time: int = 0  # within the service level's threshold
     wait_s: float = 0.0  # of the answered
     talk_s: float = 0.0
@@ -98,11 +104,13 @@ class Tally:
 
 
 def _inbound_metrics(inbound: InboundTally, human_talk_s: float, capacity: float) -> InboundMetrics:
+    counted = inbound.offered - inbound.short_abandons  # the service level's calls offered
     return InboundMetrics(
         inbound_offered=inbound.offered,
         inbound_answered=inbound.answered,
-        inbound_abandoned=inbound.abandoned,
+        inbound_abandoned=inbound.abandoned - inbound.short_abandons,
+        inbound_short_abandons=inbound.short_abandons,
         inbound_asa_s=inbound.wait_s / inbound.answered if inbound.answered else 0.0,
-        inbound_service_level=inbound.answered_in_time / inbound.offered if inbound.offered else 1.0,
+        inbound_service_level=inbound.answered_in_time / counted if counted else 1.0,
         agent_utilization=(human_talk_s + inbound.talk_s) / capacity,
     )

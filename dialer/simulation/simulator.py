@@ -298,10 +298,11 @@ class _Run:
     def _give_up(self, at: float, caller: Caller) -> None:
         if not caller.waiting:
             return
-        assert self.tally.inbound is not None
+        assert self.tally.inbound is not None and self.s.inbound is not None
         caller.waiting = False
         self.line.remove(caller)
         self.tally.inbound.abandoned += 1
+        self.tally.inbound.short_abandons += caller.patience_s < self.s.inbound.short_abandon_s  # its wait
         if at <= self.s.duration_s:
             self.pacer.observe(InboundWaiting(at, len(self.line)))
 

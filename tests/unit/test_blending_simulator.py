@@ -26,6 +26,7 @@ INBOUND_KEYS = [
     "inbound_offered",
     "inbound_answered",
     "inbound_abandoned",
+    "inbound_short_abandons",
     "inbound_asa_s",
     "inbound_service_level",
     "agent_utilization",
@@ -47,7 +48,7 @@ def test_an_inbound_stream_that_never_rings_leaves_the_outbound_run_as_it_was() 
     blended = simulate(silent, Pacer(campaign_config(silent)), 3).as_dict()
     assert {key: blended[key] for key in alone} == alone
     assert alone["connects"] > 100
-    assert [blended[key] for key in INBOUND_KEYS] == [0, 0, 0, 0.0, 1.0, alone["utilization"]]
+    assert [blended[key] for key in INBOUND_KEYS] == [0, 0, 0, 0, 0.0, 1.0, alone["utilization"]]
 
 
 def test_an_agent_kept_free_for_inbound_gets_no_outbound_call() -> None:
@@ -67,33 +68,46 @@ def test_inbound_callers_come_before_outbound_answers() -> None:
     metrics = run(tiny(inbound=flood))
     assert (metrics["calls_dialed"], metrics["connects"], metrics["abandoned"]) == (1, 0, 1)
     assert metrics["inbound_answered"] == 4
-    assert metrics["inbound_offered"] == metrics["inbound_answered"] + metrics["inbound_abandoned"]
+    assert metrics["inbound_offered"] == (
+        metrics["inbound_answered"] + metrics["inbound_abandoned"] + metrics["inbound_short_abandons"]
+    )
     assert metrics["agent_utilization"] == pytest.approx(0.8)
 
 
 def test_inbound_alone_is_a_first_come_first_served_queue_with_impatient_callers() -> None:
-    fields = inbound(arrivals_per_hour=150, talk_s=50, wrap_s=10, patience_s=30, service_level_s=20)
+    # the queues report's definitions: a caller hanging up within 8 s is a short abandon, left out
+    # of the service level's calls offered (docs/metrics.md, "Queues")
+    patience = {"dist": "exponential", "mean": 30}
+    fields = inbound(
+        arrivals_per_hour=150,
+        talk_s=50,
+        wrap_s=10,
+        patience_s=patience,
+        service_level_s=20,
+        short_abandon_s=8,
+    )
     metrics = run(tiny(duration_s=3600, agents=2, inbound=fields), "preview", seed=7)
 
     callers = Callers(parse_inbound(fields, 2, Fixed(0.0)), 7)  # the same callers, queued by hand
     free_at = [0.0, 0.0]  # both agents, each busy 60 s a caller
     waits: list[float] = []
-    abandoned = 0
+    gave_up: list[float] = []
     at = callers.first_arrival()
     while at < 3600:
         caller, following = callers.arrive(at)
         start = max(at, min(free_at))
         if start - at > caller.patience_s or start > 3600:
-            abandoned += 1
+            gave_up.append(caller.patience_s)
         else:
             waits.append(start - at)
             free_at[free_at.index(min(free_at))] = start + 60.0
         at = following
-    offered = len(waits) + abandoned
-    assert abandoned > 0 and any(waits)  # the case is not trivial
+    offered, short = len(waits) + len(gave_up), sum(wait < 8 for wait in gave_up)
+    assert short > 0 and len(gave_up) > short and any(waits)  # the case is not trivial
     assert (metrics["inbound_offered"], metrics["inbound_answered"]) == (offered, len(waits))
+    assert (metrics["inbound_abandoned"], metrics["inbound_short_abandons"]) == (len(gave_up) - short, short)
     assert metrics["inbound_asa_s"] == pytest.approx(sum(waits) / len(waits))
-    assert metrics["inbound_service_level"] == pytest.approx(sum(w <= 20 for w in waits) / offered)
+    assert metrics["inbound_service_level"] == pytest.approx(sum(w <= 20 for w in waits) / (offered - short))
     assert metrics["agent_utilization"] == pytest.approx(50 * len(waits) / 7200)
     assert metrics["calls_dialed"] == 0
 
@@ -105,11 +119,12 @@ def test_a_profile_sets_the_rate_by_minute_ranges() -> None:
     )
     model = parse_inbound(raw, 1, Fixed(0.0))
     assert model.rates == ((0.0, 0.0), (60.0, 0.01), (120.0, 2.0), (180.0, 0.01))
-    assert (model.wrap_s, model.agents, model.reserve, model.service_level_s) == (Fixed(0.0), 1, 0, 20.0)
+    assert (model.wrap_s, model.agents, model.reserve) == (Fixed(0.0), 1, 0)
+    assert (model.service_level_s, model.short_abandon_s) == (20.0, 5.0)  # a new queue's thresholds
     one = 1.0 - math.exp(-1.0)  # a draw worth one arrival's cumulative rate
     assert model.next_arrival(0.0, one) == pytest.approx(120.0 + (1.0 - 0.6) / 2.0)
     assert model.next_arrival(121.0, one) == pytest.approx(121.5)
-    quiet = InboundModel(((0.0, 0.0),), Fixed(1), Fixed(1), Fixed(1), 1, 0, 20.0)
+    quiet = InboundModel(((0.0, 0.0),), Fixed(1), Fixed(1), Fixed(1), 1, 0, 20.0, 5.0)
     assert quiet.next_arrival(0.0, one) == math.inf
 
 
@@ -122,6 +137,7 @@ def test_a_profile_sets_the_rate_by_minute_ranges() -> None:
         ({"arrivals_per_hour": 10, "patience_s": 30}, "inbound.talk_s: missing"),
         (inbound(patience_s={"dist": "gamma"}), "inbound.patience_s.dist: unknown distribution 'gamma'"),
         (inbound(reserv=1), "inbound.reserv: unknown field"),
+        (inbound(short_abandon_s=-1), "inbound.short_abandon_s: must be non-negative"),
         (inbound(agents=2), "inbound.agents: more than the 1 agents of the scenario"),
         (inbound(agents="some"), "inbound.agents: must be a whole number ≥ 1"),
         (inbound(reserve=2), "inbound.reserve: more than the 1 blended agents"),

@@ -3,14 +3,15 @@ flow an inbound number runs at a given instant."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from campaigns.config import parse_calling_hours
 from dialer.ivr.did_plan import DidPlan, flow_for, parse_plan, rule_from_text, rule_text
 from dialer.ivr.problems import FlowError
-from dialer.ivr.windows import DateRange, TimeWindow
+from dialer.ivr.windows import DateRange, TimeWindow, opening_days
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -54,6 +55,47 @@ def test_a_night_window_belongs_to_the_day_it_opens_on() -> None:
     assert night.contains(shanghai(2026, 12, 4, 23, 0), "Asia/Shanghai")  # Friday night
     assert night.contains(shanghai(2026, 12, 5, 5, 59), "Asia/Shanghai")  # Saturday morning: Friday's
     assert not night.contains(shanghai(2026, 12, 4, 5, 0), "Asia/Shanghai")  # Friday morning: Thursday's
+
+
+def test_a_night_window_takes_its_dates_and_holidays_from_the_day_it_opened() -> None:
+    friday_night = shanghai(2026, 12, 5, 2, 0)  # Saturday 02:00: inside Friday's 22:00-06:00
+    assert not window(hours="22:00-06:00", holidays="2026-12-04").contains(friday_night, "Asia/Shanghai")
+    assert window(hours="22:00-06:00", holidays="2026-12-05").contains(friday_night, "Asia/Shanghai")
+    assert window(hours="22:00-06:00", dates="2026-12-04").contains(friday_night, "Asia/Shanghai")
+    saturday_only = window(hours="22:00-06:00", dates="2026-12-05")
+    assert not saturday_only.contains(friday_night, "Asia/Shanghai")
+    assert saturday_only.contains(shanghai(2026, 12, 5, 23, 0), "Asia/Shanghai")  # Saturday's own night
+    assert saturday_only.contains(shanghai(2026, 12, 6, 5, 59), "Asia/Shanghai")  # ... until Sunday 06:00
+    new_year = DidPlan.model_validate(
+        {"flow": "day", "rules": [{"flow": "eve", "hours": "20:00-08:00", "dates": "2026-12-31"}]}
+    )
+    assert flow_for(new_year, shanghai(2027, 1, 1, 2, 0)) == "eve"
+    assert flow_for(new_year, shanghai(2026, 12, 31, 2, 0)) == "day"  # the 30th's night
+
+
+def test_a_night_window_across_a_dst_change_is_still_the_day_it_opened() -> None:
+    # New York springs forward on Sunday 2026-03-08: 02:00 EST becomes 03:00 EDT inside Saturday's night
+    night = {"hours": "22:00-06:00", "zone": "America/New_York"}
+    sunday_early = datetime(2026, 3, 8, 7, 30, tzinfo=ZoneInfo("UTC"))  # 03:30 EDT
+    assert sunday_early.astimezone(NEW_YORK).utcoffset() == timedelta(hours=-4)
+    assert window(**night, days="sat").contains(sunday_early, "UTC")
+    assert not window(**night, days="sun").contains(sunday_early, "UTC")
+    assert not window(**night, holidays="2026-03-07").contains(sunday_early, "UTC")
+    assert window(**night, holidays="2026-03-08").contains(sunday_early, "UTC")
+    after = datetime(2026, 3, 8, 10, 30, tzinfo=ZoneInfo("UTC"))  # 06:30 EDT: the night has closed
+    assert not window(**night, days="sat").contains(after, "UTC")
+
+
+def test_the_opening_days_of_overlapping_windows() -> None:
+    windows = parse_calling_hours("22:00-06:00,05:00-07:00,00:00-24:00").windows
+    saturday = date(2026, 12, 5)
+    assert list(opening_days(windows, shanghai(2026, 12, 5, 5, 30))) == [
+        saturday - timedelta(days=1),
+        saturday,
+        saturday,
+    ]
+    assert list(opening_days(windows, shanghai(2026, 12, 5, 12, 0))) == [saturday]
+    assert list(opening_days(windows, shanghai(2026, 12, 5, 22, 0))) == [saturday, saturday]
 
 
 def test_hours_are_wall_clock_hours_across_dst_changes() -> None:
