@@ -67,6 +67,7 @@ class AgentInfo:
     active: bool
     groups: tuple[str, ...]
     group_ids: tuple[int, ...]
+    ring_mode: bool = False  # its phone is called for each inbound call offered (ACD-6)
 
     @property
     def remote(self) -> bool:
@@ -108,8 +109,9 @@ def create_agent(
     agent_number: str | None,
     groups: Sequence[str],
     change: Change,
+    ring_mode: bool = False,
 ) -> AgentInfo:
-    """A new, logged-out agent in `groups` (which must exist)."""
+    """A new, logged-out agent in `groups` (which must exist); in ring mode if `ring_mode`."""
     _check(_NAME, name, "agent name", "letters, digits and _ . @ -, e.g. agent1")
     _check(_DIAL_STRING, dial_string, "agent phone", "an endpoint like PJSIP/agent1, or a number")
     if agent_number is not None:
@@ -122,14 +124,42 @@ def create_agent(
             raise UserError(f"agent number {agent_number} is already agent {taken}'s")
         group_ids = [group_id(session, group) for group in groups]
         agent = Agent(
-            name=name, display_name=display_name or name, dial_string=dial_string, agent_number=agent_number
+            name=name,
+            display_name=display_name or name,
+            dial_string=dial_string,
+            agent_number=agent_number,
+            ring_mode=ring_mode,
         )
         session.add(agent)
         session.flush()
         session.add_all(AgentGroupMember(group_id=gid, agent_id=agent.id) for gid in dict.fromkeys(group_ids))
-        audit(session, change, "agent.create", "agent", name, dial_string=dial_string, groups=list(groups))
+        audit(
+            session,
+            change,
+            "agent.create",
+            "agent",
+            name,
+            dial_string=dial_string,
+            groups=list(groups),
+            ring_mode=ring_mode,
+        )
         session.flush()
         return _info(session, agent)
+
+
+def set_ring_mode(database: Database, name: str, ring_mode: bool, change: Change) -> bool:
+    """Put logged-out agent `name` in ring mode (its phone called for each inbound call offered,
+    ringing for the queue's `ring_timeout_s`) or on a persistent connection (its phone kept in its
+    own conference from login to logout, AGT-2); False if it already was."""
+    with database.session() as session:
+        agent = named(session, Agent, name, lock=True)
+        if agent.ring_mode == ring_mode:
+            return False
+        if agent.state is not AgentState.LOGGED_OUT:
+            raise UserError(f"agent {name} is {agent.state.value}: log the agent out first")
+        agent.ring_mode = ring_mode
+        audit(session, change, "agent.update", "agent", name, ring_mode=ring_mode)
+        return True
 
 
 def list_agents(database: Database, *, include_inactive: bool = False) -> list[AgentInfo]:
@@ -308,6 +338,7 @@ def _info(session: Session, agent: Agent) -> AgentInfo:
         agent_number=agent.agent_number,
         state=agent.state,
         active=agent.active,
+        ring_mode=agent.ring_mode,
         groups=tuple(name for _, name in groups),
         group_ids=tuple(gid for gid, _ in groups),
     )

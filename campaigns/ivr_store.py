@@ -1,12 +1,16 @@
-"""IVR flows and inbound numbers in the database (IVR-1..IVR-3): the `ivr_flows` and `inbound_numbers` rows.
+"""IVR flows and inbound numbers in the database (IVR-1..IVR-3, ACD-9): the `ivr_flows` and
+`inbound_numbers` rows.
 
 A flow is saved as the text its author wrote, once it parses (`dialer.ivr.flow`); each save bumps
 its version. A flow with problems (`dialer.ivr.checks`: unknown targets, unreachable nodes, loops,
 missing sounds) can be saved as a draft but never be active: `activate_flow`, a save with
 `activate`, and a save over an active flow refuse it and list every problem (`FlowError`). A DID's
 plan names active flows only, and a flow a DID names stays active; a DID always has a default
-message, so a call the plan gives no flow hears it rather than dead air. Every change writes an
-audit row (`agent_store.audit`) in its transaction.
+message, so a call the plan gives no flow hears it rather than dead air. A number dialled straight
+to an agent or a queue (the plan's `direct`, 直拨) names an active agent, given by login name or by
+its number (工号) and kept by name, and a queue that exists; an agent with no queue of its own names
+one for its calls to wait in. Every change writes an audit row (`agent_store.audit`) in its
+transaction.
 
 For the engine: `get_number(did)` (None for an unknown DID), `flow_for(number.plan, at)`, then
 `get_flow(name).flow` for the `FlowRun`.
@@ -26,10 +30,11 @@ from sqlalchemy.orm import Session
 from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Campaign, InboundNumber, IvrFlow
+from campaigns.persistence.models import Agent, CallQueue, Campaign, InboundNumber, IvrFlow, QueueMembership
 from campaigns.surveys.document import Prompt
 from dialer.ivr.checks import flow_problems
 from dialer.ivr.did_plan import DidPlan, parse_plan
+from dialer.ivr.direct import DirectRoute
 from dialer.ivr.flow import Flow, parse_flow
 from dialer.ivr.problems import FlowError
 from ringcast.errors import UserError
@@ -161,8 +166,8 @@ def set_number(
     missed_callback: MissedCallback | KeepSetting | None = KEEP,
 ) -> StoredNumber:
     """Give `did` its plan (and message; a new DID without one gets `DEFAULT_MESSAGE`), the flows it
-    names being active, and who calls back its missed calls (None: nobody; `KEEP`: as it was); the
-    number is added if it is new."""
+    names being active (or the agent or queue it goes straight to being there), and who calls back
+    its missed calls (None: nobody; `KEEP`: as it was); the number is added if it is new."""
     if not _DID.fullmatch(did):
         raise UserError(f"DID {did!r}: give an E.164 number (+864001234567) or a short number (95555)")
     with database.session() as session:
@@ -171,6 +176,8 @@ def set_number(
                 raise UserError(
                     f"IVR flow {name} is not active", hint=f"`ringcast ivr activate {name}` first"
                 )
+        if plan.direct is not None:
+            plan = plan.model_copy(update={"direct": _checked_direct(session, plan.direct)})
         row = session.scalar(select(InboundNumber).where(InboundNumber.did == did).with_for_update())
         if row is None:
             row = InboundNumber(did=did, default_message=_prompt_json(default_message or DEFAULT_MESSAGE))
@@ -218,6 +225,31 @@ def list_numbers(database: Database) -> list[StoredNumber]:
     """Every inbound number, by DID."""
     with database.session() as session:
         return _numbers(session)
+
+
+def _checked_direct(session: Session, route: DirectRoute) -> DirectRoute:
+    """`route` with its agent by login name (given by login name, else by agent number), once the
+    agent is active and the queue exists; a `UserError` naming what is wrong."""
+    if route.queue is not None:
+        named(session, CallQueue, route.queue)
+    if route.agent is None:
+        return route
+    agent = session.scalar(select(Agent).where(Agent.name == route.agent)) or session.scalar(
+        select(Agent).where(Agent.agent_number == route.agent)
+    )
+    if agent is None:
+        raise UserError(
+            f"no agent named or numbered {route.agent!r}", hint="`ringcast agent list` shows them"
+        )
+    if not agent.active:
+        raise UserError(f"agent {agent.name} is deactivated")
+    in_a_queue = select(QueueMembership.queue_id).where(QueueMembership.agent_id == agent.id).limit(1)
+    if route.queue is None and session.scalar(in_a_queue) is None:
+        raise UserError(
+            f"agent {agent.name} is in no queue for its calls to wait in",
+            hint=f"give --queue, or `ringcast queue member add QUEUE {agent.name}` first",
+        )
+    return route.model_copy(update={"agent": agent.name})
 
 
 def _check_good(flow: Flow, known_sound: KnownSound | None) -> Flow:

@@ -12,7 +12,9 @@ Overflow targets are written `queue:NAME`, `number:+8613800138000` or `voicemail
 (`parse_overflow`, `overflow_text`), in the settings and in the call records alike; a service
 level is `80/20`: 80 % of calls answered within 20 s (`parse_service_level`).
 
-For the engine: `load_queues(database)`, every queue with its members by agent id.
+For the engine: `load_queues(database)`, every queue with its members by agent id, and
+`handle_times(database, since)`, each queue's average talk time, the estimated wait's handle time
+(ACD-8).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from campaigns.persistence.models import Agent, CallQueue, QueueMembership, Queu
 from dialer.acd.queues import (
     MAX_SKILL,
     MIN_SKILL,
+    Announced,
     OverflowTarget,
     QueueConfig,
     QueueMember,
@@ -122,6 +125,8 @@ def settings_json(config: QueueConfig) -> dict[str, Any]:
         "service_level": {"share": config.service_level.share, "within_s": config.service_level.within_s},
         "music_class": config.music_class,
         "announce_every_s": config.announce_every_s,
+        "announced": config.announced.value,
+        "announce_language": config.announce_language,
         "memory_days": config.memory_days,
         "memory_wait_s": config.memory_wait_s,
     }
@@ -264,6 +269,18 @@ def load_queues(database: Database) -> dict[str, QueueConfig]:
         return check_overflow_chains(_config(row, tuple(members.get(row.id, ()))) for row in queues)
 
 
+def handle_times(database: Database, since: datetime) -> dict[str, float]:
+    """Each queue's average talk (seconds) over its calls answered since `since`; a queue with none
+    is left out (its estimated wait is unknown)."""
+    with database.session() as session:
+        rows = session.execute(
+            select(QueueVisit.queue, func.avg(QueueVisit.talk_ms))
+            .where(QueueVisit.entered_at >= since, QueueVisit.talk_ms.is_not(None))
+            .group_by(QueueVisit.queue)
+        )
+        return {queue: float(average) / 1000 for queue, average in rows}
+
+
 def settings_by_name(session: Session, name: str | None = None) -> dict[str, QueueConfig]:
     """The settings (without members) of queue `name` (none if there is no such queue), or of every queue."""
     query = select(CallQueue).order_by(CallQueue.name)
@@ -297,6 +314,8 @@ def _config(row: CallQueue, members: tuple[QueueMember, ...] = ()) -> QueueConfi
         service_level=ServiceLevel(**settings["service_level"]),
         music_class=settings["music_class"],
         announce_every_s=settings["announce_every_s"],
+        announced=Announced(settings["announced"]),
+        announce_language=settings["announce_language"],
         memory_days=settings["memory_days"],
         memory_wait_s=settings["memory_wait_s"],
     )

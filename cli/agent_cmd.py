@@ -1,7 +1,9 @@
 """`ringcast agent ...` and `ringcast group ...`: agents (座席) and their groups (技能组).
 
 The administration commands here work on the database through `campaigns.agent_store`: create,
-list, show and deactivate agents; create and list groups, add agents to them and take them out.
+list, show, update and deactivate agents; create and list groups, add agents to them and take them
+out. An agent is in ring mode (`--ring-mode`, ACD-6: its phone is called for each inbound call)
+or, by default, on a persistent connection (its phone kept in its conference while logged in).
 The desk commands (login, logout, ready, pause, hangup, disposition, callback, preview, call,
 status) go to the running engine's control API (`ringcast serve`).
 Every change is audited with `--actor` (default: the OS user). An agent's phone is a PJSIP
@@ -24,6 +26,7 @@ from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
 agent_app = typer.Typer(no_args_is_help=True, help="Manage agents (座席).")
+RING_MODE_HELP = "Ring mode: the phone is called for each inbound call, not kept up (ACD-6)."
 group_app = typer.Typer(no_args_is_help=True, help="Manage agent groups (技能组).")
 
 
@@ -34,10 +37,12 @@ def create(
     display_name: str | None = typer.Option(None, "--display-name", help="Shown name [default: NAME]."),
     number: str | None = typer.Option(None, "--number", help="Agent number (工号) announced to callees."),
     groups: list[str] | None = typer.Option(None, "--group", help="A group to join (repeatable)."),
+    ring_mode: bool = typer.Option(False, "--ring-mode", help=RING_MODE_HELP),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
     """Create an agent (logged out)."""
     with open_database() as database:
+        change = change_by(actor)
         agent = store.create_agent(
             database,
             name,
@@ -45,9 +50,27 @@ def create(
             dial_string=phone,
             agent_number=number,
             groups=groups or [],
-            change=change_by(actor),
+            change=change,
+            ring_mode=ring_mode,
         )
-    typer.echo(f"created agent {agent.name} ({agent.dial_string}), groups: {', '.join(agent.groups) or '-'}")
+    mode = ", ring mode" if ring_mode else ""
+    groups_text = ", ".join(agent.groups) or "-"
+    typer.echo(f"created agent {agent.name} ({agent.dial_string}{mode}), groups: {groups_text}")
+
+
+@agent_app.command("update")
+def update(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    ring_mode: bool = typer.Option(
+        ..., "--ring-mode/--persistent", help=f"{RING_MODE_HELP} --persistent: phone kept up while logged in."
+    ),
+    actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
+) -> None:
+    """Change how a logged-out agent's phone takes calls."""
+    with open_database() as database:
+        changed = store.set_ring_mode(database, name, ring_mode, change_by(actor))
+    mode = "in ring mode" if ring_mode else "on a persistent connection"
+    typer.echo(f"agent {name} is {'now' if changed else 'already'} {mode}")
 
 
 @agent_app.command("list")
@@ -61,12 +84,13 @@ def list_agents(
     if as_json:
         print_json([agent.describe() for agent in agents])
         return
-    table = Table("agent", "name", "phone", "number", "state", "groups", "active")
+    table = Table("agent", "name", "phone", "mode", "number", "state", "groups", "active")
     for agent in agents:
         table.add_row(
             agent.name,
             agent.display_name,
             agent.dial_string,
+            "ring" if agent.ring_mode else "persistent",
             agent.agent_number or "-",
             agent.state.value,
             ", ".join(agent.groups) or "-",
@@ -121,7 +145,8 @@ def login(
     name: str = typer.Argument(..., help="The agent's login name."),
     campaign: str | None = typer.Option(None, "--campaign", help="Campaign to work [default: the group's]."),
 ) -> None:
-    """Call the agent's phone and keep it in the agent's conference; ready once it answers (AGT-2)."""
+    """Call the agent's phone and keep it in the agent's conference; ready once it answers (AGT-2).
+    An agent in ring mode is ready at once: its phone is called for each inbound call."""
     _print_state(_agent_call(f"/agents/{name}/login", {"campaign": campaign}))
 
 
@@ -150,6 +175,53 @@ def pause(
 def hangup(name: str = typer.Argument(..., help="The agent's login name.")) -> None:
     """End the customer's call."""
     _print_state(_agent_call(f"/agents/{name}/hangup"))
+
+
+_CONTROLS = {  # in-call controls without an argument (AGT-4): command -> what its help says
+    "hold": "Put the customer on hold (music); the agent stays in its conference.",
+    "resume": "Bring the held customer back to the agent.",
+    "conference": "Three-way: the held customer joins the agent and the party consulted.",
+    "complete": "Attended transfer: the customer stays with the party dialled in; the agent leaves.",
+    "cancel": "Hang up the party dialled in; the customer is back with the agent.",
+}
+
+
+def _control_command(control: str, help_text: str) -> None:
+    def command(name: str = typer.Argument(..., help="The agent's login name.")) -> None:
+        _print_legs(_agent_call(f"/agents/{name}/{control}"))
+
+    agent_app.command(control, help=help_text)(command)
+
+
+for _control, _help in _CONTROLS.items():
+    _control_command(_control, _help)
+
+
+def _print_legs(status: dict[str, Any]) -> None:
+    _print_state(status)
+    typer.echo(f"legs: {status['legs'] or 'off the call'}")
+
+
+@agent_app.command("transfer")
+def transfer(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    to: str = typer.Argument(..., help="agent:NAME, queue:NAME, flow:NAME or number:NUMBER."),
+) -> None:
+    """Blind transfer (转接) of the customer; the agent goes to wrap-up."""
+    _print_legs(_agent_call(f"/agents/{name}/transfer", {"to": to}))
+
+
+@agent_app.command("consult")
+def consult(
+    name: str = typer.Argument(..., help="The agent's login name."),
+    number: str = typer.Argument(..., help="The number to dial into the agent's conference."),
+    three_way: bool = typer.Option(
+        False, "--three-way", help="Keep the customer in the call (三方通话) instead of holding it."
+    ),
+) -> None:
+    """Dial a third party into the agent's conference, the customer on hold (or with --three-way, in)."""
+    control = "add" if three_way else "consult"
+    _print_legs(_agent_call(f"/agents/{name}/{control}", {"to": f"number:{number}"}))
 
 
 @agent_app.command("disposition")

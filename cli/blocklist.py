@@ -1,11 +1,14 @@
-"""`ringcast dnc ...` and `ringcast blacklist ...`: manage who must not be called (CMPL-1).
+"""`ringcast dnc|blacklist|whitelist|vip ...`: the number lists (CMPL-1, DIAL-8, ACD-3).
 
-Both apps are built by one factory and differ only in the list they manage. Numbers are
-normalised like imported ones (`+8613800138000`, `138 0013 8000` and `0086 138...` are one
-entry); a `--prefix` entry is written in E.164 form (`+86170`). `--expires` takes a date
-(blocked through that day, machine time zone), a date and time, or a duration (`30d`, `12h`).
-`check NUMBER` prints whether and why the number is blocked and exits 1 if it is (0 if not), so
-scripts can use it. Every change is audited with `--by` (default: the OS user).
+Who must not be called (`dnc`, `blacklist`, which also refuses inbound callers, ACD-10), who may be
+called beyond a campaign's reach (`whitelist`), and whose inbound calls jump the queue (`vip`,
+贵宾名单: global only, no `--campaign`). The apps are built by one factory and differ only in the
+list they manage. Numbers are normalised like imported ones (`+8613800138000`, `138 0013 8000` and
+`0086 138...` are one entry); a `--prefix` entry is written in E.164 form (`+86170`). `--expires`
+takes a date (listed through that day, machine time zone), a date and time, or a duration (`30d`,
+`12h`). `check NUMBER` prints whether and why the number is on the list (blocked, for DNC and the
+blacklist) and exits 1 if it is (0 if not), so scripts can use it. Every change is audited with
+`--by` (default: the OS user).
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import Connection
 
 from campaigns.compliance import blocklist_store as store
-from campaigns.compliance.blocklist import BlockEntry, Blocklist
+from campaigns.compliance.blocklist import BlockEntry, Blocklist, blocks
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
 from imports.columns import resolve
@@ -85,9 +89,15 @@ def _value(number: str, prefix: bool, region: str) -> str:
     return normalised.e164
 
 
-def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
-    """The command group managing one list (`dnc`, `blacklist` or `whitelist`)."""
+def blocklist_app(kind: BlockKind, title: str, *, per_campaign: bool = True) -> typer.Typer:
+    """The command group managing one list (`dnc`, `blacklist`, `whitelist` or `vip`); a list not
+    `per_campaign` has global entries only and refuses `--campaign`."""
     app = typer.Typer(no_args_is_help=True, help=f"Manage the {title}.")
+
+    def campaign_of(connection: Connection, campaign: str | None) -> int | None:
+        if campaign is not None and not per_campaign:
+            raise UserError(f"--campaign: the {kind.value} list has global entries only")
+        return store.campaign_id(connection, campaign)
 
     def entry(number: str, prefix: bool, campaign_id: int | None) -> BlockEntry:
         return BlockEntry(
@@ -103,7 +113,7 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
         number: str = typer.Argument(..., help="A phone number, or with --prefix the start of numbers."),
         prefix: bool = typer.Option(False, "--prefix", help="Block every number starting with NUMBER."),
         campaign: str | None = typer.Option(
-            None, "--campaign", help="Only for this campaign [default: all]."
+            None, "--campaign", help="Only for this campaign [default: all].", hidden=not per_campaign
         ),
         reason: str | None = typer.Option(None, "--reason", help="Why (客户投诉, 本人要求, ...)."),
         source: str | None = typer.Option(None, "--source", help="Where the request came from."),
@@ -114,7 +124,7 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
         now = datetime.now(UTC)
         with _database() as database:
             with database.connect() as connection:
-                campaign_id = store.campaign_id(connection, campaign)
+                campaign_id = campaign_of(connection, campaign)
             new = replace(
                 entry(number, prefix, campaign_id),
                 reason=reason,
@@ -128,13 +138,15 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
     def remove(
         number: str = typer.Argument(..., help="The number or prefix to remove."),
         prefix: bool = typer.Option(False, "--prefix", help="NUMBER is a prefix entry."),
-        campaign: str | None = typer.Option(None, "--campaign", help="The campaign entry [default: global]."),
+        campaign: str | None = typer.Option(
+            None, "--campaign", help="The campaign entry [default: global].", hidden=not per_campaign
+        ),
         by: str | None = typer.Option(None, "--by", help="Who makes the change [default: OS user]."),
     ) -> None:
         """Remove a number or prefix."""
         with _database() as database:
             with database.connect() as connection:
-                campaign_id = store.campaign_id(connection, campaign)
+                campaign_id = campaign_of(connection, campaign)
             gone = entry(number, prefix, campaign_id)
             store.remove(database, gone, store.Change(by or os_user(), datetime.now(UTC)))
         typer.echo(f"removed: {gone.value} from the {title}")
@@ -145,7 +157,7 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
             Path, typer.Argument(help="A CSV or XLSX file with a phone column (like a contact list).")
         ],
         campaign: str | None = typer.Option(
-            None, "--campaign", help="Only for this campaign [default: all]."
+            None, "--campaign", help="Only for this campaign [default: all].", hidden=not per_campaign
         ),
         reason: str | None = typer.Option(None, "--reason", help="Why, for every entry."),
         source: str | None = typer.Option(
@@ -160,7 +172,7 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
         skipped = _Skipped()
         with _database() as database:
             with database.connect() as connection:
-                campaign_id = store.campaign_id(connection, campaign)
+                campaign_id = campaign_of(connection, campaign)
             template = BlockEntry(
                 kind=kind,
                 value="",
@@ -199,19 +211,19 @@ def blocklist_app(kind: BlockKind, title: str) -> typer.Typer:
     def check(
         number: str = typer.Argument(..., help="The phone number to check."),
         campaign: str | None = typer.Option(
-            None, "--campaign", help="Check for this campaign [default: global]."
+            None, "--campaign", help="Check for this campaign [default: global].", hidden=not per_campaign
         ),
     ) -> int:
-        """Say whether NUMBER is blocked and why; exit 1 if it is."""
+        """Say whether NUMBER is on the list and why; exit 1 if it is."""
         e164 = _value(number, False, load_settings().default_region)
         with _database() as database, database.connect() as connection:
-            campaign_id = store.campaign_id(connection, campaign)
-            entries = [e for e in store.entries_for(connection, e164) if e.kind is kind]
-        blocking = Blocklist(entries).check(e164, campaign_id, datetime.now(UTC))
-        if blocking is None:
+            campaign_id = campaign_of(connection, campaign)
+            entries = store.entries_for(connection, e164)
+        found = Blocklist(entries).entry_of(kind, e164, campaign_id, datetime.now(UTC))
+        if found is None:
             typer.echo(f"{e164} is not on the {title}")
             return 0
-        typer.echo(f"{e164} is blocked: {blocking.describe()}")
+        typer.echo(f"{e164} is {'blocked' if blocks(kind) else 'listed'}: {found.describe()}")
         return 1
 
     return app
@@ -264,4 +276,7 @@ dnc_app = blocklist_app(BlockKind.DNC, "do-not-call list (免打扰)")
 blacklist_app = blocklist_app(BlockKind.BLACKLIST, "blacklist (黑名单)")
 whitelist_app = blocklist_app(
     BlockKind.WHITELIST, "outbound whitelist (外呼白名单): dialled beyond a campaign's reach"
+)
+vip_app = blocklist_app(
+    BlockKind.VIP, "VIP list (贵宾名单): inbound callers served first", per_campaign=False
 )

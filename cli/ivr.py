@@ -7,16 +7,17 @@ is kept as an inactive draft, with its problems listed, and becomes active only 
 (`--activate`, or `activate` later). `test` walks a stored flow or a file with given key presses,
 caller facts and time, and prints the actions and the path, without a phone. `did set` gives a
 DID its flows by time of day (`--rule 'flow=night hours=18:00-09:00'`) and the message played
-when none applies. Thin over `campaigns.ivr_store` and `dialer.ivr`.
+when none applies, or sends it straight to an agent or a queue (`--agent`, `--queue`: 直拨, ACD-9).
+Thin over `campaigns.ivr_store` and `dialer.ivr`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -177,6 +178,23 @@ def did_set(
         help="'flow=F hours=09:00-18:00 days=mon-fri dates=... holidays=...' (repeatable, in order).",
     ),
     zone: str | None = typer.Option(None, "--zone", help=f"The rules' time zone [{DEFAULT_ZONE}]."),
+    agent: str | None = typer.Option(
+        None, "--agent", help="Instead of flows: straight to this agent (login name or number, 工号)."
+    ),
+    queue: str | None = typer.Option(
+        None,
+        "--queue",
+        help="Instead of flows: straight to this queue; with --agent, the queue its calls wait in"
+        " [the agent's first].",
+    ),
+    vip_priority: int | None = typer.Option(
+        None, "--vip-priority", help="With --agent/--queue: added to a VIP caller's priority, 0-100 [0]."
+    ),
+    blacklisted: str | None = typer.Option(
+        None,
+        "--blacklisted",
+        help="With --agent/--queue: how a blacklisted caller is refused, message or busy [message].",
+    ),
     message: str | None = typer.Option(None, "--message", help="Said when no flow applies (TTS text)."),
     message_audio: str | None = typer.Option(None, "--message-audio", help="... or a sound file instead."),
     missed_callback: str | None = typer.Option(
@@ -189,15 +207,34 @@ def did_set(
     ),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
-    """Give an inbound number its flow and time rules (replacing its plan), its default message and
-    who calls back the calls it misses (CB-2)."""
-    plan_data = {"flow": flow, "rules": [rule_from_text(rule) for rule in rules or []]}
-    plan = parse_plan(plan_data | ({"zone": zone} if zone else {}), f"DID {did}")
+    """Give an inbound number its flow and time rules, or the agent or queue it goes straight to
+    (replacing its plan), its default message and who calls back the calls it misses (CB-2)."""
+    direct = {"agent": agent, "queue": queue, "vip_priority": vip_priority, "blacklisted": blacklisted}
+    plan = parse_plan(_plan_data(flow, rules or [], zone, direct), f"DID {did}")
     spoken_message = _message(message, message_audio)
     callback = _missed_callback(missed_callback, missed_callback_after)
     with open_database() as database:
         number = store.set_number(database, did, plan, change_by(actor), spoken_message, callback)
     typer.echo(f"DID {number.did}: {_plan_text(number)}")
+
+
+def _plan_data(
+    flow: str | None, rules: list[str], zone: str | None, direct: Mapping[str, object]
+) -> dict[str, Any]:
+    """The plan the options give: flows by time, or (`--agent`, `--queue`) the direct route."""
+    given = {key: value for key, value in direct.items() if value is not None}
+    if "agent" not in given and "queue" not in given:
+        if given:
+            raise UserError(
+                "--vip-priority and --blacklisted go with --agent or --queue: a flow has its own settings"
+            )
+        plan: dict[str, Any] = {"flow": flow, "rules": [rule_from_text(rule) for rule in rules]}
+        return plan | ({"zone": zone} if zone else {})
+    if flow is not None or rules or zone is not None:
+        raise UserError(
+            "--agent/--queue: a number goes straight there or runs flows (--flow, --rule, --zone), not both"
+        )
+    return {"direct": given}
 
 
 def _missed_callback(campaign: str | None, after: str) -> store.MissedCallback | store.KeepSetting | None:
@@ -226,7 +263,7 @@ def did_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP)) -> N
         return
     table = Table("DID", "plan", "now", "default message")
     for number in numbers:
-        now_flow = flow_for(number.plan, now) or "(message)"
+        now_flow = flow_for(number.plan, now) or ("(direct)" if number.plan.direct else "(message)")
         table.add_row(number.did, _plan_text(number), now_flow, spoken(number.default_message))
     Console().print(table)
 
@@ -381,8 +418,12 @@ def _state(active: bool) -> str:
 
 
 def _plan_text(number: store.StoredNumber) -> str:
-    rules = [f"{rule.flow} when {rule_text(rule)}" for rule in number.plan.rules]
-    text = "; ".join([*rules, f"otherwise {number.plan.flow or 'the default message'}"])
+    direct = number.plan.direct
+    if direct is not None:
+        text = "straight to " + ", ".join(f"{key} {name}" for key, name in direct.target().items())
+    else:
+        rules = [f"{rule.flow} when {rule_text(rule)}" for rule in number.plan.rules]
+        text = "; ".join([*rules, f"otherwise {number.plan.flow or 'the default message'}"])
     callback = number.missed_callback
     if callback is None:
         return text

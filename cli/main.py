@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 
 from cli.agent_cmd import agent_app, group_app
-from cli.blocklist import blacklist_app, dnc_app, whitelist_app
+from cli.blocklist import blacklist_app, dnc_app, vip_app, whitelist_app
 from cli.campaign import campaign_app
 from cli.campaign_live import status as campaign_status
 from cli.campaign_live import why as campaign_why
@@ -36,6 +36,7 @@ from cli.sms import sms_app
 from cli.survey import survey_app
 from cli.survey_results import export as survey_export
 from cli.survey_results import results as survey_results
+from cli.voicemail import voicemail_app
 from ringcast.errors import UserError
 from ringcast.logs import configure_logging
 from ringcast.settings import load_settings
@@ -49,6 +50,7 @@ app.add_typer(list_app, name="list")
 app.add_typer(dnc_app, name="dnc")
 app.add_typer(blacklist_app, name="blacklist")
 app.add_typer(whitelist_app, name="whitelist")
+app.add_typer(vip_app, name="vip")
 campaign_app.command("status")(campaign_status)
 campaign_app.command("why")(campaign_why)
 app.add_typer(campaign_app, name="campaign")
@@ -60,6 +62,7 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(sms_app, name="sms")
 app.add_typer(ivr_app, name="ivr")
 app.add_typer(queue_app, name="queue")
+app.add_typer(voicemail_app, name="voicemail")
 app.command("import")(import_list)
 app.command("report")(report)
 app.command("demo")(demo)

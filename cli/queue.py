@@ -21,7 +21,7 @@ from campaigns import queue_store as store
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from cli.campaign import ACTOR_HELP, JSON_HELP, change_by, open_database, print_json
-from dialer.acd.queues import Strategy
+from dialer.acd.queues import Announced, Strategy
 
 queue_app = typer.Typer(no_args_is_help=True, help="Inbound queues (技能组) and their agents.")
 member_app = typer.Typer(no_args_is_help=True, help="The agents of a queue, in order.")
@@ -61,6 +61,12 @@ def _settings_command(apply: Apply, done: str) -> Callable[..., None]:
         announce_every: float | None = typer.Option(
             None, "--announce-every", help="Seconds between position announcements; 0: never [never]."
         ),
+        announced: Announced | None = typer.Option(
+            None, "--announce", help="What the announcements say: position, wait or both [both]."
+        ),
+        announce_language: str | None = typer.Option(
+            None, "--announce-language", help="The announcements' language: zh or en [zh]."
+        ),
         memory_days: int | None = typer.Option(
             None, "--memory-days", help="Caller memory: days a repeat caller's agent is kept; 0: off [30]."
         ),
@@ -80,6 +86,8 @@ def _settings_command(apply: Apply, done: str) -> Callable[..., None]:
             "service_level": None if service_level is None else store.parse_service_level(service_level),
             "music_class": music,
             "announce_every_s": announce_every or None,
+            "announced": announced,
+            "announce_language": announce_language,
             "memory_days": memory_days,
             "memory_wait_s": memory_wait,
         }
@@ -206,7 +214,11 @@ def _summary(stored: store.StoredQueue) -> str:
 
 def _settings(stored: store.StoredQueue) -> list[tuple[str, str]]:
     config = stored.config
-    announce = "never" if config.announce_every_s is None else f"every {config.announce_every_s:g} s"
+    announce = (
+        "never"
+        if config.announce_every_s is None
+        else f"{config.announced.value} every {config.announce_every_s:g} s, in {config.announce_language}"
+    )
     memory = (
         "off" if config.memory_days == 0 else f"{config.memory_days} days, waits {config.memory_wait_s:g} s"
     )

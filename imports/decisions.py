@@ -65,6 +65,7 @@ class Lookups:
     """What the database holds about one chunk's numbers."""
 
     blocklist: Blocklist
+    listed: frozenset[str] | None = None  # the numbers some entry matches (None: check every one)
     existing: dict[str, ExistingLead] = field(default_factory=dict)
     opted_out: frozenset[str] = frozenset()
 
@@ -88,10 +89,10 @@ def decide(
     accepted_keys: list[int] = []
     accepted_lines: list[int] = []
     check, campaigns, now = lookups.blocklist.check, context.campaigns, context.now
-    existing_leads, opted_out = lookups.existing, lookups.opted_out
+    existing_leads, opted_out, listed = lookups.existing, lookups.opted_out, lookups.listed
     for index, candidate in enumerate(candidates):
         line, raw, e164 = candidate[0], candidate[1], candidate[2]
-        entry = check(e164, campaigns, now)
+        entry = check(e164, campaigns, now) if listed is None or e164 in listed else None
         if entry is not None:
             reason = Reason.DNC if entry.kind is BlockKind.DNC else Reason.BLACKLISTED
             rejects.append((line, raw, reason.value, entry.describe()))

@@ -27,7 +27,7 @@ from imports.columns import Columns
 from imports.decisions import Candidate, Reject
 from imports.number_facts import Place
 from imports.numbers import NumberInfo, NumberNormaliser
-from imports.reader import SourceRow, open_table
+from imports.reader import SourceRow, Table, open_table
 from imports.reasons import Reason
 from imports.sniff import FileKind
 from imports.worker import streamed
@@ -79,19 +79,21 @@ def _prepared(plan: Plan) -> Iterator[Prepared]:
     table = open_table(plan.path, plan.kind, plan.sheet)
     try:
         with collector_paused():
-            normaliser = NumberNormaliser(plan.region)
-            places: dict[int, int] = {}  # id(place) -> place id: places are interned (`make_place`)
-            shipped: list[Place] = []
-            encode = plan.columns.attributes_json()
-            rows = table.rows()
-            while batch := list(islice(rows, plan.chunk_rows)):
-                known = len(shipped)
-                candidates, rejects = _candidates(
-                    batch, plan.columns.phone, encode, normaliser, places, shipped
-                )
-                yield Prepared(len(batch), candidates, rejects, shipped[known:], table.position())
+            yield from _chunks(plan, table)  # its memos are freed before the collector resumes
     finally:
         table.close()
+
+
+def _chunks(plan: Plan, table: Table) -> Iterator[Prepared]:
+    normaliser = NumberNormaliser(plan.region)
+    places: dict[int, int] = {}  # id(place) -> place id: places are interned (`make_place`)
+    shipped: list[Place] = []
+    encode = plan.columns.attributes_json()
+    rows = table.rows()
+    while batch := list(islice(rows, plan.chunk_rows)):
+        known = len(shipped)
+        candidates, rejects = _candidates(batch, plan.columns.phone, encode, normaliser, places, shipped)
+        yield Prepared(len(batch), candidates, rejects, shipped[known:], table.position())
 
 
 def _candidates(

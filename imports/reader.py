@@ -39,6 +39,9 @@ class SourceRow(NamedTuple):
     problem: str | None = None
 
 
+_new_row = tuple.__new__  # `_new_row(SourceRow, values)`: a CSV row without the Python-level __new__
+
+
 class Table:
     """An open file: `header` (column names) and `rows()`, to iterate once; close when done."""
 
@@ -165,7 +168,7 @@ def _csv_rows(reader: Any, lines: _CsvLines) -> Iterator[SourceRow]:
             fixed = [_BAD_TEXT.sub("\ufffd", cell) for cell in cells]
             yield SourceRow(line, fixed, "bytes that are not text in the file's encoding")
             continue
-        yield SourceRow(line, cells)
+        yield _new_row(SourceRow, (line, cells, None))
 
 
 def _with_width(rows: Iterator[SourceRow], width: int) -> Iterator[SourceRow]:

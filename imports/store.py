@@ -10,8 +10,9 @@ three), which doubles the cost of an insert; the importer writes only values it 
 enums, so the per-row CHECKs are switched off while it inserts and the same constraints are
 evaluated once, as one query over the imported rows, before the commit. A large import into a
 SQLite database holding fewer leads than it brings (`defer_indexes`) also drops the leads
-table's number index and builds it again, sorted, before the commit: a third of the cost of
-keeping it up to date row by row in random order. The hopper's index stays: every lead of an
+table's two number indexes (`ix_leads_e164`, and the unique `uq_leads_list_id_e164`: see
+migration 0014) and builds them again, sorted, before the commit: a third of the cost of
+keeping them up to date row by row in random order. The hopper's index stays: every lead of an
 import has the same key in it (list, priority, next attempt), so each insert appends to it in
 rowid order, which costs less than building it again at the end, after the last chunk, where
 nothing runs beside it. PostgreSQL keeps them: dropping an index locks the table against the
@@ -133,7 +134,7 @@ class ImportWriter:
         return Context(list_id, import_id, campaigns, {row[0]: row[1] for row in names}, now)
 
     def defer_indexes(self, expected_rows: int) -> None:
-        """SQLite: drop the number index of `leads` (`finish` builds it again) when about
+        """SQLite: drop the number indexes of `leads` (`finish` builds them again) when about
         `expected_rows` rows are coming and the table holds no more leads than that, so that
         building it afresh costs less than updating it row by row (see the module doc)."""
         if not self._sqlite or self._dropped or expected_rows < DEFER_INDEXES_FROM_ROWS:
@@ -296,7 +297,7 @@ class ImportLookups:
     def lookups(
         self, numbers: list[str], context: Context, base: Blocklist, *, leads: bool, opt_outs: bool
     ) -> Lookups:
-        """What the database holds about these (distinct) numbers; `leads` and `opt_outs` say
+        """What the database holds about these (distinct, sorted) numbers; `leads` and `opt_outs` say
         whether those tables can hold anything (see `has_leads` and `has_opt_outs`)."""
         params = {"numbers": json.dumps(numbers) if self._sqlite else numbers}
         exact_entries = self._per_number("blocklist_entries", "value", "t.match = 'exact'")
@@ -315,7 +316,8 @@ class ImportLookups:
             for e164, list_id, line, import_id in rows:
                 if e164 not in existing or list_id == context.list_id:
                     existing[e164] = ExistingLead(list_id, line, import_id)
-        return Lookups(base.with_exact(exact), existing, opted_out)
+        blocklist = base.with_exact(exact)
+        return Lookups(blocklist, blocklist.listed(numbers), existing, opted_out)
 
     def done(self) -> None:
         """End the read transaction, so that the next chunk reads afresh (and PostgreSQL holds nothing)."""

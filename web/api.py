@@ -14,7 +14,7 @@ token: providers prove themselves by the secret in the URL.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,13 +24,15 @@ from fastapi.responses import JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel
 
-from campaigns import customer_records
+from campaigns import control_store, customer_records
 from campaigns.customer_records import CustomerRecord
+from dialer.agents.call_controls import Control, parse_target
 from dialer.live.screen_pop import MISSED, STATE, ScreenEvent
 from dialer.live.service import LiveDialer
 from ringcast.errors import UserError
 from sms.service import SmsService
 from web.sms_webhooks import sms_webhooks
+from web.voicemail_api import voicemail_routes
 
 
 class LoginBody(BaseModel):
@@ -47,6 +49,10 @@ class SmsBody(BaseModel):
 
 class CallBody(BaseModel):
     number: str  # E.164, or national in the engine's default region
+
+
+class TargetBody(BaseModel):
+    to: str  # agent:NAME, queue:NAME, flow:NAME or number:NUMBER
 
 
 class DispositionBody(BaseModel):
@@ -130,6 +136,27 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
     async def hangup(name: str) -> dict[str, Any]:
         return await dialer.agents.hangup(name)
 
+    def plain_control(what: Control) -> Callable[[str], Awaitable[dict[str, Any]]]:
+        async def route(name: str) -> dict[str, Any]:
+            return await dialer.controls.control(name, what)
+
+        return route
+
+    def targeted_control(what: Control) -> Callable[[str, TargetBody], Awaitable[dict[str, Any]]]:
+        async def route(name: str, body: TargetBody) -> dict[str, Any]:
+            return await dialer.controls.control(name, what, parse_target(body.to))
+
+        return route
+
+    for what in Control:  # in-call controls (AGT-4): hold, resume, conference, complete, cancel
+        targeted = what in (Control.TRANSFER, Control.ADD, Control.CONSULT)  # with {"to": ...}
+        route = targeted_control(what) if targeted else plain_control(what)
+        control.add_api_route(f"/agents/{{name}}/{what.value}", route, methods=["POST"])
+
+    @control.get("/calls/{call}/controls")
+    async def call_controls(call: str) -> list[dict[str, Any]]:
+        return await dialer.db.run(control_store.controls_of, dialer.database, call)
+
     @control.post("/agents/{name}/disposition")
     async def disposition(name: str, body: DispositionBody) -> dict[str, Any]:
         return await dialer.agents.dispose(name, body.code, body.callback_at, body.ready, body.mine)
@@ -181,6 +208,7 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
     async def campaign_why(name: str) -> dict[str, Any]:
         return await dialer.why(name)
 
+    control.include_router(voicemail_routes(dialer))  # GET /agents/NAME/voicemail, mark heard (IVR-4)
     app.include_router(control)
     if sms is not None:
         app.include_router(sms_webhooks(sms))

@@ -1,5 +1,7 @@
 """DNC and blacklist decisions (CMPL-1, IMP-5): is this number blocked for this campaign now, and why;
-and the outbound whitelist (DIAL-8), kept in the same table: is it whitelisted.
+and the lists kept in the same table that block nothing: the outbound whitelist (DIAL-8) and the
+VIP list of inbound callers (ACD-3). `entry_of` answers for one list: is the number on it, and by
+which entry.
 
 `Blocklist` is built from entries (exact numbers and prefixes, global or per campaign, with an
 optional expiry) and answers `check(e164, campaign_id, now)` with no I/O and without reading the
@@ -13,18 +15,19 @@ prefix entries once and only the exact entries a chunk of numbers needs.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from bisect import bisect_left
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
 
-_KIND_RANK = {BlockKind.DNC: 0, BlockKind.BLACKLIST: 1}  # the kinds that block; a whitelist entry allows
+_KIND_RANK = {BlockKind.DNC: 0, BlockKind.BLACKLIST: 1}  # the kinds that block; whitelist and vip do not
 
 
 @dataclass(frozen=True, slots=True)
 class BlockEntry:
-    """One DNC or blacklist entry, as stored in `blocklist_entries`."""
+    """One entry of a list (DNC, blacklist, whitelist, VIP), as stored in `blocklist_entries`."""
 
     kind: BlockKind
     value: str  # an E.164 number (exact) or the start of numbers (prefix), "+" included
@@ -54,8 +57,18 @@ class BlockEntry:
         return ", ".join(parts)
 
 
+def blocks(kind: BlockKind) -> bool:
+    """Whether an entry of `kind` keeps a number from being called (DNC, blacklist)."""
+    return kind in _KIND_RANK
+
+
 def _rank(entry: BlockEntry) -> tuple[int, int, int]:
-    return _KIND_RANK[entry.kind], entry.match is BlockMatch.PREFIX, -len(entry.value)
+    return _KIND_RANK[entry.kind], *_match_rank(entry)
+
+
+def _match_rank(entry: BlockEntry) -> tuple[int, int]:
+    """Exact before prefix, a longer prefix before a shorter one."""
+    return entry.match is BlockMatch.PREFIX, -len(entry.value)
 
 
 class Blocklist:
@@ -88,6 +101,18 @@ class Blocklist:
             copy._exact[entry.value] = (*copy._exact.get(entry.value, ()), entry)
         return copy
 
+    def listed(self, numbers: Sequence[str]) -> frozenset[str]:
+        """Those of `numbers` (sorted) that some entry matches, in force or not: the others need
+        no `check`. Prefix entries are matched by a binary search each, not per number."""
+        found = set(self._exact.keys() & set(numbers))
+        for by_value in self._prefixes.values():
+            for prefix in by_value:
+                at = bisect_left(numbers, prefix)
+                while at < len(numbers) and numbers[at].startswith(prefix):
+                    found.add(numbers[at])
+                    at += 1
+        return frozenset(found)
+
     def check(self, e164: str, campaign_id: int | Collection[int] | None, now: datetime) -> BlockEntry | None:
         """The entry that blocks calling `e164` in the campaign(s) at `now`, or None if it may be called.
 
@@ -99,7 +124,15 @@ class Blocklist:
 
     def whitelisted(self, e164: str, campaign_id: int | None, now: datetime) -> bool:
         """On the outbound whitelist (外呼白名单) for the campaign at `now` (DIAL-8)."""
-        return any(entry.kind is BlockKind.WHITELIST for entry in self._applicable(e164, campaign_id, now))
+        return self.entry_of(BlockKind.WHITELIST, e164, campaign_id, now) is not None
+
+    def entry_of(
+        self, kind: BlockKind, e164: str, campaign_id: int | None, now: datetime
+    ) -> BlockEntry | None:
+        """The entry of list `kind` that holds `e164` for the campaign (None: global entries only) at
+        `now`, exact before prefix and the longest prefix first; None when the number is not on it."""
+        found = [entry for entry in self._applicable(e164, campaign_id, now) if entry.kind is kind]
+        return min(found, key=_match_rank) if found else None
 
     def _applicable(
         self, e164: str, campaign_id: int | Collection[int] | None, now: datetime

@@ -1,4 +1,5 @@
-"""DNC and blacklist management in the database (CMPL-1): add, remove, bulk import, export, look up.
+"""The number lists in the database: DNC and blacklist (CMPL-1), the outbound whitelist (DIAL-8) and
+the VIP list (ACD-3), one table told apart by `kind`: add, remove, bulk import, export, look up.
 
 Every change writes an `audit_log` row in the same transaction (who, when, what): one per added,
 updated or removed entry, and one per bulk import (with the file, its SHA-256 and the counts;

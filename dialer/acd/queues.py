@@ -34,6 +34,17 @@ class Strategy(StrEnum):
     SUPERVISOR_FIRST = "supervisor_first"  # 班长策略
 
 
+class Announced(StrEnum):
+    """What a waiting caller is told every `announce_every_s` (ACD-8)."""
+
+    POSITION = "position"
+    WAIT = "wait"
+    BOTH = "both"
+
+
+ANNOUNCE_LANGUAGES = ("zh", "en")  # the prompt library's TTS voices
+
+
 @dataclass(frozen=True, slots=True)
 class QueueMember:
     agent_id: int
@@ -72,7 +83,8 @@ class ServiceLevel:
 @dataclass(frozen=True, slots=True)
 class QueueConfig:
     """One queue. `priority`: an agent in several queues takes calls of the higher one first;
-    `overflow` None is the queue's own voicemail box; `announce_every_s` None: no announcements;
+    `overflow` None is the queue's own voicemail box; `announce_every_s` None: no announcements,
+    else the caller hears `announced` (position, estimated wait or both) in `announce_language`;
     caller memory (ACD-4) counts a previous call within `memory_days` (0: off) and holds the call
     for that agent up to `memory_wait_s`."""
 
@@ -87,6 +99,8 @@ class QueueConfig:
     service_level: ServiceLevel = ServiceLevel()
     music_class: str = "default"
     announce_every_s: float | None = None
+    announced: Announced = Announced.BOTH
+    announce_language: str = "zh"
     memory_days: int = 30
     memory_wait_s: float = 5.0
     _positions: Mapping[int, int] = field(init=False, repr=False, compare=False)
@@ -111,6 +125,11 @@ class QueueConfig:
                 "announce_every_s",
                 self.announce_every_s is None or _positive(self.announce_every_s),
                 "must be positive (or unset: no announcements)",
+            ),
+            (
+                "announce_language",
+                self.announce_language in ANNOUNCE_LANGUAGES,
+                f"give {' or '.join(ANNOUNCE_LANGUAGES)}",
             ),
             ("memory_days", self.memory_days >= 0, "must not be negative (0 turns caller memory off)"),
             ("memory_wait_s", 0 <= self.memory_wait_s < math.inf, "must not be negative"),

@@ -24,7 +24,7 @@ MESSAGE_CONTEXT = "ringcast-message"  # play RINGCAST_MESSAGE, hang up (the aban
 ANNOUNCE_CONTEXT = "ringcast-announce"  # say the extension's digits (an agent number) and hang up
 OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk (also an inbound caller sent to a number)
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: answered, FastAGI route `inbound`, then NEXT_VAR
-QUEUE_HOLD_CONTEXT = "ringcast-queue-hold"  # an inbound caller waiting in a queue, until Redirected
+QUEUE_HOLD_CONTEXT = "ringcast-queue-hold"  # an inbound caller waiting in a queue (music, announcements)
 VOICEMAIL_CONTEXT = "ringcast-voicemail"  # record a message into VOICEMAIL_VAR, under the spool directory
 BUSY_CONTEXT = "ringcast-busy"  # a refused inbound caller: busy tone, then hung up with cause 17 (busy)
 
@@ -36,6 +36,11 @@ INBOUND_ROUTE = "inbound"  # the FastAGI route of inbound calls (IVR flows, queu
 NEXT_VAR = "RINGCAST_NEXT"  # where an inbound call goes after its FastAGI: "context,exten,priority"
 MOH_VAR = "RINGCAST_MOH"  # the hold music class of the caller's queue
 VOICEMAIL_VAR = "RINGCAST_VOICEMAIL"  # the message's file, relative to the spool dir, without extension
+GREETING_VAR = "RINGCAST_GREETING"  # the box's greeting (sound); unset: the stock vm-intro
+ANNOUNCE_EVERY_VAR = "RINGCAST_ANNOUNCE_EVERY"  # seconds of music between a waiting caller's announcements
+ANNOUNCEMENT_VAR = "RINGCAST_ANNOUNCEMENT"  # what a waiting caller is told (sounds, '&'-separated)
+POSITION_VAR = "RINGCAST_POSITION"  # the position it says ("" when not said), for the UserEvent
+WAIT_MIN_VAR = "RINGCAST_WAIT_MIN"  # the estimated wait it says, in minutes ("" when not said)
 CONF_VAR = "RINGCAST_CONF"
 MESSAGE_VAR = "RINGCAST_MESSAGE"  # sound file(s) for Playback, '&'-separated
 ANNOUNCE_PROMPT_VAR = "RINGCAST_ANNOUNCE_PROMPT"  # sound file(s) played before the digits, or ""
@@ -44,6 +49,7 @@ AGENT_CONFERENCE_PREFIX = "agent-"  # an agent's conference is agent-<agent id>
 # What the dialplan reports back.
 AMD_USER_EVENT = "RingcastAmd"  # fields Status (${AMDSTATUS}) and Cause (${AMDCAUSE})
 ANNOUNCED_USER_EVENT = "RingcastAnnounced"  # field Digits: an agent number was said
+QUEUE_ANNOUNCED_USER_EVENT = "RingcastQueueAnnounced"  # fields Position, WaitMinutes: a caller was told
 
 # Names in the other snippets.
 TRUNK_ENDPOINT = "carrier"
@@ -52,6 +58,7 @@ AGENT_USER_PROFILE = "ringcast_agent_user"
 CUSTOMER_USER_PROFILE = "ringcast_customer_user"
 
 PARK_WAIT_S = 3600  # also the longest an inbound caller is held in a queue without the engine
+FIRST_ANNOUNCEMENT_S = 2  # music before a waiting caller's first announcement: the engine sets it meanwhile
 VOICEMAIL_MAX_S = 120
 VOICEMAIL_SILENCE_S = 5  # a message ends after this much silence
 BUSY_TONE_S = 3
@@ -164,10 +171,7 @@ def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
             )
         ],
         "",
-        f"[{QUEUE_HOLD_CONTEXT}]",
-        f"exten => s,1,MusicOnHold(${{{MOH_VAR}}},{PARK_WAIT_S})",
-        " same => n,Hangup()",
-        "",
+        *_queue_hold(),
         # Busy() gives an answered channel the busy tone but not the busy cause, and ends the
         # dialplan: the `h` extension sets the cause the hang-up reports.
         f"[{BUSY_CONTEXT}]",
@@ -175,9 +179,34 @@ def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
         f"exten => h,1,Hangup({BUSY_CAUSE})",
         "",
         f"[{VOICEMAIL_CONTEXT}]",
-        "exten => s,1,Playback(vm-intro)",
-        f" same => n,Record({message},{VOICEMAIL_SILENCE_S},{VOICEMAIL_MAX_S},k)",  # k: kept on hang-up
+        f'exten => s,1,GotoIf($["${{{GREETING_VAR}}}" = ""]?stock)',
+        f" same => n,Playback(${{{GREETING_VAR}}})",
+        " same => n,Goto(record)",
+        " same => n(stock),Playback(vm-intro)",
+        # k: the file is kept when the caller hangs up
+        f" same => n(record),Record({message},{VOICEMAIL_SILENCE_S},{VOICEMAIL_MAX_S},k)",
         " same => n,Playback(vm-goodbye)",
+        " same => n,Hangup()",
+        "",
+    ]
+
+
+def _queue_hold() -> list[str]:
+    """A waiting caller (ACD-8): its queue's music, and, once the engine has set ANNOUNCEMENT_VAR,
+    that announcement every ANNOUNCE_EVERY_VAR seconds (reported by a UserEvent), until the engine
+    Redirects it (which cuts any of them short) or PARK_WAIT_S have passed. The engine updates the
+    variables (AMI Setvar) only when what is said changes."""
+    every = f"${{IF($[0${{{ANNOUNCE_EVERY_VAR}}} > 0]?${{{ANNOUNCE_EVERY_VAR}}}:{PARK_WAIT_S})}}"
+    said = f"Position: ${{{POSITION_VAR}}},WaitMinutes: ${{{WAIT_MIN_VAR}}}"
+    return [
+        f"[{QUEUE_HOLD_CONTEXT}]",
+        f"exten => s,1,Set(RINGCAST_HELD_UNTIL=$[${{EPOCH}} + {PARK_WAIT_S}])",
+        f" same => n,MusicOnHold(${{{MOH_VAR}}},{FIRST_ANNOUNCEMENT_S})",
+        f' same => n(announce),GotoIf($["${{{ANNOUNCEMENT_VAR}}}" = ""]?music)',
+        f" same => n,Playback(${{{ANNOUNCEMENT_VAR}}})",
+        f" same => n,UserEvent({QUEUE_ANNOUNCED_USER_EVENT},{said})",
+        f" same => n(music),MusicOnHold(${{{MOH_VAR}}},{every})",
+        " same => n,GotoIf($[${EPOCH} < ${RINGCAST_HELD_UNTIL}]?announce)",
         " same => n,Hangup()",
         "",
     ]

@@ -60,7 +60,7 @@ _COMMON_MODULES = (
 )
 _MODULES = {
     # AMD, AGI, ConfBridge, Dial, agent registration, `channel originate` for tests; inbound callers'
-    # hold music and voicemail recordings.
+    # hold music, announcement intervals (IF) and voicemail recordings.
     PBX: (
         "res_pjsip_registrar",
         "res_speech",
@@ -75,6 +75,7 @@ _MODULES = {
         "codec_resample",
         "res_clioriginate",
         "res_musiconhold",
+        "func_logic",
         "app_record",
     ),
     # SendDTMF, a survey respondent's listening for prompts, and FILE() for the ground-truth log.

@@ -1,10 +1,13 @@
-"""Which flow answers an inbound number (IVR-1, IVR-3): a default flow and ordered time rules.
+"""What answers an inbound number (IVR-1, IVR-3, ACD-9): a default flow and ordered time rules, or
+one agent or queue dialled straight (`direct`, `dialer.ivr.direct`), never both.
 
     zone: Asia/Shanghai           # of rules that give none
     flow: closed                  # when no rule matches; none: the number's default message
     rules:                        # the first rule whose window holds the call's instant wins
       - {flow: holiday, dates: [2026-10-01..2026-10-07]}
       - {flow: hotline, hours: 09:00-18:00, days: mon-fri}
+
+    direct: {agent: wang}         # instead: every call goes straight to agent wang (直拨)
 
 A rule is a `TimeWindow` with the flow it picks. `flow_for` is pure: the call's instant is given.
 `rule_from_text` reads the command line's spelling of a rule, `flow=hotline hours=09:00-18:00
@@ -17,8 +20,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dialer.ivr.direct import DirectRoute
 from dialer.ivr.problems import FlowError, place
 from dialer.ivr.windows import DEFAULT_ZONE, RANGE, WEEKDAYS, TimeWindow, known_zone
 
@@ -35,6 +39,13 @@ class DidPlan(BaseModel):
     flow: FlowName | None = None
     zone: Annotated[str, AfterValidator(known_zone)] = DEFAULT_ZONE
     rules: list[TimeRule] = Field(default_factory=list)
+    direct: DirectRoute | None = None
+
+    @model_validator(mode="after")
+    def _flows_or_direct(self) -> DidPlan:
+        if self.direct is not None and (self.flow is not None or self.rules):
+            raise ValueError("a number runs flows or goes straight to an agent or a queue, not both")
+        return self
 
     def flows(self) -> list[str]:
         """Every flow the plan may pick, each once, the default first."""

@@ -1,13 +1,16 @@
 """The agents' side of the live dialer: what agents do (the control API's operations), what befalls them.
 
-`AgentService` logs agents in by calling their phone into their own conference (AGT-2), applies
-every state change (`step`: persisted to the state log, wrap-up timers armed, the pacer told via
-`agent_pacing`, the inbound ACD's board kept current, the agent's screen told via `screen_feed`
-(AGT-3), a waiting caller served when an agent becomes ready: inbound first), reserves agents for
-the inbound calls the ACD offers them, and carries out the agent's requests: ready, pause with a
-reason, hang up, disposition and callback (CMP-5, AGT-4), preview (DIAL-1: take the next lead, then
-dial or skip it) and click-to-call (DIAL-2: the agent's phone is already up, so the customer is
-dialled for the agent). An agent's status shows what the ACD knows of its inbound call
+`AgentService` logs agents in by calling their phone into their own conference (AGT-2), or, for
+an agent in ring mode (ACD-6), at once: its phone is called for each inbound call
+(`inbound_ringing`), so it takes inbound calls only and its campaign's pacer does not count it. It
+applies every state change (`step`: persisted to the state log, wrap-up timers armed, the pacer
+told via `agent_pacing`, the inbound ACD's board kept current, the agent's screen told via
+`screen_feed` (AGT-3), a waiting caller served when an agent becomes ready: inbound first),
+reserves agents for the inbound calls the ACD offers them, sets not ready those whose phone let a
+call ring out, and carries out the agent's requests: ready, pause with a reason, hang up,
+disposition and callback (CMP-5, AGT-4), preview (DIAL-1: take the next lead, then dial or skip
+it) and click-to-call (DIAL-2: the agent's phone is already up, so the customer is dialled for the
+agent). An agent's status shows what the ACD knows of its inbound call
 (`InboundAcd.screen_pop`). Calls themselves belong to `service.LiveDialer`, which owns this object.
 """
 
@@ -31,6 +34,7 @@ from dialer.asterisk.confgen import AGENT_CONTEXT, CONF_VAR, TRUNK_ENDPOINT
 from dialer.asterisk.events import ConferenceJoined
 from dialer.live.agent_pacing import pacer_events
 from dialer.live.desk import AgentSession
+from dialer.live.instants import utc
 from dialer.pacing import events as pe
 from ringcast.errors import UserError
 
@@ -65,8 +69,9 @@ class AgentService:
 
     # ---- every state change -----------------------------------------------------------------------
 
-    async def step(self, session: AgentSession, step: AgentStep) -> None:
-        """Apply a transition: persist it, carry out its commands, tell the pacer, serve waiting calls."""
+    async def step(self, session: AgentSession, step: AgentStep, serve: bool = True) -> None:
+        """Apply a transition: persist it, carry out its commands, tell the pacer, serve waiting calls
+        (unless not to `serve`: the agent passes through ready on its way elsewhere)."""
         before = session.status
         change = self.desk.apply(session, step)
         self.dialer.inbound.agent_changed(session)
@@ -85,7 +90,7 @@ class AgentService:
         dialer.db.submit(agent_store.record_agent_change, change, session.campaign_id)
         runner = dialer.runners.get(session.campaign_id)
         held = session.agent_id in self._held
-        if runner is not None:
+        if runner is not None and not session.ring_mode:
             min_wrap_s = session.wrap.minimum.total_seconds()
             occupancy = session.max_occupancy
             for event in pacer_events(change, held=held, max_occupancy=occupancy, min_wrap_s=min_wrap_s):
@@ -97,16 +102,26 @@ class AgentService:
             session.last_attempt_id = None
         if change.to_state is AgentState.LOGGED_OUT:
             await self._give_back_preview(session.agent_id)
-        if change.to_state is AgentState.READY:
+        if change.to_state is AgentState.READY and serve:
             await dialer.serve_waiting(session)
 
     async def take_inbound(self, session: AgentSession, channel_id: str, at: datetime) -> None:
         """Reserve the agent for the inbound call the ACD offers it; its campaign's pacer counts it
         away from outbound until its talk and wrap-up end (`InboundTaken`)."""
         runner = self.dialer.runners.get(session.campaign_id)
-        if runner is not None:
+        if runner is not None and not session.ring_mode:
             runner.observe(pe.InboundTaken(at.timestamp(), session.agent_id))
         await self.step(session, session.status.reserve(at, channel_id))
+
+    async def set_not_ready(self, session: AgentSession, reason: str, at: datetime) -> None:
+        """Not ready with `reason`, as the ACD says (a phone that let a call ring out, ACD-6). An agent
+        still reserved for that call first goes back to ready (the state machine's way out of a
+        reservation the call never reached), without being offered another call on the way."""
+        status = session.status
+        if status.state is AgentState.RESERVED and status.call is not None:
+            await self.step(session, status.hangup(at, status.call, session.wrap), serve=False)
+        if session.status.state in (AgentState.READY, AgentState.NOT_READY, AgentState.WRAP_UP):
+            await self.step(session, session.status.pause(at, reason))
 
     def _arm_wrap_timer(self, agent_id: int, at: datetime) -> None:
         self._cancel_wrap_timer(agent_id)
@@ -148,16 +163,22 @@ class AgentService:
         session = AgentSession(agent.id, agent.name, campaign.id, status, wrap, campaign.max_occupancy)
         if campaign.announce_agent_number:
             session.announce = agent.agent_number
+        trunk = campaign.trunk or TRUNK_ENDPOINT
+        dial = agent.dial_string if "/" in agent.dial_string else f"PJSIP/{agent.dial_string}@{trunk}"
+        session.caller_id = campaign.caller_id
+        if agent.ring_mode:  # its phone is called for each inbound call: ready now
+            session.ring_phone = dial
+            self.desk.sessions[agent.id] = session
+            await self.step(session, session.status.login(datetime.now(UTC)))
+            return self.status(agent.id)
         channel_id = dialer.channel_ids.agent_leg(agent.id)
         session.leg_id = channel_id
         login = _Login(session, channel_id, asyncio.get_running_loop().create_future())
         self._logins[agent.id] = login
-        trunk = campaign.trunk or TRUNK_ENDPOINT
-        dial = agent.dial_string if "/" in agent.dial_string else f"PJSIP/{agent.dial_string}@{trunk}"
         request = OriginateRequest(
             channel=dial,
             context=AGENT_CONTEXT,
-            caller_id=campaign.caller_id,
+            caller_id=session.caller_id,
             timeout_ms=int(LOGIN_TIMEOUT_S * 1000),
             variables={CONF_VAR: session.conference},
             channel_id=channel_id,
@@ -186,7 +207,7 @@ class AgentService:
         session = login.session
         session.leg_channel = event.channel
         self.desk.sessions[agent_id] = session
-        await self.step(session, session.status.login(datetime.fromtimestamp(event.received_at, UTC)))
+        await self.step(session, session.status.login(utc(event.received_at)))
         if not login.joined.done():
             login.joined.set_result(None)
 
@@ -199,7 +220,7 @@ class AgentService:
             return
         session = self.desk.get(agent_id)
         if session is not None and session.leg_id == leg_id:
-            await self.step(session, session.status.phone_lost(datetime.fromtimestamp(at, UTC)))
+            await self.step(session, session.status.phone_lost(utc(at)))
 
     # ---- what agents ask --------------------------------------------------------------------------
 
@@ -277,6 +298,7 @@ class AgentService:
     async def preview(self, agent_name: str) -> dict[str, Any]:
         """The next lead of the agent's campaign, held for the agent (paused meanwhile) until dial or skip."""
         session = self.session(agent_name)
+        self._check_dials_outbound(session)
         if session.agent_id in self._previews:
             lead = self._previews[session.agent_id]
         else:
@@ -320,6 +342,7 @@ class AgentService:
     async def click_to_call(self, agent_name: str, number: str) -> dict[str, Any]:
         """Dial `number` for the agent, whose phone is already in its conference (DIAL-2)."""
         session = self.session(agent_name)
+        self._check_dials_outbound(session)
         if session.status.state is not AgentState.READY:
             raise UserError(f"agent {agent_name} is {session.status.state.value}: be ready to place a call")
         dialer = self.dialer
@@ -368,7 +391,16 @@ class AgentService:
                 await self.step(session, session.status.ready(datetime.now(UTC)))
 
     def _free(self, session: AgentSession) -> bool:
-        return session.status.state is AgentState.READY and session.agent_id not in self._dialing
+        ready = session.status.state is AgentState.READY and not session.ring_mode
+        return ready and session.agent_id not in self._dialing
+
+    @staticmethod
+    def _check_dials_outbound(session: AgentSession) -> None:
+        if session.ring_mode:
+            raise UserError(
+                f"agent {session.name} is in ring mode: it takes inbound calls only",
+                hint=f"`ringcast agent update {session.name} --persistent` while logged out",
+            )
 
     async def _dial_for(self, session: AgentSession, lead: QueuedLead) -> dict[str, Any]:
         """Check and dial `lead` with `session`'s agent reserved for it (the pacer counts it paused).
@@ -433,7 +465,9 @@ class AgentService:
             "call_state": call.state.value if call else None,
             "awaiting_disposition": session.last_attempt_id,
             "preview_lead": preview.lead_id if preview else None,
+            "ring_mode": session.ring_mode,
             "inbound": self.dialer.inbound.screen_pop(status.call) if status.call else None,
+            "legs": self.dialer.controls.legs_of(status.call),
         }
 
     def customer_attempt(self, agent_name: str) -> int:

@@ -1,10 +1,12 @@
 """Simulated agents for the lab, the demo and the benchmarks: they work through the control API.
 
 `create_lab_agents` records them (with a group) in the database, their phones being the lab
-carrier's auto-answering `agent-<name>` numbers. A bot logs in (the engine calls its phone),
-watches its own state, hangs up after `talk_s` on a call (when given; else the customer does),
-and after each call waits its wrap-up time and gives a disposition, cycling through `codes`;
-then it is ready again. It does what a person at the agent desktop
+carrier's auto-answering `agent-<name>` numbers (`lab_phone`; a phone that rings and is never
+answered, `agent-noanswer-<name>`, stands for an agent away from its desk). A bot logs in (the
+engine calls its phone), watches its own state, hangs up after `talk_s` on a call (when given;
+else the customer does), and after each call waits its wrap-up time and gives a disposition,
+cycling through `codes` (after an inbound call, which takes none, it says it is ready); then it
+is ready again. It does what a person at the agent desktop
 does, over the same API, so the engine cannot tell the difference.
 """
 
@@ -26,6 +28,11 @@ POLL_S = 0.1
 LAB_TRUNK = "carrier"
 
 
+def lab_phone(name: str, *, answers: bool = True) -> str:
+    """The dial string of agent `name`'s phone on the lab carrier: answered at once, or never."""
+    return f"PJSIP/agent-{name}@{LAB_TRUNK}" if answers else f"PJSIP/agent-noanswer-{name}@{LAB_TRUNK}"
+
+
 def create_lab_agents(
     database: Database, group: str, names: Sequence[str], change: Change, *, numbered: bool = False
 ) -> None:
@@ -40,7 +47,7 @@ def create_lab_agents(
                 database,
                 name,
                 display_name=name,
-                dial_string=f"PJSIP/agent-{name}@{LAB_TRUNK}",
+                dial_string=lab_phone(name),
                 agent_number=f"8{n:02d}" if numbered else None,
                 groups=[group],
                 change=change,
@@ -96,5 +103,11 @@ class BotAgents:
                 response = await self.client.post(f"/agents/{name}/disposition", json={"code": code})
                 if response.status_code != 200:
                     raise RuntimeError(f"bot {name} could not give a disposition: {response.text}")
+                self.served[name] += 1
+            elif status["state"] == "wrap_up":  # after an inbound call: nothing to dispose of
+                await asyncio.sleep(self.wrap_s)
+                response = await self.client.post(f"/agents/{name}/ready")
+                if response.status_code != 200:
+                    raise RuntimeError(f"bot {name} could not get ready: {response.text}")
                 self.served[name] += 1
             await asyncio.sleep(POLL_S)

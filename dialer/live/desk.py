@@ -2,12 +2,15 @@
 
 Each logged-in agent has a session: its `AgentStatus` (the pure machine of `dialer.agents.state`),
 the campaign it works, its conference (`agent-<id>`, which its phone leg keeps open for the whole
-session so that a customer is connected at once) and the channel of that leg. The desk applies
-steps, keeps each agent's recent state changes for the occupancy guard (AGT-7) of calls no pacer
-rules, and chooses the agent for an answered call (longest idle, `dialer.agents.selection`; a
-running campaign's pacer says which agents rest, one measure for dialing and routing); the inbound
-ACD's board reads each session as a `Candidate` too. No I/O: the
-service persists the changes it returns and carries out their commands.
+session so that a customer is connected at once) and the channel of that leg. A ring-mode agent
+(ACD-6) has no such leg: its phone (`ring_phone`) is called into its conference for each inbound
+call offered to it, so it takes inbound calls only, and outbound calls and their pacer know only
+the agents on a persistent connection (`dialing`). The desk applies steps, keeps each agent's
+recent state changes for the occupancy guard (AGT-7) of calls no pacer rules, and chooses the agent
+for an answered call (longest idle, `dialer.agents.selection`; a running campaign's pacer says
+which agents rest, one measure for dialing and routing); the inbound ACD's board reads each
+session as a `Candidate` too. No I/O: the service persists the changes it returns and carries out
+their commands.
 """
 
 from __future__ import annotations
@@ -39,11 +42,17 @@ class AgentSession:
     leg_channel: str | None = None  # the phone leg's channel name (for Hangup), once up
     last_attempt_id: int | None = None  # the call awaiting this agent's disposition
     announce: str | None = None  # the agent number said to each customer it is given (AGT-5)
+    ring_phone: str | None = None  # ring mode: the dial string called for each call; None: a persistent leg
+    caller_id: str | None = None  # what the agent's phone shows when the engine calls it
     recent: deque[StateChange] = field(default_factory=deque)
 
     @property
     def conference(self) -> str:
         return conference_of(self.agent_id)
+
+    @property
+    def ring_mode(self) -> bool:
+        return self.ring_phone is not None
 
     def candidate(self, max_occupancy: float | None = None) -> Candidate:
         """The agent as routing sees it (its own maximum occupancy unless another is given)."""
@@ -63,6 +72,10 @@ class AgentDesk:
 
     def of_campaign(self, campaign_id: int) -> list[AgentSession]:
         return [s for s in self.sessions.values() if s.campaign_id == campaign_id]
+
+    def dialing(self, campaign_id: int) -> list[AgentSession]:
+        """The campaign's agents its outbound calls may go to: those on a persistent connection."""
+        return [s for s in self.of_campaign(campaign_id) if not s.ring_mode]
 
     def apply(self, session: AgentSession, step: AgentStep) -> StateChange | None:
         """Take the step; returns the state-log row to persist (None when nothing changed)."""
@@ -86,7 +99,7 @@ class AgentDesk:
         """
         candidates = [
             s.candidate(None if resting is None else 1.0)
-            for s in self.of_campaign(campaign_id)
+            for s in self.dialing(campaign_id)
             if resting is None or s.agent_id not in resting
         ]
         chosen = choose_agent(candidates, now)

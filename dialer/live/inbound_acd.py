@@ -8,18 +8,29 @@ on the pbx:
   music, `ringcast-queue-hold`), with caller memory (`inbound_store.last_agent_for`), or asking
   for one agent alone when dialled directly (ACD-9; in the agent's first queue, `home_queue`,
   unless the flow names one) → `route_call`;
-- `Offer` → the agent is reserved (`AgentService.take_inbound`) and the caller Redirected into its
-  conference by the same move as an answered outbound customer (`LiveDialer.move_to_agent`); once
-  the caller has joined, the agent is on the call and `answer` is recorded. `Ring` (ring-all)
-  offers the call to the first agent rung: agents are on persistent connections so far;
+- `Offer` and `Ring` (ring-all) → `ringing.phones_for`: the first agent on a persistent connection
+  is reserved (`AgentService.take_inbound`) and the caller Redirected into its conference by the
+  same move as an answered outbound customer (`LiveDialer.move_to_agent`); when all are in ring
+  mode, their phones ring (`inbound_ringing`, ACD-6) and the first to answer gets the caller the
+  same way. Once the caller has joined, the agent is on the call and `answer` is recorded. Phones
+  that ring out → `ring_no_answer`: those agents are set not ready (`SetNotReady`, in the state
+  log) and the call, back in its queue with its first arrival, goes to the next agent;
 - `Overflow` → another queue (a new arrival there), an external number (Redirected into
-  `ringcast-outbound`) or a voicemail box (`ringcast-voicemail`);
+  `ringcast-outbound`) or a voicemail box (`ringcast-voicemail`, with the box's greeting);
 - an agent becomes ready → `agent_ready` before the outbound customers waiting (`serve`: inbound
   has priority); a waiting call's `wake_at` (caller memory's hold ends, its overflow is due) →
   routed again, by a `loop.call_at` timer;
 - the caller hangs up → the call ends as its stage says (`InboundCall.ends_as`) and its agent goes
   to wrap-up, or back to ready, as after an outbound call; the agent's phone lost before the
   caller joined → the call waits again, with its first arrival.
+
+Announcements (ACD-8): for a queue with `announce_every_s`, each waiting caller's position and
+estimated wait (`announcements`; the handle time is the queue's average talk over the last day,
+`queue_store.handle_times`, read with the queues) are worked out again whenever the board changes;
+only when what the caller is to hear changes are its sentences rendered (once per sentence, TTS,
+in a thread) and set on its channel (AMI Setvar); the dialplan says them every `announce_every_s`.
+Voicemail (IVR-4): a caller who hangs up in a box has left a message (`voicemail_store`), and
+every agent of the box (its agent, or the queue's members) gets a `voicemail` screen-pop event.
 
 `screen_pop` is what an agent's status, and the start of its `offered` screen pop
 (`screen_feed`), show of its inbound call (caller, region, queue, priority, flags). Running
@@ -30,7 +41,10 @@ queue's voicemail box. Records go through the engine's database thread, in order
 
 At start the engine publishes its FastAGI address to the pbx (the global `RINGCAST_AGI_URL`,
 again after a reconnect) and closes the calls a previous run left open (`inbound_store.close_stale`),
-hanging up first those the pbx still has: nobody follows them any more.
+hanging up first those the pbx still has: nobody follows them any more. Once the engine stops
+(`stop_queueing`, as its drain begins) no new caller is queued: its flow finds no queue and the
+caller hears the number's message (one whose flow found its queue just before is refused busy);
+calls already waiting may still be served during the drain.
 """
 
 from __future__ import annotations
@@ -42,19 +56,36 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from campaigns import inbound_store, queue_store
+from campaigns import inbound_store, queue_store, voicemail_store
+from campaigns.surveys.document import Prompt
+from dialer.acd.announcements import Announcement, announce, announcement, phrases
 from dialer.acd.blending import waiting_for
 from dialer.acd.board import Board
 from dialer.acd.calls import RememberedAgent, WaitingCall
-from dialer.acd.commands import Offer, Overflow, Ring
+from dialer.acd.commands import Offer, Overflow, Ring, SetNotReady
 from dialer.acd.queues import OverflowTarget, QueueConfig, ToNumber, ToQueue, ToVoicemail
-from dialer.acd.router import Decision, agent_ready, route_call, wake_at
+from dialer.acd.ringing import ConnectNow, phones_for
+from dialer.acd.router import Decision, agent_ready, ring_no_answer, route_call, wake_at
 from dialer.acd.strategies import Turns
 from dialer.asterisk.ami import AmiError
-from dialer.asterisk.confgen import AGI_URL_VAR, OUTBOUND_CONTEXT, VOICEMAIL_CONTEXT, VOICEMAIL_VAR
+from dialer.asterisk.confgen import (
+    AGI_URL_VAR,
+    ANNOUNCE_EVERY_VAR,
+    ANNOUNCEMENT_VAR,
+    BUSY_CONTEXT,
+    GREETING_VAR,
+    OUTBOUND_CONTEXT,
+    POSITION_VAR,
+    VOICEMAIL_CONTEXT,
+    VOICEMAIL_VAR,
+    WAIT_MIN_VAR,
+)
 from dialer.asterisk.events import ChannelHungUp, ConferenceJoined
-from dialer.live.desk import AgentSession
+from dialer.asterisk.prompts import Message, PromptLibrary
+from dialer.live.desk import AgentSession, conference_of
 from dialer.live.inbound_call import InboundCall, Stage
+from dialer.live.inbound_ringing import InboundRinging
+from dialer.live.instants import utc
 from dialer.pacing.events import InboundWaiting
 
 if TYPE_CHECKING:
@@ -63,13 +94,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RELOAD_S = 5.0
-
-
 RETRY_OFFER_S = 1.0  # a caller whose move to its agent failed waits this long before the next offer
-
-
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
+HANDLE_TIME_WINDOW = timedelta(days=1)  # the calls whose talk is the estimated wait's handle time
 
 
 class InboundAcd:
@@ -78,7 +104,14 @@ class InboundAcd:
         self.board = Board(())
         self.turns = Turns()
         self.calls: dict[str, InboundCall] = {}  # by the caller's uniqueid, from its record's opening
+        self.ringing = InboundRinging(self)  # ring-mode agents' phones (ACD-6)
         self._loaded_at = -RELOAD_S
+        self._closed = False  # the engine stops: no new caller is queued
+        self.prompts: PromptLibrary | None = None  # renders announcements; given by the FastAGI flows
+        self.handle_times: dict[str, float] = {}  # each queue's recent average talk (s), for the EWT
+        self._said: dict[str, Announcement] = {}  # by caller: what its channel is set to say
+        self._rendered: set[tuple[str, str]] = set()  # (language, sentence) rendered by this run
+        self._boxes: dict[str, voicemail_store.Box] = {}  # by caller: the box it leaves a message in
 
     async def start(self) -> None:
         await self.publish_agi_url()
@@ -115,7 +148,13 @@ class InboundAcd:
         if time.monotonic() - self._loaded_at < RELOAD_S:
             return
         self._loaded_at = time.monotonic()
-        queues = await self.dialer.db.run(queue_store.load_queues, self.dialer.database)
+        dialer = self.dialer
+        since = datetime.now(UTC) - HANDLE_TIME_WINDOW
+        handle_times = await dialer.db.run(queue_store.handle_times, dialer.database, since)
+        if handle_times != self.handle_times:
+            self.handle_times = handle_times
+            self._announce_changes()
+        queues = await dialer.db.run(queue_store.load_queues, dialer.database)
         if queues == self.board.queues:
             return
         before, self.board = self.board, Board(queues.values())
@@ -130,6 +169,7 @@ class InboundAcd:
         for waiting in kept:
             if waiting.call_id in self.board.calls:  # not taken by the routing of another meanwhile
                 await self._route(self.calls[waiting.call_id])
+        self._announce_changes()  # a queue's announcements may have been turned on or changed
 
     # ---- calls from their flow --------------------------------------------------------------------
 
@@ -147,7 +187,16 @@ class InboundAcd:
         if self.calls.get(call.uniqueid) is call and call.stage in (Stage.IVR, Stage.REFUSED, Stage.FAILED):
             self._end(call, at, None)
 
+    def stop_queueing(self) -> None:
+        """The engine stops: callers are no longer queued (those waiting may still be served)."""
+        self._closed = True
+
     async def queue(self, name: str) -> QueueConfig | None:
+        """Queue `name` for a caller whose flow ends there; None when there is no such queue, or when
+        the engine stops: the flow then plays the number's message."""
+        if self._closed:
+            log.info("the engine is stopping: no caller is queued to %s any more", name)
+            return None
         await self.refresh()
         return self.board.queues.get(name)
 
@@ -170,6 +219,10 @@ class InboundAcd:
             remembered = RememberedAgent(*last) if last is not None else None
         if self.calls.get(call.uniqueid) is not call:
             return  # hung up meanwhile
+        if self._closed:  # the engine began to stop after the flow found the queue: refused busy
+            call.stage = Stage.FAILED
+            self.dialer.in_background(self.dialer.redirect_or_hang_up(call.uniqueid, BUSY_CONTEXT))
+            return
         waiting = WaitingCall(
             call.uniqueid, queue, now, call.caller, priority, call.region, remembered, direct_agent=agent
         )
@@ -198,6 +251,21 @@ class InboundAcd:
     async def _route(self, call: InboundCall) -> None:
         now = datetime.now(UTC)
         await self._carry_out(route_call(self.board, self.board.calls[call.uniqueid], now, self.turns), now)
+        self._wake_later(call, now)
+
+    async def rang_out(self, call: InboundCall, agents: tuple[int, ...]) -> None:
+        """The phones rung for the call did not answer (ACD-6): back in its queue with its first
+        arrival, it goes to the next agent (`ring_no_answer`), and those agents are set not ready."""
+        if self.calls.get(call.uniqueid) is not call or call.waiting is None:
+            return
+        call.stage, call.agent_id = Stage.WAITING, None
+        self.board.add_call(call.waiting)
+        self._tell_pacers()
+        now = datetime.now(UTC)
+        await self._carry_out(ring_no_answer(self.board, call.waiting, agents, now, self.turns), now)
+        self._wake_later(call, now)
+
+    def _wake_later(self, call: InboundCall, now: datetime) -> None:
         if call.wake is not None:
             call.wake.cancel()
         if call.uniqueid in self.board.calls:  # still waiting: look again when its time comes
@@ -224,20 +292,32 @@ class InboundAcd:
         self.turns = decision.turns
         for command in decision.commands:
             if isinstance(command, Offer):
-                await self._offer(self.calls[command.call], command.agent, now)
+                await self._offer(self.calls[command.call], (command.agent,), now)
             elif isinstance(command, Ring):
-                await self._offer(self.calls[command.call], command.agents[0], now)
+                await self._offer(self.calls[command.call], command.agents, now)
             elif isinstance(command, Overflow):
                 await self._send_on(self.calls[command.call], command.target, now)
+            elif isinstance(command, SetNotReady):
+                session = self.dialer.desk.get(command.agent)
+                if session is not None:
+                    await self.dialer.agents.set_not_ready(session, command.reason, now)
             else:
                 log.warning("ACD command not carried out: %s", command)
+        self._announce_changes()
 
-    async def _offer(self, call: InboundCall, agent_id: int, now: datetime) -> None:
-        session = self.dialer.desk.get(agent_id)
-        assert session is not None, "the board lists logged-in agents only"
+    async def _offer(self, call: InboundCall, agents: tuple[int, ...], now: datetime) -> None:
+        """Connect the call to the first of `agents` on a persistent connection, else ring them all."""
+        desk = self.dialer.desk
+        ring_mode = [agent for agent in agents if (session := desk.get(agent)) and session.ring_mode]
+        how = phones_for(agents, ring_mode)
         self._off_board(call)
-        call.stage, call.agent_id = Stage.OFFERED, agent_id
         self._tell_pacers()
+        if not isinstance(how, ConnectNow):
+            await self.ringing.ring(call, how.agents, now)
+            return
+        session = desk.get(how.agent)
+        assert session is not None, "the board lists logged-in agents only"
+        call.stage, call.agent_id = Stage.OFFERED, how.agent
         await self.dialer.agents.take_inbound(session, call.uniqueid, now)
         await self.dialer.move_to_agent(call.uniqueid, session)
 
@@ -258,10 +338,24 @@ class InboundAcd:
             call.stage = Stage.DIALLED
             dialer.in_background(dialer.redirect_or_hang_up(call.uniqueid, OUTBOUND_CONTEXT, target.number))
         else:
-            variables = {VOICEMAIL_VAR: call.leave_message(target.box)}
+            variables = await self.voicemail_variables(call, None, target.box)
             dialer.in_background(
                 dialer.redirect_or_hang_up(call.uniqueid, VOICEMAIL_CONTEXT, variables=variables)
             )
+
+    async def voicemail_variables(
+        self, call: InboundCall, owner: voicemail_store.Owner | None, name: str
+    ) -> dict[str, str]:
+        """Send the caller to the voicemail box of agent or queue `name` (`owner` None: an overflow's
+        box, by name): the channel variables that record its message after the box's greeting."""
+        variables = {VOICEMAIL_VAR: call.leave_message(name)}
+        dialer = self.dialer
+        box, greeting = await dialer.db.run(voicemail_store.box_for, dialer.database, owner, name)
+        if self.calls.get(call.uniqueid) is call:
+            self._boxes[call.uniqueid] = box
+        if greeting is not None:
+            variables[GREETING_VAR] = greeting
+        return variables
 
     def _off_board(self, call: InboundCall) -> None:
         if call.uniqueid in self.board.calls:
@@ -273,8 +367,61 @@ class InboundAcd:
     def _tell_pacers(self) -> None:
         now = time.time()
         for runner in self.dialer.runners.values():
-            agents = [session.agent_id for session in self.dialer.desk.of_campaign(runner.id)]
+            agents = [session.agent_id for session in self.dialer.desk.dialing(runner.id)]
             runner.observe(InboundWaiting(now, waiting_for(self.board, agents)))
+
+    # ---- announcements (ACD-8) --------------------------------------------------------------------
+
+    def _announce_changes(self) -> None:
+        """Tell each waiting caller of an announcing queue what it is to hear, when that changed."""
+        for call_id, waiting in self.board.calls.items():
+            config = self.board.queues[waiting.queue]
+            if config.announce_every_s is None:
+                continue
+            command = announce(self.board, call_id, self.handle_times.get(waiting.queue))
+            said = announcement(command, config.announced)
+            before = self._said.get(call_id)
+            if said != before:
+                self._said[call_id] = said
+                every = None if before is not None else str(round(config.announce_every_s))
+                self.dialer.in_background(self._tell(call_id, said, config.announce_language, every))
+
+    async def _tell(self, call_id: str, said: Announcement, language: str, every: str | None) -> None:
+        """Set what the caller's channel says (`every`: first, how often), once its sentences exist."""
+        if every is not None:
+            await self._set(call_id, {ANNOUNCE_EVERY_VAR: every})
+        sounds = await self._sounds(phrases(said, language), language)
+        if sounds is None or self._said.get(call_id) != said:
+            return  # no prompt library, or superseded meanwhile
+        variables = {
+            POSITION_VAR: "" if said.position is None else str(said.position),
+            WAIT_MIN_VAR: "" if said.wait_min is None else str(said.wait_min),
+            ANNOUNCEMENT_VAR: "&".join(sounds),  # last: the dialplan reads the others with it
+        }
+        await self._set(call_id, variables)
+        log.debug("inbound call %s told %s", call_id, said)
+
+    async def _sounds(self, sentences: tuple[str, ...], language: str) -> list[str] | None:
+        """The sound of each sentence, rendered first if this run has not yet; None without a library."""
+        if self.prompts is None:
+            log.warning("no prompt library: waiting callers are not told their position")
+            return None
+        messages = [Message(Prompt(text=sentence), language) for sentence in sentences]
+        for message, sentence in zip(messages, sentences, strict=True):
+            if (language, sentence) not in self._rendered:
+                await asyncio.to_thread(self.prompts.render_missing, message)
+                self._rendered.add((language, sentence))
+        return [self.prompts.sound(message.prompt, language) for message in messages]
+
+    async def _set(self, call_id: str, variables: dict[str, str]) -> None:
+        if self.calls.get(call_id) is None:
+            return  # hung up meanwhile
+        channel = self.dialer.channel_name(call_id)
+        try:
+            for name, value in variables.items():
+                await self.dialer.ami.set_var(channel, name, value)
+        except AmiError as exc:
+            log.warning("could not update the announcement of %s: %s", call_id, exc)
 
     def screen_pop(self, uniqueid: str) -> dict[str, object] | None:
         """What the agent's screen shows of the inbound call it has (AGT-3, so far): the caller,
@@ -296,13 +443,16 @@ class InboundAcd:
 
     def agent_changed(self, session: AgentSession) -> None:
         self.board.update_agent(session.candidate())
+        self._announce_changes()  # the staffed agents make the estimated wait
 
     async def joined(self, event: ConferenceJoined) -> None:
         """The caller joined the conference of the agent offered its call: the agent is on it."""
         call = self.calls[event.uniqueid]
         if call.stage is not Stage.OFFERED or call.agent_id is None:
             return
-        at = _utc(event.received_at)
+        if event.conference != conference_of(call.agent_id):
+            return  # the conference of a ring-mode agent whose phone went meanwhile
+        at = utc(event.received_at)
         call.stage = Stage.TALKING
         dialer = self.dialer
         dialer.record_later(inbound_store.answer, dialer.database, call.call_id, call.agent_id, at)
@@ -322,12 +472,14 @@ class InboundAcd:
             await self._route(call)
 
     def offer_failed(self, uniqueid: str) -> None:
-        """Moving the caller into its agent's conference failed (Asterisk refused, the AMI link is
-        down) and the agent was freed: the caller is still there, so the call waits again, back in
-        line after `RETRY_OFFER_S` rather than at once (a link that is down is not hammered)."""
+        """Moving the caller into its agent's conference, or ringing the phones, failed (Asterisk
+        refused, the AMI link is down) and the agents were freed: the caller is still there, so the
+        call waits again, back in line after `RETRY_OFFER_S` rather than at once (a link that is
+        down is not hammered)."""
         call = self.calls.get(uniqueid)
-        if call is None or call.stage is not Stage.OFFERED or call.waiting is None:
+        if call is None or call.stage not in (Stage.OFFERED, Stage.RINGING) or call.waiting is None:
             return
+        self.ringing.drop(uniqueid)  # a ring-mode agent's phone, answered, is hung up
         call.stage, call.agent_id = Stage.WAITING, None
         loop = asyncio.get_running_loop()
         call.wake = loop.call_later(
@@ -350,7 +502,8 @@ class InboundAcd:
     async def hung_up(self, event: ChannelHungUp) -> None:
         call = self.calls[event.uniqueid]
         agent_id = call.agent_id
-        self._end(call, _utc(event.received_at), event.cause or None)
+        self._end(call, utc(event.received_at), event.cause or None)
+        await self.ringing.caller_gone(call, event.received_at)
         await self.dialer.release_agent(agent_id, call.uniqueid, event.received_at)
 
     def _end(self, call: InboundCall, at: datetime, cause: int | None) -> None:
@@ -361,8 +514,21 @@ class InboundAcd:
         self._off_board(call)
         if waiting:
             self._tell_pacers()
+            self._announce_changes()  # the callers behind it move up
+        self._said.pop(call.uniqueid, None)
+        box = self._boxes.pop(call.uniqueid, None)
         outcome = call.ends_as()
         dialer.record_later(
             inbound_store.end_call, dialer.database, call.call_id, at, outcome, cause, call.voicemail
         )
+        if call.stage is Stage.VOICEMAIL and box is not None and call.voicemail is not None:
+            dialer.in_background(self._message_left(call.call_id, box, call.voicemail, at))
         log.info("inbound call %s from %s ended: %s", call.call_id, call.caller, outcome.value)
+
+    async def _message_left(self, call_id: int, box: voicemail_store.Box, file: str, at: datetime) -> None:
+        """Keep the message and tell the box's agents on their screens (IVR-4)."""
+        dialer = self.dialer
+        notice = await dialer.db.run(voicemail_store.message_left, dialer.database, call_id, box, file, at)
+        log.info("voicemail message %s in %s: told %s", notice.message["id"], box, ", ".join(notice.agents))
+        for agent in notice.agents:
+            dialer.screen.pops.publish(agent, "voicemail", at, notice.message)

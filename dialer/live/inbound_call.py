@@ -2,8 +2,9 @@
 
 An `InboundCall` is kept from the call's record being opened until the caller's channel hangs up.
 Its `stage` says where the caller is; should the caller hang up there, the call ends as
-`ends_as()` says: in the flow (messages, a flow's hang-up) `ivr_only`; waiting in a queue or on
-the way to an agent `abandoned`; with an agent `answered`; sent to a number or, from a queue, to
+`ends_as()` says: in the flow (messages, a flow's hang-up) `ivr_only`; waiting in a queue, while
+ring-mode agents' phones ring for it, or on the way to an agent `abandoned`; with an agent
+`answered`; sent to a number or, from a queue, to
 voicemail, as overflowed; refused (blacklisted) `refused`; and `failed` when the engine could not
 carry out where its flow sent it.
 """
@@ -26,6 +27,7 @@ _UNSAFE = re.compile(r"[^\w.@-]")
 class Stage(StrEnum):
     IVR = "ivr"  # in its flow (FastAGI)
     WAITING = "waiting"  # held in its queue, on the ACD's board
+    RINGING = "ringing"  # ring-mode agents reserved, their phones ringing (ACD-6); still in its queue's music
     OFFERED = "offered"  # an agent reserved, the caller on its way into the agent's conference
     TALKING = "talking"  # in the agent's conference
     DIALLED = "dialled"  # sent on to an external number
@@ -37,6 +39,7 @@ class Stage(StrEnum):
 _ENDS_AS = {
     Stage.IVR: InboundOutcome.IVR_ONLY,
     Stage.WAITING: InboundOutcome.ABANDONED,
+    Stage.RINGING: InboundOutcome.ABANDONED,
     Stage.OFFERED: InboundOutcome.ABANDONED,
     Stage.TALKING: InboundOutcome.ANSWERED,
     Stage.DIALLED: InboundOutcome.OVERFLOWED_NUMBER,
@@ -47,8 +50,8 @@ _ENDS_AS = {
 
 @dataclass
 class InboundCall:
-    """`waiting` is the call's entry on the board, kept while an agent is offered it (should that
-    agent's phone go, it waits again with its arrival); `queued`: it has been in a queue."""
+    """`waiting` is the call's entry on the board, kept while agents are offered it (should none
+    take it, it waits again with its arrival); `queued`: it has been in a queue."""
 
     call_id: int
     uniqueid: str

@@ -1,24 +1,31 @@
-"""Inbound calls' FastAGI route `inbound` (IVR-1..4): the DID's flow, run on the caller's channel.
+"""Inbound calls' FastAGI route `inbound` (IVR-1..4, ACD-9, ACD-10): the DID's flow, or the agent or
+queue it goes straight to, on the caller's channel.
 
 The pbx answers a call from the trunk and runs this route (context `ringcast-inbound`: the DID is
 the extension, the linkedid the AGI's argument). The handler looks the call up (`inbound_lookup`,
-with the flows it has parsed: `flow_cache`, one parse per flow version),
-opens its record (`inbound_store.open_call`), has the ACD follow it, renders the flow's text
-prompts (once per flow version) and drives the pure `FlowRun`:
+with the flows it has parsed: `flow_cache`, one parse per flow version), opens its record
+(`inbound_store.open_call`) and has the ACD follow it. Then, before anything is said to the caller:
 
-- `Play` → STREAM FILE; `Collect` → GET DATA: the prompt (a key cuts it short), then the timeout,
-  for up to `max_digits` keys (`#` also ends it: GET DATA's only terminator) → `Digits`, `Timeout`;
-- the flow's end: `RouteToQueue` → screening (ACD-10: a blacklisted caller is refused as the flow
-  says, with the number's message or busy; a malicious one goes on, flagged), then the queue: the
-  dialplan holds the caller with the queue's music and the ACD routes it (`InboundAcd.enqueue`);
-  `RouteToAgent` (ACD-9) → the same, in the node's queue (or the agent's first), the call asking
-  for that agent alone; `Dial` and `Voicemail` → where the dialplan sends the caller after this
-  route (NEXT_VAR); `Hangup` → hung up. `RunSurvey` is not carried out yet: the caller hears the
-  number's message and the call ends failed.
+- screening (`dialer.acd.screening`, ACD-10): a blacklisted caller is refused at once as the
+  number's flow or direct route says (`blacklisted`: busy, or the number's message), whatever the
+  flow would have played or asked; a malicious one goes on, flagged;
+- a flow: its text prompts rendered (once per flow version), the pure `FlowRun` driven. `Play` →
+  STREAM FILE; `Collect` → GET DATA: the prompt (a key cuts it short), then the timeout, for up to
+  `max_digits` keys (`#` also ends it: GET DATA's only terminator) → `Digits`, `Timeout`;
+- a number dialled straight to an agent or a queue (`direct`, ACD-9): the final action a one-node
+  flow would give (`direct.direct_final`);
+- neither at that moment: the number's default message, then the hang-up: never dead air.
 
-A DID without a flow at that moment says its default message and hangs up: never dead air. The
-trail (path, inputs, variables, outcome; 随路信息) is recorded when the flow ends, or when the caller
-hangs up in it, with the caller's flags (vip, malicious: from its tags) for the screen pop.
+The end: `RouteToQueue` → the dialplan holds the caller with the queue's music and the ACD routes
+it (`InboundAcd.enqueue`); `RouteToAgent` → the same, in the given queue (or the agent's first), the
+call asking for that agent alone; `Dial` → where the dialplan sends the caller after this route
+(NEXT_VAR); `Voicemail` → the same, with the box's greeting (`InboundAcd.voicemail_variables`);
+`Hangup` → hung up. `RunSurvey` is not carried out yet: the caller hears the number's message and
+the call ends failed.
+
+The trail (随路信息) is recorded with the caller's flags (vip, malicious) for the screen pop: a
+flow's path, inputs, variables and outcome when it ends or the caller hangs up in it; a direct
+number's route (`directory`) and outcome; a refused caller's outcome.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import logging
 from collections import deque
 from collections.abc import Hashable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from campaigns import agent_store, inbound_store
 from dialer.acd.commands import FlagMalicious, Refusal, Refuse
@@ -40,7 +47,6 @@ from dialer.asterisk.confgen import (
     OUTBOUND_CONTEXT,
     QUEUE_HOLD_CONTEXT,
     VOICEMAIL_CONTEXT,
-    VOICEMAIL_VAR,
     goto,
 )
 from dialer.asterisk.fastagi import AgiCall, AgiHangup
@@ -58,8 +64,9 @@ from dialer.ivr.actions import (
     Timeout,
     Voicemail,
 )
+from dialer.ivr.direct import DirectRoute, direct_final
 from dialer.ivr.facts import MALICIOUS, VIP
-from dialer.ivr.run import FlowRun
+from dialer.ivr.run import CallTrail, FlowRun
 from dialer.live.flow_cache import FlowCache
 from dialer.live.inbound_call import InboundCall, Stage
 from dialer.live.inbound_lookup import Arrival, look_up
@@ -78,6 +85,7 @@ class InboundFlows:
     def __init__(self, dialer: LiveDialer, prompts: PromptLibrary) -> None:
         self.dialer = dialer
         self.acd = dialer.inbound
+        self.acd.prompts = prompts  # the queues' announcements are rendered by the same library
         self.prompts = prompts
         self._flows = FlowCache()  # the flows' parsed versions, used in the database thread
         self._rendered: set[Hashable] = set()
@@ -105,13 +113,43 @@ class InboundFlows:
         call = InboundCall(call_id, agi.uniqueid, caller.number, caller.region, arrived, flags=flags)
         self.acd.arrived(call, agi.channel)
         try:
-            if arrival.flow is None:
-                await self._say_message(agi, arrival)
-                return
-            await self._run_flow(agi, call, arrival)
+            await self._answer(agi, call, arrival)
         except AgiHangup:
             self.acd.ended_in_flow(call, datetime.now(UTC))
             raise
+
+    async def _answer(self, agi: AgiCall, call: InboundCall, arrival: Arrival) -> None:
+        """Screen the caller (ACD-10) before anything is said, then its flow, its direct route or
+        the number's message."""
+        flags = CallerFlags(arrival.blacklisted, arrival.caller.tagged(MALICIOUS))
+        screened = screen(call.uniqueid, flags, arrival.refuse_with)
+        if isinstance(screened, Refuse):
+            await self._refuse(agi, call, arrival, screened.how)
+            return
+        if isinstance(screened, FlagMalicious):
+            log.warning("inbound call %s: %s is flagged malicious", call.call_id, call.caller)
+        if arrival.flow is not None:
+            await self._run_flow(agi, call, arrival)
+        elif arrival.direct is not None:
+            await self._go_direct(agi, call, arrival, arrival.direct)
+        else:
+            await self._say_message(agi, arrival)
+
+    async def _refuse(self, agi: AgiCall, call: InboundCall, arrival: Arrival, how: Refusal) -> None:
+        """A blacklisted caller, refused busy or with the number's message, and nothing else said."""
+        log.info("inbound call %s: %s is blacklisted, refused (%s)", call.call_id, call.caller, how.value)
+        call.stage = Stage.REFUSED
+        self._record_trail(call, arrival, _trail_before_any_node(arrival, f"refused ({how.value})"))
+        if how is Refusal.BUSY:
+            await agi.set_variable(NEXT_VAR, goto(BUSY_CONTEXT))
+        else:
+            await self._say_message(agi, arrival)
+
+    async def _go_direct(self, agi: AgiCall, call: InboundCall, arrival: Arrival, route: DirectRoute) -> None:
+        """A number dialled straight to an agent or a queue (ACD-9): as a one-node flow would send it."""
+        final = direct_final(route, arrival.caller)
+        self._record_trail(call, arrival, _trail_before_any_node(arrival, str(final)))
+        await self._carry_out(agi, call, arrival, final)
 
     async def _run_flow(self, agi: AgiCall, call: InboundCall, arrival: Arrival) -> None:
         stored = arrival.flow
@@ -125,9 +163,18 @@ class InboundFlows:
                 run.feed(HungUp())
             raise
         finally:
-            dialer = self.dialer
-            trail = run.trail.as_json() | ({"flags": list(call.flags)} if call.flags else {})
-            dialer.record_later(inbound_store.record_trail, dialer.database, call.call_id, stored.name, trail)
+            self._record_trail(call, arrival, run.trail.as_json())
+        await self._carry_out(agi, call, arrival, final)
+
+    def _record_trail(self, call: InboundCall, arrival: Arrival, trail: dict[str, Any]) -> None:
+        """Keep the call's trail with its flow's name and the caller's flags (through the database thread)."""
+        dialer = self.dialer
+        flow = arrival.flow.name if arrival.flow is not None else None
+        flagged = trail | ({"flags": list(call.flags)} if call.flags else {})
+        dialer.record_later(inbound_store.record_trail, dialer.database, call.call_id, flow, flagged)
+
+    async def _carry_out(self, agi: AgiCall, call: InboundCall, arrival: Arrival, final: Final) -> None:
+        """Where the caller goes at the end of its flow (or its direct route)."""
         if isinstance(final, RouteToQueue):
             await self._queue(agi, call, arrival, final.queue, final.priority)
         elif isinstance(final, RouteToAgent):
@@ -135,8 +182,9 @@ class InboundFlows:
         elif isinstance(final, Dial):
             call.stage = Stage.DIALLED
             await agi.set_variable(NEXT_VAR, goto(OUTBOUND_CONTEXT, final.number))
-        elif isinstance(final, Voicemail):
-            await agi.set_variable(VOICEMAIL_VAR, call.leave_message(final.name))
+        elif isinstance(final, Voicemail):  # the box's greeting, then the message (IVR-4)
+            for name, value in (await self.acd.voicemail_variables(call, final.owner, final.name)).items():
+                await agi.set_variable(name, value)
             await agi.set_variable(NEXT_VAR, goto(VOICEMAIL_CONTEXT))
         elif isinstance(final, Hangup):
             await agi.hangup()
@@ -161,7 +209,7 @@ class InboundFlows:
                 return action
 
     async def _to_agent(self, agi: AgiCall, call: InboundCall, arrival: Arrival, final: RouteToAgent) -> None:
-        """Direct to one agent (ACD-9): it waits in the node's queue, else the agent's first one."""
+        """Direct to one agent (ACD-9): it waits in the given queue, else the agent's first one."""
         dialer = self.dialer
         try:
             agent = await dialer.db.run(agent_store.load_agent, dialer.database, final.agent)
@@ -182,29 +230,16 @@ class InboundFlows:
         priority: int,
         agent: int | None = None,
     ) -> None:
-        """Screen the caller (ACD-10), then hold it in queue `name` (asking for `agent`, if given)."""
-        assert arrival.flow is not None
+        """Hold the caller in queue `name` (asking for `agent`, if given)."""
         queue = await self.acd.queue(name) if name is not None else None
-        flags = CallerFlags(arrival.blacklisted, arrival.caller.tagged(MALICIOUS))
-        screened = screen(call.uniqueid, flags, Refusal(arrival.flow.flow.blacklisted))
         if queue is None:
             log.error("inbound call %s: no queue %r; the number's message instead", call.call_id, name)
             call.stage = Stage.FAILED
-        elif isinstance(screened, Refuse):
-            how = screened.how.value
-            log.info("inbound call %s: %s is blacklisted, refused (%s)", call.call_id, call.caller, how)
-            call.stage = Stage.REFUSED
-            if screened.how is Refusal.BUSY:
-                await agi.set_variable(NEXT_VAR, goto(BUSY_CONTEXT))
-                return
-        else:
-            if isinstance(screened, FlagMalicious):
-                log.warning("inbound call %s: %s is flagged malicious", call.call_id, call.caller)
-            await agi.set_variable(MOH_VAR, queue.music_class)
-            await agi.set_variable(NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))
-            await self.acd.enqueue(call, queue.name, priority, agent)
+            await self._say_message(agi, arrival)
             return
-        await self._say_message(agi, arrival)
+        await agi.set_variable(MOH_VAR, queue.music_class)
+        await agi.set_variable(NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))
+        await self.acd.enqueue(call, queue.name, priority, agent)
 
     async def _say_message(self, agi: AgiCall, arrival: Arrival) -> None:
         """The number's default message, then the hang-up."""
@@ -221,3 +256,13 @@ class InboundFlows:
             if key not in self._rendered:
                 await asyncio.to_thread(self.prompts.render_missing, spoken)
                 self._rendered.add(key)
+
+
+def _trail_before_any_node(arrival: Arrival, outcome: str) -> dict[str, Any]:
+    """The trail of a call that ends, or goes on, before any flow node: refused, or dialled straight
+    to an agent or a queue (its `directory` route)."""
+    if arrival.flow is not None:
+        return CallTrail(arrival.flow.name, (), (), {}, outcome).as_json()
+    if arrival.direct is not None:
+        return {"directory": arrival.direct.target(), "outcome": outcome}
+    return {"outcome": outcome}

@@ -1,17 +1,21 @@
 """What the engine looks up when an inbound call arrives, in one trip to the database thread.
 
 - The flow: the DID's plan picks it for the call's instant (`did_plan.flow_for`), parsed once per
-  version (`flow_cache.FlowCache`, the engine's, handed in). An unknown DID, or a plan with no flow
-  at that instant, has only its message (the number's default message; `ivr_store.DEFAULT_MESSAGE`
+  version (`flow_cache.FlowCache`, the engine's, handed in); or, for a number dialled straight to an
+  agent or a queue (ACD-9), the plan's `direct` route. An unknown DID, or a plan with neither at
+  that instant, has only its message (the number's default message; `ivr_store.DEFAULT_MESSAGE`
   for a DID not configured), said before the hang-up: never dead air.
 - The caller (`CallerFacts`, for the flow's conditions and the call's record): the number in E.164
   (`campaigns.number_facts`: a national number read in the engine's `default_region`; a withheld
   caller ID, or one that is no valid number, is kept as the network gave it, with no province), its
   province (号码归属地, mobiles included), and the customer record: the attributes of the latest lead
   with that number, whose `tags` attribute (a list, or text separated by commas) gives the caller's
-  tags (vip, malicious...). An unknown caller has no tags and an empty record.
+  tags (vip, malicious...). A number on the VIP list (ACD-3) is tagged vip too, known customer or
+  not. An unknown caller otherwise has no tags and an empty record.
 - Whether the caller is blacklisted (ACD-10): a blacklist entry of the blocklist in force for every
-  campaign (global). DNC entries are about calling people, not about taking their calls.
+  campaign (global). DNC entries are about calling people, not about taking their calls. How a
+  blacklisted caller is refused (`refuse_with`) is the flow's or the direct route's `blacklisted`,
+  else the number's message.
 """
 
 from __future__ import annotations
@@ -23,22 +27,36 @@ from typing import Any
 
 from campaigns import hopper, ivr_store
 from campaigns.compliance import blocklist_store
+from campaigns.compliance.blocklist import Blocklist
 from campaigns.ivr_store import StoredFlow
 from campaigns.number_facts import number_facts
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import BlockKind
 from campaigns.surveys.document import Prompt
+from dialer.acd.commands import Refusal
 from dialer.ivr.did_plan import flow_for
-from dialer.ivr.facts import CallerFacts
+from dialer.ivr.direct import DirectRoute
+from dialer.ivr.facts import VIP, CallerFacts
 from dialer.live.flow_cache import FlowCache
 
 
 @dataclass(frozen=True)
 class Arrival:
-    flow: StoredFlow | None  # None: say `message`, then hang up
+    flow: StoredFlow | None  # with `direct` None: say `message`, then hang up
+    direct: DirectRoute | None  # the number goes straight to an agent or a queue (ACD-9)
     message: Prompt  # the number's default message
     caller: CallerFacts
     blacklisted: bool
+
+    @property
+    def refuse_with(self) -> Refusal:
+        """How a blacklisted caller is refused: as the flow or the direct route says, else with the
+        number's message."""
+        if self.direct is not None:
+            return Refusal(self.direct.blacklisted)
+        if self.flow is not None:
+            return Refusal(self.flow.flow.blacklisted)
+        return Refusal.MESSAGE
 
 
 def look_up(
@@ -52,12 +70,15 @@ def look_up(
         flow = flows.get(session, flow_name) if flow_name is not None else None
         lead = hopper.latest_lead(session, number)
         record = lead.attributes if lead is not None else None
-        entries = blocklist_store.entries_for(session.connection(), number)
-    blacklisted = any(e.kind is BlockKind.BLACKLIST and e.applies((), at) for e in entries)
+        lists = Blocklist(blocklist_store.entries_for(session.connection(), number))
+    blacklisted = lists.entry_of(BlockKind.BLACKLIST, number, None, at) is not None
+    vip_listed = lists.entry_of(BlockKind.VIP, number, None, at) is not None
     customer = record or {}
-    caller = CallerFacts(number, region, _tags(customer), customer)
+    tags = _tags(customer) | ({VIP} if vip_listed else set())
+    caller = CallerFacts(number, region, tags, customer)
     message = stored.default_message if stored is not None else ivr_store.DEFAULT_MESSAGE
-    return Arrival(flow, message, caller, blacklisted)
+    direct = stored.plan.direct if stored is not None else None
+    return Arrival(flow, direct, message, caller, blacklisted)
 
 
 def _number_and_region(caller_id: str, default_region: str) -> tuple[str, str | None]:

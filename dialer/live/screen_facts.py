@@ -2,9 +2,9 @@
 
 - An inbound call (`inbound_facts`, by the caller's uniqueid): the DID it dialled, the caller's
   city and carrier (号码归属地, `campaigns.number_facts`), its IVR trail (flow, path, inputs,
-  variables: recorded before the call queued, and the database thread runs jobs in order), and the
-  customer record: the attributes of the latest lead with the caller's number (`known`), else an
-  empty record to fill in.
+  variables: recorded before the call queued, and the database thread runs jobs in order; none for
+  a number dialled straight to an agent or a queue), and the customer record: the attributes of
+  the latest lead with the caller's number (`known`), else an empty record to fill in.
 - An outbound call (`outbound_facts`, by its channel id, the attempt's uniqueid): the campaign and
   the lead's card (`hopper.lead_card`).
 - For both, the number's recent history: its last `HISTORY` calls either way (attempts and inbound
@@ -38,7 +38,7 @@ def inbound_facts(database: Database, uniqueid: str, history: int = HISTORY) -> 
         return {
             "did": call.did,
             **_place(call.caller),
-            "ivr": {field: trail.get(field) for field in TRAIL_FIELDS} if trail else None,
+            "ivr": {field: trail.get(field) for field in TRAIL_FIELDS} if trail.get("flow") else None,
             "known": lead is not None,
             "lead_id": lead.id if lead is not None else None,
             "customer": dict(lead.attributes or {}) if lead is not None else {},

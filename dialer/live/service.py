@@ -17,9 +17,14 @@ the runners open, and routes every AMI event to the call or agent leg it concern
 - a machine → hung up; a hang-up → the attempt is closed (`dial_store.close_attempt`) and the
   agent, if any, goes to wrap-up;
 - an agent's leg joined its conference or hung up → `agents.AgentService`, which owns the agents;
+  a ring-mode agent's phone rung for an inbound call → `inbound_ringing.InboundRinging` (ACD-6);
 - an inbound caller's channel (its FastAGI flow, its queue, its agent) → `inbound_acd.InboundAcd`,
   which shares the agents, their reservation and the move into their conference with outbound
   calls; an agent who becomes ready gets a waiting inbound call before any outbound customer.
+  Outbound calls go to agents on a persistent connection only (`AgentDesk.dialing`).
+
+A stop drains (`drain`): no new outbound call and no new inbound caller queued; calls in progress
+may end by themselves for a while, then the rest are hung up.
 
 Every state change is persisted through the database thread; the pacer of the call's campaign is
 fed each call event.
@@ -68,10 +73,12 @@ from dialer.asterisk.events import (
 )
 from dialer.calls.outbound import CallState, OutboundCall
 from dialer.live.agents import AgentService
+from dialer.live.call_controls import CallControls
 from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk, AgentSession
 from dialer.live.inbound_acd import InboundAcd
+from dialer.live.instants import utc
 from dialer.live.runner import CampaignRunner
 from dialer.live.screen_feed import ScreenFeed
 from dialer.live.why import DialingFacts, why_not_dialing
@@ -87,10 +94,6 @@ HANGUP_GRACE_S = 1.0  # a failed dial's Hangup may come after its OriginateRespo
 DEFAULT_ABANDON_MESSAGE = "vm-goodbye"
 _ORIGINATE = "rc-orig-"  # the ActionID of an originate: this prefix and the channel id
 _AMD_RESULTS = {result.value for result in AmdResult}
-
-
-def _utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
 
 
 @dataclass
@@ -118,6 +121,7 @@ class LiveDialer:
         self.agents = AgentService(self)
         self.inbound = InboundAcd(self)
         self.screen = ScreenFeed(self)  # agents' screen pops (AGT-3), read by the control API
+        self.controls = CallControls(self)  # in-call controls (AGT-4)
         self.runners: dict[int, CampaignRunner] = {}
         self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
         self._unrunnable: set[int] = set()  # broadcast survey campaigns this engine cannot serve
@@ -136,7 +140,8 @@ class LiveDialer:
         self._supervisor = asyncio.create_task(self._supervise(), name="campaign-supervisor")
 
     async def drain(self, timeout_s: float) -> None:
-        """A clean stop: no new call; calls in progress may end by themselves for `timeout_s` (agents
+        """A clean stop: no new call, outbound or inbound (a caller no longer queues: its flow plays
+        the number's message); calls in progress may end by themselves for `timeout_s` (agents
         may still give dispositions), then the rest are hung up; every agent is logged out. Nothing
         stays open for the next start to reconcile."""
         await self._stop_dialing()
@@ -168,8 +173,10 @@ class LiveDialer:
         self.db.close()
 
     async def _stop_dialing(self) -> None:
-        """No campaign launches another call; the runners' hopper leads go back."""
+        """No campaign launches another call, no inbound caller is queued; the runners' hopper leads
+        go back."""
         self._stopping = True
+        self.inbound.stop_queueing()
         if self._supervisor is not None:
             self._supervisor.cancel()
             await asyncio.gather(self._supervisor, return_exceptions=True)
@@ -215,13 +222,13 @@ class LiveDialer:
                 self.database,
                 self.db,
                 link_up=self.ami.up.is_set,
-                agents=lambda cid=campaign_id: len(self.desk.of_campaign(cid)),  # type: ignore[misc]
+                agents=lambda cid=campaign_id: len(self.desk.dialing(cid)),  # type: ignore[misc]
                 launch=self._launch,
                 channel_prefix=self.channel_ids.call_prefix,
                 own_callbacks=self.agents.serve_own_callbacks,
             )
             now = time.time()
-            for session in self.desk.of_campaign(campaign_id):
+            for session in self.desk.dialing(campaign_id):
                 runner.observe(pe.AgentLoggedIn(now, session.agent_id, max_occupancy=session.max_occupancy))
             self.runners[campaign_id] = runner
             self._stopped.pop(campaign_id, None)
@@ -361,15 +368,20 @@ class LiveDialer:
         if event.channel and leg.channel is None:
             leg.channel = event.channel
         leg.originate_reason = event.reason
+        if self.inbound.ringing.follows(channel_id):
+            if not event.success:
+                await self.inbound.ringing.leg_ended(channel_id)
+            return
         agent_id = self.channel_ids.agent_of(channel_id)
         if agent_id is not None:
             if not event.success:
                 self.agents.leg_failed(agent_id)
             return
         call = self.calls.get(channel_id)
-        if call is None:  # an announcer (`_announce`)
+        if call is None:  # an announcer (`_announce`), a third party (`call_controls`)
             if not event.success:
                 self.forget_leg(channel_id)
+                await self.controls.leg_gone(channel_id)
             return
         if event.success and leg.hangup_cause is not None:  # answered and already gone again
             await self._end_call(call.answered(event.received_at), event.received_at, cause=leg.hangup_cause)
@@ -457,7 +469,7 @@ class LiveDialer:
         self.calls[call.channel_id] = call
         if runner is not None:
             runner.observe(pe.CallBridged(now, call.channel_id, session.agent_id))
-        await self.agents.step(session, session.status.reserve(_utc(now), call.channel_id))
+        await self.agents.step(session, session.status.reserve(utc(now), call.channel_id))
         await self.move_to_agent(call.channel_id, session)
 
     async def move_to_agent(self, channel_id: str, session: AgentSession) -> None:
@@ -465,7 +477,7 @@ class LiveDialer:
         conference of the agent reserved for it: written to Asterisk before anything else runs, its
         result awaited in the background (the next AMI event need not wait for it); if Asterisk
         refuses, the agent is free again and the call ends (an inbound caller waits again instead)."""
-        channel = self._channel_name(channel_id)
+        channel = self.channel_name(channel_id)
 
         async def failed(exc: AmiError) -> None:
             inbound = self.inbound.follows(channel_id)
@@ -522,7 +534,7 @@ class LiveDialer:
     ) -> None:
         """Send a caller on into `context` (its message, its survey, an inbound caller's overflow),
         with channel `variables` set first; hang up if Asterisk refuses."""
-        channel = self._channel_name(channel_id)
+        channel = self.channel_name(channel_id)
         try:
             for name, value in (variables or {}).items():
                 await self.ami.set_var(channel, name, value)
@@ -563,9 +575,9 @@ class LiveDialer:
 
     async def serve_waiting(self, session: AgentSession) -> None:
         """An agent became ready: a waiting inbound call of its queues goes to it (inbound has
-        priority), else the longest-waiting human of its campaign."""
+        priority), else, on a persistent connection, the longest-waiting human of its campaign."""
         campaign_id = session.campaign_id
-        if not await self.inbound.serve(session.agent_id):
+        if not await self.inbound.serve(session.agent_id) and not session.ring_mode:
             waiting = [
                 c
                 for c in self.calls.values()
@@ -593,7 +605,12 @@ class LiveDialer:
             leg = self.legs.get(event.uniqueid)
             if leg is not None:
                 leg.channel = event.channel
-            await self.agents.leg_joined(agent_id, event)
+            if self.inbound.ringing.follows(event.uniqueid):
+                await self.inbound.ringing.leg_joined(event)
+            else:
+                await self.agents.leg_joined(agent_id, event)
+            return
+        if await self.controls.joined(event):
             return
         if self.inbound.follows(event.uniqueid):
             await self.inbound.joined(event)
@@ -607,7 +624,7 @@ class LiveDialer:
         session = self.desk.get(agent_id)
         if session is not None:  # the agent's own phone leg may have gone meanwhile
             session.last_attempt_id = call.attempt_id
-            await self.agents.step(session, session.status.bridge(_utc(event.received_at), call.channel_id))
+            await self.agents.step(session, session.status.bridge(utc(event.received_at), call.channel_id))
             if session.announce:
                 self.in_background(self._announce(call, session.announce, session.conference))
 
@@ -638,12 +655,20 @@ class LiveDialer:
         if leg is None:
             return
         leg.hangup_cause, leg.hangup_text = event.cause, event.cause_text
+        if self.inbound.ringing.follows(event.uniqueid):
+            await self.inbound.ringing.leg_ended(event.uniqueid)
+            return
         agent_id = self.channel_ids.agent_of(event.uniqueid)
         if agent_id is not None:
             self.legs.pop(event.uniqueid, None)
             await self.agents.leg_gone(agent_id, event.uniqueid, event.received_at)
             return
+        if self.controls.is_third(event.uniqueid):
+            self.forget_leg(event.uniqueid)
+            await self.controls.leg_gone(event.uniqueid)
+            return
         if self.inbound.follows(event.uniqueid):
+            await self.controls.call_ended(event.uniqueid)
             await self.inbound.hung_up(event)
             return
         call = self.calls.get(event.uniqueid)
@@ -654,6 +679,7 @@ class LiveDialer:
             if leg.originate_reason is not None:
                 await self._failed(call, event.received_at)
             return  # the OriginateResponse will tell
+        await self.controls.call_ended(call.channel_id)
         await self._end_call(call, event.received_at, cause=event.cause, cause_text=event.cause_text)
 
     async def _end_call(
@@ -677,11 +703,16 @@ class LiveDialer:
         await self.release_agent(call.agent_id, call.channel_id, at)
         await self._finish(ended, cause_text)
 
+    async def finish_transferred(self, call: OutboundCall) -> None:
+        """An outbound customer an agent transferred to a queue: its attempt ends answered here (the
+        customer goes on as an inbound call of that queue, `call_controls`)."""
+        await self._finish(call.hung_up(time.time(), None))
+
     async def release_agent(self, agent_id: int | None, channel_id: str, at: float) -> None:
         """The call's agent (reserved, or talking) is free: back to ready, or into wrap-up."""
         session = self.desk.get(agent_id) if agent_id is not None else None
         if session is not None and session.status.call == channel_id:
-            await self.agents.step(session, session.status.hangup(_utc(at), channel_id, session.wrap))
+            await self.agents.step(session, session.status.hangup(utc(at), channel_id, session.wrap))
 
     async def _finish(self, call: OutboundCall, cause_text: str = "") -> None:
         """Forget the call and record its attempt."""
@@ -719,9 +750,9 @@ class LiveDialer:
         self.db.submit(dial_store.settle_undisposed, config, attempt_id, datetime.now(UTC))
 
     async def hangup_channel(self, channel_id: str) -> None:
-        await self.hangup_channel_named(self._channel_name(channel_id))
+        await self.hangup_channel_named(self.channel_name(channel_id))
 
-    def _channel_name(self, channel_id: str) -> str:
+    def channel_name(self, channel_id: str) -> str:
         """The Asterisk channel name of a leg of ours, once known; its uniqueid serves until then."""
         leg = self.legs.get(channel_id)
         return leg.channel if leg and leg.channel else channel_id
@@ -734,7 +765,7 @@ class LiveDialer:
 
     async def _after_reconnect(self) -> None:
         """Calls and legs that ended while the link was down are closed as Asterisk now reports them."""
-        alive = {snapshot.uniqueid for snapshot in await self.ami.channels()}
+        alive = {snapshot.uniqueid: snapshot for snapshot in await self.ami.channels()}
         now = time.time()
         for channel_id in [c for c in self.legs if c not in alive]:
             leg = self.legs.get(channel_id)
@@ -745,6 +776,7 @@ class LiveDialer:
             await self._on_hangup(
                 ChannelHungUp(now, channel_id, "", "", 0, "gone while the AMI link was down")
             )
+        await self.inbound.ringing.after_reconnect(alive)
         for runner in self.runners.values():
             runner.wake()
         await self.inbound.publish_agi_url()  # a restarted pbx has lost it
@@ -803,9 +835,9 @@ def _attempt_result(call: OutboundCall, cause_text: str = "") -> AttemptResult:
     return AttemptResult(
         attempt_id=call.attempt_id,
         outcome=call.outcome,
-        answered_at=_utc(call.answered_at) if call.answered_at else None,
-        bridged_at=_utc(call.bridged_at) if call.bridged_at else None,
-        ended_at=_utc(call.ended_at),
+        answered_at=utc(call.answered_at) if call.answered_at else None,
+        bridged_at=utc(call.bridged_at) if call.bridged_at else None,
+        ended_at=utc(call.ended_at),
         agent_id=call.agent_id if call.bridged_at else None,
         amd_result=call.amd_result.value if call.amd_result else None,
         amd_cause=call.amd_cause,

@@ -47,7 +47,8 @@ def test_create_and_update_take_the_settings_as_options(run: Run, capsys: pytest
     options = [
         *("--strategy", "ring_all", "--priority", "2", "--max-wait", "120", "--overflow", "queue:support"),
         *("--ring-timeout", "15", "--short-abandon", "3", "--service-level", "90/30", "--music", "calm"),
-        *("--announce-every", "45", "--memory-days", "7", "--memory-wait", "8"),
+        *("--announce-every", "45", "--announce", "position", "--announce-language", "en"),
+        *("--memory-days", "7", "--memory-wait", "8"),
     ]
     code, out, _ = output(run, capsys, "create", "sales", *options, "--json")
     shown = json.loads(out)
@@ -65,6 +66,8 @@ def test_create_and_update_take_the_settings_as_options(run: Run, capsys: pytest
             "service_level": {"share": 0.9, "within_s": 30.0},
             "music_class": "calm",
             "announce_every_s": 45.0,
+            "announced": "position",
+            "announce_language": "en",
             "memory_days": 7,
             "memory_wait_s": 8.0,
             "members": [],

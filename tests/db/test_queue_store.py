@@ -55,6 +55,8 @@ def test_a_queue_is_created_with_the_routers_defaults_and_updated_setting_by_set
         "service_level": {"share": 0.8, "within_s": 20.0},
         "music_class": "default",
         "announce_every_s": None,
+        "announced": "both",
+        "announce_language": "zh",
         "memory_days": 30,
         "memory_wait_s": 5.0,
         "members": [],

@@ -8,12 +8,17 @@ previous run left open is closed when the engine starts. On the `direct` number:
 answered before one who waited longer (ACD-3), a blacklisted caller is refused busy (ACD-10), a
 caller from Guangdong reaches the Guangdong queue (ACD-5), and a repeat caller reaches the agent
 who served it last (ACD-4); the agent's event stream shows the screen pop of a known caller
-(AGT-3). Each call's record (`inbound_calls`) and the carrier's own log of it are checked.
+(AGT-3). Ring-mode agents (ACD-6): one whose phone is never answered is set not ready when it rings
+out and the caller goes to the next agent, whose phone rings and who answers; with ring-all the
+first phone to answer takes the caller and the other stops ringing; a caller hanging up stops the
+ringing. A caller arriving while the engine drains hears the number's message, not a queue. Each
+call's record (`inbound_calls`) and the carrier's own log of it are checked.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -23,16 +28,21 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from campaigns import inbound_store
+from campaigns import agent_store, inbound_store, queue_store
+from campaigns.agent_store import set_ring_mode
+from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import InboundCall, QueueVisit
-from campaigns.persistence.models.enums import InboundOutcome, QueueResult
+from campaigns.persistence.models import AgentStateLog, InboundCall, QueueVisit
+from campaigns.persistence.models.enums import AgentState, InboundOutcome, QueueResult
+from dialer.acd.commands import RING_NO_ANSWER
+from dialer.acd.queues import Strategy
 from dialer.asterisk.ami import AmiLink
 from dialer.asterisk.carrier_caller import CALLER, InboundCaller, call_pbx
 from dialer.asterisk.lab import Lab
 from dialer.asterisk.lab_config import PBX, InstanceLayout
 from dialer.asterisk.prompts import PromptLibrary
 from dialer.engine import running_engine
+from dialer.live.bot_agents import lab_phone
 from dialer.live.inbound_flows import MESSAGE_LANGUAGE
 from ringcast.settings import load_settings
 from tests.support.inbound import (
@@ -59,16 +69,54 @@ from tests.support.live_campaign import CAMPAIGN
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
 CALLER_NUMBER = "13800138000"
+LATE_CALLER = "13700137000"
+DEAF = "deaf"  # a ring-mode agent of `sales` whose phone rings and is never answered
+RING_TIMEOUT_S = 3.0
+
+Setup = Callable[[Database], None]
+
+
+@contextlib.asynccontextmanager
+async def _inbound_engine(url: str, *setups: Setup) -> AsyncIterator[tuple[Database, httpx.AsyncClient]]:
+    database = Database(url)  # on SQLite and on PostgreSQL
+    database.upgrade()
+    prepare_inbound(database, datetime.now(UTC))
+    for setup in setups:  # before the engine reads the agents and the queues
+        setup(database)
+    async with running_engine(database, load_settings()) as client:
+        yield database, client
+    database.dispose()
 
 
 @pytest.fixture
 async def engine(lab: Lab, empty_database_url: str) -> AsyncIterator[tuple[Database, httpx.AsyncClient]]:
-    database = Database(empty_database_url)  # on SQLite and on PostgreSQL
-    database.upgrade()
-    prepare_inbound(database, datetime.now(UTC))
-    async with running_engine(database, load_settings()) as client:
-        yield database, client
-    database.dispose()
+    async with _inbound_engine(empty_database_url) as running:
+        yield running
+
+
+def _ring_mode(strategy: Strategy = Strategy.LONGEST_IDLE, ring_timeout_s: float = RING_TIMEOUT_S) -> Setup:
+    """`sales` rings its agents' phones for `ring_timeout_s`: DEAF (level 9, so offered calls first)
+    and AGENT (level 5, its phone answers), both in ring mode."""
+
+    def setup(database: Database) -> None:
+        change = Change("ring mode", datetime.now(UTC))
+        phone = lab_phone(DEAF, answers=False)
+        agent_store.create_agent(
+            database,
+            DEAF,
+            display_name=None,
+            dial_string=phone,
+            agent_number=None,
+            groups=["bots"],
+            change=change,
+        )
+        for name in (DEAF, AGENT):
+            set_ring_mode(database, name, True, change)
+        queue_store.add_member(database, QUEUE, DEAF, change, skill=9)
+        settings = {"strategy": strategy, "ring_timeout_s": ring_timeout_s}
+        queue_store.update_queue(database, QUEUE, settings, change)
+
+    return setup
 
 
 async def _until(done: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
@@ -390,3 +438,131 @@ async def test_the_agents_screen_pops_up_with_the_caller_its_trail_and_its_custo
     ]
     assert all(e["call"] == call.uniqueid for e in events if e["type"] != "state")
     assert events[4]["talked"] is True
+
+
+def _states(database: Database, agent_id: object) -> list[tuple[AgentState, AgentState, str | None]]:
+    with database.session() as session:
+        rows = session.scalars(
+            select(AgentStateLog).where(AgentStateLog.agent_id == agent_id).order_by(AgentStateLog.id)
+        )
+        return [(row.from_state, row.to_state, row.reason) for row in rows]
+
+
+async def test_a_ring_mode_agent_who_does_not_answer_is_set_not_ready_and_the_next_agent_gets_the_caller(
+    lab: Lab, empty_database_url: str, carrier_ami: AmiLink
+) -> None:
+    """ACD-6: the caller's queue offers it to DEAF first, whose phone rings out; DEAF is set not ready
+    (in the state log) and the call goes on to AGENT, whose phone rings and answers: it gets the caller."""
+    async with _inbound_engine(empty_database_url, _ring_mode()) as (database, client):
+        deaf = await _agent(client, "/login", {"campaign": CAMPAIGN}, name=DEAF)
+        ready = await _agent(client, "/login", {"campaign": CAMPAIGN})
+        assert (deaf["state"], deaf["ring_mode"], ready["state"]) == ("ready", True, "ready"), (
+            "no phone called"
+        )
+        started = time.time()
+        await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=20))
+        on_call = await _agent_until(client, "on_call")
+        await _until(lambda: inbound_calls(database)[0].answered_at is not None, "answered")
+        assert (await _agent(client, name=DEAF))["reason"] == RING_NO_ANSWER
+        await _agent(client, "/hangup")
+        await _agent_until(client, "wrap_up")
+        call = await _ended(database)
+        assert (call.outcome, call.queue, call.agent_id) == (
+            InboundOutcome.ANSWERED,
+            QUEUE,
+            ready["agent_id"],
+        )
+        assert on_call["call"] == call.uniqueid
+        assert call.queued_at is not None and call.answered_at is not None
+        waited_s = (call.answered_at - call.queued_at).total_seconds()
+        assert RING_TIMEOUT_S <= waited_s < RING_TIMEOUT_S + 3, (
+            "DEAF's phone rang its timeout, AGENT's answered"
+        )
+        assert _states(database, deaf["agent_id"]) == [
+            (AgentState.LOGGED_OUT, AgentState.READY, None),
+            (AgentState.READY, AgentState.RESERVED, None),  # its phone rings
+            (AgentState.RESERVED, AgentState.READY, None),  # the call did not reach it ...
+            (AgentState.READY, AgentState.NOT_READY, RING_NO_ANSWER),  # ... and it is set apart
+        ]
+        phones = {f"agent-noanswer-{DEAF}": DEAF, f"agent-{AGENT}": AGENT}
+        await _until(
+            lambda: all(c.ended_at for c in lab.carrier_log(since=started) if c.number in phones),
+            "phones hung up",
+        )
+        rung = {phones[c.number]: c for c in lab.carrier_log(since=started) if c.number in phones}
+        assert rung[DEAF].answered_at is None and rung[DEAF].ended_at is not None
+        assert RING_TIMEOUT_S - 1 < rung[DEAF].ended_at - rung[DEAF].started_at < RING_TIMEOUT_S + 1.5
+        assert rung[AGENT].started_at >= rung[DEAF].ended_at - 0.5, "rung after DEAF's phone stopped"
+        assert rung[AGENT].answered_at is not None and rung[AGENT].caller_id == "4008001234"
+        assert rung[AGENT].ended_at is not None, "its phone is hung up with the call"
+
+
+async def test_with_ring_all_the_first_phone_to_answer_takes_the_caller_and_the_other_stops_ringing(
+    lab: Lab, empty_database_url: str, carrier_ami: AmiLink
+) -> None:
+    async with _inbound_engine(empty_database_url, _ring_mode(Strategy.RING_ALL, 10.0)) as (database, client):
+        deaf = await _agent(client, "/login", {"campaign": CAMPAIGN}, name=DEAF)
+        ready = await _agent(client, "/login", {"campaign": CAMPAIGN})
+        started = time.time()
+        await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=6))
+        call = await _ended(database)
+        assert (call.outcome, call.agent_id) == (InboundOutcome.ANSWERED, ready["agent_id"])
+        assert call.queued_at is not None and call.answered_at is not None
+        assert (call.answered_at - call.queued_at).total_seconds() < 2, "AGENT's phone answered at once"
+        assert (await _agent(client, name=DEAF))["state"] == "ready", "not set apart: another answered"
+        assert [to for _, to, _ in _states(database, deaf["agent_id"])] == [
+            AgentState.READY,
+            AgentState.RESERVED,
+            AgentState.READY,
+        ]
+        [stopped] = lab.carrier_log(since=started, number=f"agent-noanswer-{DEAF}")
+        assert stopped.answered_at is None and stopped.ended_at is not None
+        assert stopped.ended_at - stopped.started_at < 2, "its ringing stopped when AGENT answered"
+
+
+async def test_a_caller_hanging_up_while_a_phone_rings_stops_the_ringing(
+    lab: Lab, empty_database_url: str, carrier_ami: AmiLink
+) -> None:
+    async with _inbound_engine(empty_database_url, _ring_mode(ring_timeout_s=30.0)) as (database, client):
+        deaf = await _agent(client, "/login", {"campaign": CAMPAIGN}, name=DEAF)
+        started = time.time()
+        await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=3))
+        call = await _ended(database)
+        assert (call.outcome, call.agent_id) == (InboundOutcome.ABANDONED, None)
+        assert (await _agent_until(client, "ready", name=DEAF))["reason"] is None, "free again, not set apart"
+        await _until(
+            lambda: all(c.ended_at for c in lab.carrier_log(since=started, number=f"agent-noanswer-{DEAF}")),
+            "its phone stopped",
+        )
+        [rung] = lab.carrier_log(since=started, number=f"agent-noanswer-{DEAF}")
+        assert call.ended_at is not None and rung.ended_at is not None
+        assert rung.ended_at - call.ended_at.timestamp() < 1.5, "stopped with the caller's hang-up"
+        assert [to for _, to, _ in _states(database, deaf["agent_id"])][-2:] == [
+            AgentState.RESERVED,
+            AgentState.READY,
+        ]
+
+
+async def test_a_caller_arriving_while_the_engine_drains_hears_the_numbers_message(
+    lab: Lab, empty_database_url: str, carrier_ami: AmiLink
+) -> None:
+    """The stop's drain lets the call in progress go on, but queues no new caller: it hears the
+    number's message and is hung up (a missed call, `failed`)."""
+    async with contextlib.AsyncExitStack() as stack:
+        database, client = await stack.enter_async_context(_inbound_engine(empty_database_url))
+        await _agent(client, "/login", {"campaign": CAMPAIGN})
+        await _agent(client, "/pause", {"reason": "break"})  # the first caller waits: the drain lasts
+        await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=8))
+        await _until(lambda: any(c.queued_at for c in inbound_calls(database)), "the first caller queued")
+        stopping = asyncio.create_task(stack.aclose())
+        await asyncio.sleep(1.0)  # the drain has begun
+        started = time.time()
+        await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, LATE_CALLER, hang_up_after_s=20))
+        await _until(lambda: all(c.ended_at for c in inbound_calls(database)), "both ended", 30)
+        await stopping
+    first, second = inbound_calls(database)
+    assert (first.outcome, first.queue) == (InboundOutcome.ABANDONED, QUEUE), "in progress: it went on"
+    assert (second.outcome, second.queue, second.queued_at) == (InboundOutcome.FAILED, None, None)
+    [carried] = [c for c in lab.carrier_log(since=started, number=DIRECT_DID) if c.caller_id == LATE_CALLER]
+    assert carried.ended_at is not None and carried.duration_s is not None
+    assert carried.duration_s < 15, "the pbx hung up after the message"

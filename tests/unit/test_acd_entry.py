@@ -1,16 +1,15 @@
-"""Before a call queues: area routing by region, direct dial numbers, blacklist and malicious callers."""
+"""Before a call queues: area routing by region, blacklist and malicious callers."""
 
 from __future__ import annotations
 
 import pytest
 
 from dialer.acd.commands import FlagMalicious, Refusal, Refuse
-from dialer.acd.entry import AreaRoutes, Directory, Entry
+from dialer.acd.entry import AreaRoutes
 from dialer.acd.screening import CallerFlags, screen
 from ringcast.errors import UserError
 
 AREAS = AreaRoutes({"广东": "south", "北京": "north", "上海": "east"}, default="national")
-DIRECTORY = Directory(agents={"8001": 1, "8002": 2}, groups={"9100": "sales"}, agent_queue="direct")
 
 
 @pytest.mark.parametrize(
@@ -35,21 +34,6 @@ def test_area_routing_names_only_queues_that_exist() -> None:
     AREAS.check({"south", "north", "east", "national"})
     with pytest.raises(UserError, match="area routing: no queue named 'east', 'national'"):
         AREAS.check({"south", "north"})
-
-
-def test_an_agent_number_asks_for_that_agent_a_group_number_queues_in_the_group() -> None:
-    assert DIRECTORY.entry("8002") == Entry("direct", 2)
-    assert DIRECTORY.entry(" 9100") == Entry("sales")
-    assert DIRECTORY.entry("1234") is None
-
-
-def test_a_directory_naming_unknown_queues_or_one_number_twice_is_refused() -> None:
-    DIRECTORY.check({"direct", "sales"})
-    with pytest.raises(UserError, match="directory: no queue named 'direct'"):
-        DIRECTORY.check({"sales"})
-    clash = Directory(agents={"8001": 1}, groups={"8001": "sales"}, agent_queue="sales")
-    with pytest.raises(UserError, match=r"number\(s\) \['8001'\] are both an agent's and a group's"):
-        clash.check({"sales"})
 
 
 @pytest.mark.parametrize("how", list(Refusal))

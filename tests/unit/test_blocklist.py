@@ -1,10 +1,12 @@
-"""`Blocklist.check`: exact and longest-prefix matches, global and campaign scope, expiry, priority."""
+"""`Blocklist.check` (exact and longest-prefix matches, scope, expiry, priority) and `listed`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaigns.compliance.blocklist import BlockEntry, Blocklist
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
@@ -115,3 +117,28 @@ def test_describe_says_why() -> None:
         "dnc, exact +8613800138000, campaign 3, reason: 本人要求, source: hotline,"
         " until 2027-01-01T00:00:00+00:00"
     )
+
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=6)
+
+
+@given(
+    exact=st.lists(_DIGITS, max_size=8),
+    prefixes=st.lists(_DIGITS, max_size=4),
+    numbers=st.lists(_DIGITS, min_size=1, max_size=30),
+)
+def test_listed_holds_exactly_the_numbers_some_entry_matches(
+    exact: list[str], prefixes: list[str], numbers: list[str]
+) -> None:
+    entries = [BlockEntry(BlockKind.DNC, "+86" + value) for value in exact]
+    entries += [BlockEntry(BlockKind.BLACKLIST, "+86" + value, BlockMatch.PREFIX) for value in prefixes]
+    blocklist = Blocklist(entries)
+    candidates = sorted({"+86" + number for number in numbers})
+
+    def matches(number: str, entry: BlockEntry) -> bool:
+        return number == entry.value if entry.match is BlockMatch.EXACT else number.startswith(entry.value)
+
+    matched = {number for number in candidates if any(matches(number, entry) for entry in entries)}
+    assert blocklist.listed(candidates) == matched
+    for number in set(candidates) - matched:
+        assert blocklist.check(number, None, NOW) is None

@@ -114,11 +114,25 @@ def test_dialplan_contexts(settings: Settings) -> None:
                 "same => n(done),Hangup()",
             )
         ],
-        "ringcast-queue-hold": ["exten => s,1,MusicOnHold(${RINGCAST_MOH},3600)", "same => n,Hangup()"],
+        "ringcast-queue-hold": [
+            "exten => s,1,Set(RINGCAST_HELD_UNTIL=$[${EPOCH} + 3600])",
+            "same => n,MusicOnHold(${RINGCAST_MOH},2)",
+            'same => n(announce),GotoIf($["${RINGCAST_ANNOUNCEMENT}" = ""]?music)',
+            "same => n,Playback(${RINGCAST_ANNOUNCEMENT})",
+            "same => n,UserEvent(RingcastQueueAnnounced,Position: ${RINGCAST_POSITION},"
+            "WaitMinutes: ${RINGCAST_WAIT_MIN})",
+            "same => n(music),MusicOnHold(${RINGCAST_MOH},"
+            "${IF($[0${RINGCAST_ANNOUNCE_EVERY} > 0]?${RINGCAST_ANNOUNCE_EVERY}:3600)})",
+            "same => n,GotoIf($[${EPOCH} < ${RINGCAST_HELD_UNTIL}]?announce)",
+            "same => n,Hangup()",
+        ],
         "ringcast-busy": ["exten => s,1,Busy(3)", "exten => h,1,Hangup(17)"],
         "ringcast-voicemail": [
-            "exten => s,1,Playback(vm-intro)",
-            "same => n,Record(${ASTSPOOLDIR}/${RINGCAST_VOICEMAIL}.wav,5,120,k)",
+            'exten => s,1,GotoIf($["${RINGCAST_GREETING}" = ""]?stock)',
+            "same => n,Playback(${RINGCAST_GREETING})",
+            "same => n,Goto(record)",
+            "same => n(stock),Playback(vm-intro)",
+            "same => n(record),Record(${ASTSPOOLDIR}/${RINGCAST_VOICEMAIL}.wav,5,120,k)",
             "same => n,Playback(vm-goodbye)",
             "same => n,Hangup()",
         ],

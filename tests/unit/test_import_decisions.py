@@ -70,7 +70,7 @@ def test_leads_already_stored_are_duplicates_unless_this_file_made_them_there() 
         "+8613800000003": ExistingLead(list_id=2, source_line=8, import_id=4),  # a sibling list
     }
     rows = [row(2, "+8613800000001"), row(3, "+8613800000002"), row(4, "+8613800000003")]
-    decision = decide(rows, Lookups(Blocklist(), existing), CONTEXT, SeenNumbers())
+    decision = decide(rows, Lookups(Blocklist(), existing=existing), CONTEXT, SeenNumbers())
     assert decision.kept == 1 and decision.new == []
     assert [detail for *_, detail in decision.rejects] == [
         "already in list 广州 (line 3 of an earlier import)",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from campaigns import inbound_store, queue_store
+from campaigns import inbound_store, queue_store, voicemail_store
 from dialer.acd.queues import QueueConfig, QueueMember, ToQueue
 from dialer.agents.state import AgentStatus, Wrap
 from dialer.asterisk.confgen import VOICEMAIL_CONTEXT, VOICEMAIL_VAR
@@ -43,7 +43,13 @@ class FakeDialer:
         self.tasks: list[asyncio.Task[None]] = []
 
     async def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        answers = {queue_store.load_queues: self.queues, inbound_store.last_agent_for: None}
+        if work is voicemail_store.box_for:  # (database, owner, name): no greeting of its own
+            return voicemail_store.Box(args[1] or "queue", args[2]), None
+        answers = {
+            queue_store.load_queues: self.queues,
+            queue_store.handle_times: {},
+            inbound_store.last_agent_for: None,
+        }
         return answers[work]
 
     def record_later(self, work: Callable[..., Any], *args: Any) -> None:

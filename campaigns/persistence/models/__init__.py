@@ -5,6 +5,7 @@ from __future__ import annotations
 from campaigns.persistence.models.agents import Agent, AgentGroup, AgentGroupMember, AgentStateLog
 from campaigns.persistence.models.audit import AuditEntry
 from campaigns.persistence.models.base import Base
+from campaigns.persistence.models.call_controls import CallControl
 from campaigns.persistence.models.calls import Attempt, Callback
 from campaigns.persistence.models.campaigns import (
     Campaign,
@@ -28,6 +29,7 @@ from campaigns.persistence.models.sms import (
     SmsTemplate,
 )
 from campaigns.persistence.models.surveys import Survey, SurveyAnswer, SurveyResponse
+from campaigns.persistence.models.voicemail import VoicemailBox, VoicemailMessage
 
 __all__ = [
     "Agent",
@@ -38,6 +40,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "BlocklistEntry",
+    "CallControl",
     "CallQueue",
     "Callback",
     "Campaign",
@@ -63,4 +66,6 @@ __all__ = [
     "Survey",
     "SurveyAnswer",
     "SurveyResponse",
+    "VoicemailBox",
+    "VoicemailMessage",
 ]

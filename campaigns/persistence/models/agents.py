@@ -1,14 +1,16 @@
 """Agents (座席), the skill groups they serve (技能组, ACD-1) and every state change they make (AGT-1).
 
 `agents.state` is the current state; `agent_state_log` is the history reports read (示忙示闲记录).
-Agents are deactivated (`active = false`), not deleted, so call records keep their agent.
+Agents are deactivated (`active = false`), not deleted, so call records keep their agent. An agent in
+`ring_mode` has its phone called for each inbound call it is offered instead of keeping it in its
+conference for the whole session (ACD-6).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text, true
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from campaigns.persistence.models.base import Base, BigId, CreatedUpdated, UTCDateTime, str_enum, utc_now
@@ -34,6 +36,8 @@ class Agent(CreatedUpdated, Base):
     state: Mapped[AgentState] = mapped_column(str_enum(AgentState, "state"), default=AgentState.LOGGED_OUT)
     state_since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utc_now)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # added by migration 0013, hence after the timestamps in the table
+    ring_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), sort_order=10)
 
 
 class AgentGroupMember(Base):

@@ -117,6 +117,7 @@ class BlockKind(StrEnum):
     DNC = "dnc"  # 免打扰: the person asked not to be called
     BLACKLIST = "blacklist"  # 黑名单: the company decided not to call
     WHITELIST = "whitelist"  # 外呼白名单: may be called beyond the campaign's reach (DIAL-8)
+    VIP = "vip"  # 贵宾名单: inbound callers served first (ACD-3); nothing to do with calling them
 
 
 class BlockMatch(StrEnum):

@@ -4,7 +4,8 @@ A flow's `document` is the YAML or JSON text as its author wrote it (comments ke
 `dialer.ivr.flow`; every save bumps `version`, so a call's trail can say which version it went
 through. Only an `active` flow is run by the engine, and only a flow without problems is made
 active (`campaigns.ivr_store`). An inbound number's `flow_plan` is a `dialer.ivr.did_plan.DidPlan`
-(a default flow and time rules, naming active flows); `default_message` is a surveys' `Prompt`
+(a default flow and time rules, naming active flows; or, instead, the agent or queue the number
+goes straight to, `direct`: ACD-9, by name); `default_message` is a surveys' `Prompt`
 played when the plan picks no flow, so a DID is never dead air. A missed call to the number (the
 caller hung up waiting, went to voicemail, or was lost) is called back by the agents of
 `missed_callback_campaign` (CB-2), `missed_callback_after_s` after it ended, when one is set.
@@ -35,7 +36,7 @@ class InboundNumber(CreatedUpdated, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     did: Mapped[str] = mapped_column(String(32), unique=True)  # E.164 (+864001234567) or a short number
-    flow_plan: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    flow_plan: Mapped[dict[str, Any]] = mapped_column(JSONType)  # a DidPlan: flows by time, or direct
     default_message: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # CB-2: a missed call to this number is called back by this campaign's agents, this long after;
     # added by migration 0011, after the timestamps (`sort_order`: the migrated column order)

@@ -34,7 +34,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    UniqueConstraint,
     event,
     false,
     text,
@@ -59,7 +58,7 @@ DIALABLE = " OR ".join(f"state = '{state}'" for state in DIALABLE_LEAD_STATES)
 class Lead(CreatedUpdated, Base):
     __tablename__ = "leads"
     __table_args__ = (
-        UniqueConstraint("list_id", "e164"),
+        Index("uq_leads_list_id_e164", "list_id", "e164", unique=True),  # an index: see migration 0014
         CheckConstraint(f"NOT ({DIALABLE}) OR next_attempt_at IS NOT NULL", name="dialable_has_next_attempt"),
         CheckConstraint("attempt_count >= 0", name="attempt_count_not_negative"),
         Index(

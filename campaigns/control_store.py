@@ -1,0 +1,68 @@
+"""The record of in-call controls (AGT-4, IVR-6): written as agents use them, read per call.
+
+`record_control` runs in the engine's database thread, behind the call's other writes;
+`controls_of` is what `GET /agents/NAME/calls/CALL/controls` and the tests read: the trail of one
+call, oldest first, with the agent's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Agent, CallControl
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRecord:
+    at: datetime
+    agent_id: int
+    call: str
+    control: str
+    target: str | None
+    legs: str | None  # None: the agent is off the call
+    attempt_id: int | None = None
+    inbound_call_id: int | None = None
+
+
+def record_control(database: Database, record: ControlRecord) -> None:
+    with database.session() as session:
+        session.add(
+            CallControl(
+                at=record.at,
+                agent_id=record.agent_id,
+                call=record.call,
+                attempt_id=record.attempt_id,
+                inbound_call_id=record.inbound_call_id,
+                control=record.control,
+                target=record.target,
+                legs=record.legs,
+            )
+        )
+
+
+def controls_of(database: Database, call: str) -> list[dict[str, Any]]:
+    """Every control recorded on the call whose customer channel is `call`, oldest first."""
+    with database.session() as session:
+        rows = session.execute(
+            select(CallControl, Agent.name)
+            .join(Agent, Agent.id == CallControl.agent_id)
+            .where(CallControl.call == call)
+            .order_by(CallControl.id)
+        )
+        return [
+            {
+                "at": row.at.isoformat(),
+                "agent": name,
+                "control": row.control,
+                "target": row.target,
+                "legs": row.legs,
+                "attempt_id": row.attempt_id,
+                "inbound_call_id": row.inbound_call_id,
+            }
+            for row, name in rows
+        ]
