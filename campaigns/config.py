@@ -295,6 +295,7 @@ class CampaignSpec(BaseModel):
     wrap_up_s: SecondsOrNever = None  # None: the agent ends wrap-up
     min_wrap_s: Seconds = 0.0
     max_occupancy: float = Field(default=1.0, gt=0, le=1)
+    inbound_reserve: int = Field(default=0, ge=0)  # ACD-1: ready blended agents kept free for inbound
     amd: bool = False
     abandon_message: Annotated[str | None, AfterValidator(_sounds)] = None
     announce_agent_number: bool = False
@@ -472,6 +473,7 @@ class CampaignConfig:
     personal_callback_grace_s: float = 900.0
     schedule: CampaignSchedule = field(default_factory=lambda: CampaignSchedule(ZoneInfo("UTC")))
     retention_days: int | None = None
+    inbound_reserve: int = 0
 
     def __post_init__(self) -> None:
         codes = [d.code for d in self.dispositions]
@@ -537,6 +539,7 @@ class CampaignConfig:
             personal_callback_grace_s=spec.personal_callback_grace_s,
             schedule=spec.schedule(),
             retention_days=spec.retention_days,
+            inbound_reserve=spec.inbound_reserve,
         )
 
     def describe(self) -> dict[str, Any]:
@@ -575,6 +578,7 @@ class CampaignConfig:
             "wrap_up_s": self.wrap_up_s,
             "min_wrap_s": self.min_wrap_s,
             "max_occupancy": self.max_occupancy,
+            "inbound_reserve": self.inbound_reserve,
             "amd": self.amd,
             "abandon_message": self.abandon_message,
             "announce_agent_number": self.announce_agent_number,

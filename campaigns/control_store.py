@@ -3,6 +3,11 @@
 `record_control` runs in the engine's database thread, behind the call's other writes;
 `controls_of` is what `GET /agents/NAME/calls/CALL/controls` and the tests read: the trail of one
 call, oldest first, with the agent's name.
+
+`record_sent_flow` keeps the trail of a flow an agent sent its caller into (IVR-6) with the call,
+without a column of its own: an inbound call's `trail` gets it appended under `sent_flows` (the
+DID flow's trail stays as it was); an outbound attempt, which has no trail, gets an `audit_log` row
+(`call.flow`, entity `attempt`) with it as `details`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, CallControl
+from campaigns.persistence.models import Agent, AuditEntry, CallControl, InboundCall
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,31 @@ def record_control(database: Database, record: ControlRecord) -> None:
                 legs=record.legs,
             )
         )
+
+
+SENT_FLOWS = "sent_flows"  # in an inbound call's trail: the flows agents sent the caller into, in order
+FLOW_AUDIT = "call.flow"
+
+
+def record_sent_flow(
+    database: Database, trail: dict[str, Any], *, inbound_call_id: int | None, attempt_id: int | None
+) -> None:
+    """Keep `trail` (a `CallTrail` as JSON) with the inbound call or the outbound attempt."""
+    with database.session() as session:
+        if inbound_call_id is not None:
+            call = session.get_one(InboundCall, inbound_call_id)
+            kept = call.trail or {}
+            call.trail = {**kept, SENT_FLOWS: [*kept.get(SENT_FLOWS, []), trail]}
+        elif attempt_id is not None:
+            session.add(
+                AuditEntry(
+                    actor="system",
+                    action=FLOW_AUDIT,
+                    entity="attempt",
+                    entity_id=str(attempt_id),
+                    details=trail,
+                )
+            )
 
 
 def controls_of(database: Database, call: str) -> list[dict[str, Any]]:

@@ -144,10 +144,14 @@ def _print_state(status: dict[str, Any]) -> None:
 def login(
     name: str = typer.Argument(..., help="The agent's login name."),
     campaign: str | None = typer.Option(None, "--campaign", help="Campaign to work [default: the group's]."),
+    inbound_only: bool = typer.Option(
+        False, "--inbound-only", help="No campaign: take the calls of the agent's queues only."
+    ),
 ) -> None:
     """Call the agent's phone and keep it in the agent's conference; ready once it answers (AGT-2).
     An agent in ring mode is ready at once: its phone is called for each inbound call."""
-    _print_state(_agent_call(f"/agents/{name}/login", {"campaign": campaign}))
+    body = {"campaign": campaign, "inbound_only": inbound_only}
+    _print_state(_agent_call(f"/agents/{name}/login", body))
 
 
 @agent_app.command("logout")

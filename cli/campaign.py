@@ -94,6 +94,9 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
         wrap_up: str | None = typer.Option(None, "--wrap-up", help="Wrap-up timer, e.g. 10s; none: agent."),
         min_wrap: str | None = typer.Option(None, "--min-wrap", help="Minimum wrap-up, e.g. 5s."),
         max_occupancy: float | None = typer.Option(None, "--max-occupancy", help="Per agent, e.g. 0.85."),
+        inbound_reserve: int | None = typer.Option(
+            None, "--inbound-reserve", help="Ready blended agents kept free for inbound calls [0]."
+        ),
         max_lines: int | None = typer.Option(None, "--max-lines", help="Calls in progress at most."),
         calls_per_second: float | None = typer.Option(
             None, "--calls-per-second", help="Originates per second at most (broadcast pacing)."
@@ -161,6 +164,7 @@ def _spec_command(apply: Callable[..., CampaignConfig], done: str) -> Callable[.
             "wrap_up_s": wrap_up,
             "min_wrap_s": min_wrap,
             "max_occupancy": max_occupancy,
+            "inbound_reserve": inbound_reserve,
             "max_lines": max_lines,
             "calls_per_second": calls_per_second,
             "survey": survey,

@@ -4,8 +4,9 @@ It owns the long-lived adapters (AMI link, FastAGI server, database, control API
 order of start and stop: the database's schema is checked before Asterisk is touched; what a
 previous run left behind (a crash, kill -9) is reconciled against Asterisk's live channels before
 any new call; then the live dialer (`dialer.live`), its FastAGI routes (surveys, `dialer.live.surveys`:
-the calls it places carry this server's address; inbound calls, `dialer.live.inbound_flows`: the
-dialer publishes the address to the pbx) and the control API (`web.api`) start. The SMS
+the calls it places carry this server's address; inbound calls and callers agents send into a
+flow, `dialer.live.inbound_flows`: the dialer publishes the address to the pbx) and the control
+API (`web.api`) start. The SMS
 sender (`sms.sender`), when SMS providers are configured, runs from the schema check to the stop,
 whether Asterisk is up or not; the timers (`dialer.timers`: campaigns' scheduled starts and stops)
 from the dialer's start to the stop. On stop
@@ -34,7 +35,7 @@ import uvicorn
 
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
-from dialer.asterisk.confgen import INBOUND_ROUTE, SURVEY_ROUTE
+from dialer.asterisk.confgen import FLOW_ROUTE, INBOUND_ROUTE, SURVEY_ROUTE
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import FastAgiServer
 from dialer.asterisk.ports import free_tcp_port
@@ -93,7 +94,9 @@ class Engine:
             dialer = LiveDialer(self.database, self.ami, self.default_region, agi_url)
             if self.prompts is not None:
                 self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
-                self.fastagi.route(INBOUND_ROUTE, InboundFlows(dialer, self.prompts).handle)
+                flows = InboundFlows(dialer, self.prompts)
+                self.fastagi.route(INBOUND_ROUTE, flows.handle)
+                self.fastagi.route(FLOW_ROUTE, flows.handle_sent)  # a caller an agent sent into a flow
             await dialer.start()
             timers.start()
             server = _api_server(dialer, self.api, self.sms)

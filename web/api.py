@@ -37,6 +37,7 @@ from web.voicemail_api import voicemail_routes
 
 class LoginBody(BaseModel):
     campaign: str | None = None
+    inbound_only: bool = False  # no campaign: the agent takes inbound calls only
 
 
 class PauseBody(BaseModel):
@@ -118,7 +119,7 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
 
     @control.post("/agents/{name}/login")
     async def login(name: str, body: LoginBody) -> dict[str, Any]:
-        return await dialer.agents.login(name, body.campaign)
+        return await dialer.agents.login(name, body.campaign, inbound_only=body.inbound_only)
 
     @control.post("/agents/{name}/logout")
     async def logout(name: str) -> dict[str, Any]:

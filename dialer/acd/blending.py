@@ -1,10 +1,8 @@
 """What inbound holds of blended agents, for the outbound pacer (blending with outbound).
 
-Inbound calls have priority: each call waiting for a blended agent takes the next one free, and the
-campaign keeps its configured reserve of ready agents free for the calls to come. So of a blended
-campaign's ready agents, the pacer does not dial for `inbound_reserve` of them. `waiting_for` is
-the first part alone, the level the pacer's `InboundWaiting` event carries (the pacer adds its
-campaign's reserve itself).
+Inbound calls have priority: each call waiting for a blended agent takes the next one free.
+`waiting_for` is that level, which the pacer's `InboundWaiting` event carries; the pacer adds its
+campaign's `inbound_reserve` itself (the ready blended agents it keeps free for the calls to come).
 """
 
 from __future__ import annotations
@@ -26,8 +24,3 @@ def waiting_for(board: Board, agents: Iterable[int]) -> int:
         for *_, call_id in board.asking(agent)
     )
     return in_queues + dialled
-
-
-def inbound_reserve(board: Board, agents: Iterable[int], reserve: int) -> int:
-    """How many of the agents inbound needs kept ready: the calls waiting for them plus `reserve`."""
-    return waiting_for(board, agents) + reserve

@@ -10,11 +10,15 @@ own conference) and a third party the agent dialled in. Their arrangement is a `
     consulting   --conference--> conference  the customer back: three-way (the third party is up)
     consulting|conference --complete--> off  the customer stays with the third party, the agent leaves
     consulting|conference --cancel-->   talking  the third party hung up, the customer back
-    talking|held --transfer-->   off         blind: to an agent, a queue, a flow or a number
+    talking|held --transfer-->   off         blind: to an agent, a queue or a number
+    talking|held --transfer-->   in_flow     to a flow (IVR-6): the agent stays on the call, kept for it
+    in_flow      --returned-->   talking     the flow's `back` end brought the caller back
 
 A third party that hangs up by itself takes a consultation back to held and a conference back to
-talking (`third_gone`). A move the state does not allow raises `ControlRefused`, one line for the
-agent. No I/O and no clock: `dialer.live.call_controls` carries the moves out on the pbx.
+talking (`third_gone`). While the caller is in a flow the agent can do nothing to it but hang up
+(which lets the caller's flow go on without it: its `back` end then goes to its fallback queue).
+A move the state does not allow raises `ControlRefused`, one line for the agent. No I/O and no
+clock: `dialer.live.call_controls` carries the moves out on the pbx.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Legs(StrEnum):
     HELD = "held"
     CONSULTING = "consulting"
     CONFERENCE = "conference"
+    IN_FLOW = "in_flow"  # the caller is in an IVR flow the agent sent it to (IVR-6)
 
 
 class Control(StrEnum):
@@ -91,6 +96,7 @@ _WHY_NOT = {
     Legs.HELD: "the customer is on hold",
     Legs.CONSULTING: "a consultation is in progress: complete, conference or cancel it first",
     Legs.CONFERENCE: "a three-way conference is in progress: complete or cancel it first",
+    Legs.IN_FLOW: "the customer is in an IVR flow: wait for it to come back, or hang up",
 }
 
 
@@ -117,6 +123,8 @@ class CallLegs:
         if control in _NEEDS_THIRD_UP and not self.third_up:
             raise ControlRefused(f"cannot {control.value}: {self.third} has not answered yet")
         after = moves[self.state]
+        if control is Control.TRANSFER and target is not None and target.kind is TargetKind.FLOW:
+            return CallLegs(Legs.IN_FLOW)
         if after is None:
             return None
         if control in (Control.ADD, Control.CONSULT):
@@ -124,6 +132,12 @@ class CallLegs:
         if after is Legs.TALKING and self.third is not None:  # cancel: the third party goes
             return CallLegs(after)
         return replace(self, state=after)
+
+    def returned(self) -> CallLegs:
+        """The caller came back from the flow the agent sent it to: talking again."""
+        if self.state is not Legs.IN_FLOW:
+            raise ControlRefused(f"cannot take the customer back from a flow: {_WHY_NOT[self.state]}")
+        return CallLegs(Legs.TALKING)
 
     def third_joined(self) -> CallLegs:
         return replace(self, third_up=True) if self.third is not None else self

@@ -24,6 +24,7 @@ MESSAGE_CONTEXT = "ringcast-message"  # play RINGCAST_MESSAGE, hang up (the aban
 ANNOUNCE_CONTEXT = "ringcast-announce"  # say the extension's digits (an agent number) and hang up
 OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk (also an inbound caller sent to a number)
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: answered, FastAGI route `inbound`, then NEXT_VAR
+FLOW_CONTEXT = "ringcast-flow"  # a caller an agent sent into flow FLOW_VAR: route `flow`, then NEXT_VAR
 QUEUE_HOLD_CONTEXT = "ringcast-queue-hold"  # an inbound caller waiting in a queue (music, announcements)
 VOICEMAIL_CONTEXT = "ringcast-voicemail"  # record a message into VOICEMAIL_VAR, under the spool directory
 BUSY_CONTEXT = "ringcast-busy"  # a refused inbound caller: busy tone, then hung up with cause 17 (busy)
@@ -33,6 +34,8 @@ AGI_URL_VAR = "RINGCAST_AGI_URL"  # agi://host:port of the engine that placed th
 AGI_ROUTE_VAR = "RINGCAST_AGI_ROUTE"  # one of the routes below
 SURVEY_ROUTE = "survey"  # the FastAGI route of keypress surveys
 INBOUND_ROUTE = "inbound"  # the FastAGI route of inbound calls (IVR flows, queueing)
+FLOW_ROUTE = "flow"  # the FastAGI route of a flow an agent sends its caller into (IVR-6)
+FLOW_VAR = "RINGCAST_FLOW"  # the name of that flow
 NEXT_VAR = "RINGCAST_NEXT"  # where an inbound call goes after its FastAGI: "context,exten,priority"
 MOH_VAR = "RINGCAST_MOH"  # the hold music class of the caller's queue
 VOICEMAIL_VAR = "RINGCAST_VOICEMAIL"  # the message's file, relative to the spool dir, without extension
@@ -171,6 +174,7 @@ def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
             )
         ],
         "",
+        *_sent_into_flow(default_agi),
         *_queue_hold(),
         # Busy() gives an answered channel the busy tone but not the busy cause, and ends the
         # dialplan: the `h` extension sets the cause the hang-up reports.
@@ -187,6 +191,24 @@ def _inbound(default_agi: str, numbers: tuple[str, ...]) -> list[str]:
         f" same => n(record),Record({message},{VOICEMAIL_SILENCE_S},{VOICEMAIL_MAX_S},k)",
         " same => n,Playback(vm-goodbye)",
         " same => n,Hangup()",
+        "",
+    ]
+
+
+def _sent_into_flow(default_agi: str) -> list[str]:
+    """A caller an agent Redirected into flow FLOW_VAR (IVR-6; the call is the channel's uniqueid):
+    the engine's FastAGI runs the flow and sets NEXT_VAR as for an inbound call, e.g. back into the
+    agent's conference. NEXT_VAR is cleared first: an inbound caller has it from its DID's flow."""
+    return [
+        f"[{FLOW_CONTEXT}]",
+        f"exten => s,1,Set({NEXT_VAR}=)",
+        f' same => n,GotoIf($["${{{AGI_URL_VAR}}}" != ""]?run)',
+        f" same => n,Set({AGI_URL_VAR}={default_agi})",
+        f" same => n(run),AGI(${{{AGI_URL_VAR}}}/{FLOW_ROUTE},${{{FLOW_VAR}}})",
+        f' same => n,GotoIf($["${{{NEXT_VAR}}}" != ""]?${{{NEXT_VAR}}})',
+        ' same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?done)',
+        f" same => n,Playback({NO_SERVICE})",
+        " same => n(done),Hangup()",
         "",
     ]
 

@@ -3,7 +3,7 @@
 `FlowRun.start()` and `FlowRun.feed()` answer with a tuple of actions: any number of `Play`, then
 exactly one `Collect` (wait for the caller's keys, then `feed` what came) or one final action,
 after which the flow is done with the call: `RouteToQueue`, `RouteToAgent`, `Dial`, `Voicemail`,
-`RunSurvey` or `Hangup`. The events are `Digits` (what GET DATA returned; empty is a timeout),
+`RunSurvey`, `BackToAgent` or `Hangup`. The events are `Digits` (what GET DATA returned; empty is a timeout),
 `Timeout` and `HungUp`. Each action prints as the line `ringcast ivr test` shows.
 """
 
@@ -98,6 +98,16 @@ class RunSurvey:
 
 
 @dataclass(frozen=True, slots=True)
+class BackToAgent:
+    """Back to the agent who sent the caller into the flow (IVR-6), else into queue `fallback`."""
+
+    fallback: str
+
+    def __str__(self) -> str:
+        return f"back to the agent who sent the caller (else queue {self.fallback})"
+
+
+@dataclass(frozen=True, slots=True)
 class Hangup:
     reason: str  # the node's reason, "no input", "invalid input" or "loop"
 
@@ -105,7 +115,7 @@ class Hangup:
         return f"hang up ({self.reason})"
 
 
-Final = RouteToQueue | RouteToAgent | Dial | Voicemail | RunSurvey | Hangup
+Final = RouteToQueue | RouteToAgent | Dial | Voicemail | RunSurvey | BackToAgent | Hangup
 Action = Play | Collect | Final
 
 

@@ -3,7 +3,7 @@
 - a target naming no node (`nodes.main.keys.1: no node sales`), a `start` naming none;
 - nodes no path from `start` leads to;
 - nodes from which no path reaches an end: a final node (hangup, queue, agent, external,
-  voicemail, survey) or a menu or read that hangs up after its retries (no `on_invalid` or
+  voicemail, survey, back) or a menu or read that hangs up after its retries (no `on_invalid` or
   `on_timeout`). A loop of play, set and goto nodes is named as such: the call would go round it
   without ever waiting for the caller. A node with an unknown target is not blamed again here.
   (A loop through conditions may be left when a variable changes; `FlowRun` stops one that is
@@ -32,7 +32,7 @@ from dialer.ivr.flow import (
 )
 from dialer.ivr.problems import FlowError
 
-ENDS = "hangup, queue, agent, external, voicemail or survey"
+ENDS = "hangup, queue, agent, external, voicemail, survey or back"
 
 
 def flow_problems(flow: Flow, known_sound: Callable[[str], bool] | None = None) -> list[str]:

@@ -31,7 +31,9 @@ Each node has a `type`; a prompt is the surveys' `Prompt`, TTS `text` or a sound
 - final nodes, each with an optional `prompt` said first: `queue` (`queue`, `priority` 0-10,
   `area_routing`: region -> queue, for callers of those regions, ACD-5), `agent` (`agent`, and
   the `queue` whose music, wait limit and overflow apply, ACD-9), `external` (`number`),
-  `voicemail` (the box of an `agent` or a `queue`), `survey` (`survey`), `hangup` (`reason`).
+  `voicemail` (the box of an `agent` or a `queue`), `survey` (`survey`), `hangup` (`reason`),
+  `back` (IVR-6: the caller goes back to the agent who sent it into the flow; `fallback`, a
+  queue, when that agent has left the call meanwhile or nobody sent it, e.g. a DID's caller).
 
 The flow's `vip_priority` (0: none) is added to a queue or agent node's priority for a caller
 tagged vip (ACD-3: VIP callers jump the queue, e.g. 10 above every node's own), and
@@ -308,6 +310,14 @@ class SurveyNode(FinalNode):
     survey: Name
 
 
+class BackNode(FinalNode):
+    """Back to the agent who transferred the caller into this flow (IVR-6); the queue `fallback`
+    when that agent is no longer on the call, or when the caller came from a DID."""
+
+    type: Literal["back"]
+    fallback: Name
+
+
 class HangupNode(FinalNode):
     type: Literal["hangup"]
     reason: str = Field(default="flow end", min_length=1, max_length=100)
@@ -326,6 +336,7 @@ Node = Annotated[
     | ExternalNode
     | VoicemailNode
     | SurveyNode
+    | BackNode
     | HangupNode,
     Field(discriminator="type"),
 ]

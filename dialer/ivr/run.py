@@ -32,6 +32,7 @@ from typing import Any
 from dialer.acd.entry import AreaRoutes
 from dialer.ivr.actions import (
     Action,
+    BackToAgent,
     Collect,
     Dial,
     Digits,
@@ -48,6 +49,7 @@ from dialer.ivr.actions import (
 from dialer.ivr.facts import VIP, CallerFacts, holds
 from dialer.ivr.flow import (
     AgentNode,
+    BackNode,
     ConditionNode,
     ExternalNode,
     FinalNode,
@@ -245,5 +247,7 @@ def _final(node: FinalNode) -> Final:
         )
     if isinstance(node, SurveyNode):
         return RunSurvey(node.survey)
+    if isinstance(node, BackNode):
+        return BackToAgent(node.fallback)
     assert isinstance(node, HangupNode)
     return Hangup(node.reason)

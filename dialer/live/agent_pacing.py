@@ -16,14 +16,20 @@ A = AgentState
 
 
 def pacer_events(
-    change: StateChange, *, held: bool, max_occupancy: float = 1.0, min_wrap_s: float = 0.0
+    change: StateChange,
+    *,
+    held: bool,
+    max_occupancy: float = 1.0,
+    min_wrap_s: float = 0.0,
+    blended: bool = False,
 ) -> list[pe.PacingEvent]:
+    """`blended`: the agent is a member of an inbound queue (told at login)."""
     at, agent = change.at.timestamp(), change.agent_id
     source, target = change.from_state, change.to_state
     if target is A.LOGGED_OUT:
         return [pe.AgentLoggedOut(at, agent)]
     if source is A.LOGGED_OUT:
-        return [pe.AgentLoggedIn(at, agent, min_wrap_s=min_wrap_s, max_occupancy=max_occupancy)]
+        return [pe.AgentLoggedIn(at, agent, min_wrap_s, max_occupancy, blended)]
     if held:
         return [pe.AgentResumed(at, agent)] if target is A.READY else []
     if target is A.READY:

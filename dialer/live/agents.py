@@ -2,7 +2,10 @@
 
 `AgentService` logs agents in by calling their phone into their own conference (AGT-2), or, for
 an agent in ring mode (ACD-6), at once: its phone is called for each inbound call
-(`inbound_ringing`), so it takes inbound calls only and its campaign's pacer does not count it. It
+(`inbound_ringing`), so it takes inbound calls only and its campaign's pacer does not count it.
+An agent logs in to a running campaign, or inbound-only (no campaign: no pacer counts it, no
+outbound call goes to it; after an inbound call it wraps up until it says ready, `INBOUND_WRAP`).
+A blended agent (a member of an inbound queue) is told to its campaign's pacer as such. It
 applies every state change (`step`: persisted to the state log, wrap-up timers armed, the pacer
 told via `agent_pacing`, the inbound ACD's board kept current, the agent's screen told via
 `screen_feed` (AGT-3), a waiting caller served when an agent becomes ready: inbound first),
@@ -33,7 +36,7 @@ from dialer.asterisk.ami import AmiError, OriginateRequest
 from dialer.asterisk.confgen import AGENT_CONTEXT, CONF_VAR, TRUNK_ENDPOINT
 from dialer.asterisk.events import ConferenceJoined
 from dialer.live.agent_pacing import pacer_events
-from dialer.live.desk import AgentSession
+from dialer.live.desk import INBOUND_ONLY, AgentSession, for_outbound
 from dialer.live.instants import utc
 from dialer.pacing import events as pe
 from ringcast.errors import UserError
@@ -48,6 +51,7 @@ SKIPPED_LEAD_BACK_AFTER = timedelta(minutes=30)  # a lead an agent skipped in pr
 PREVIEW = "preview"  # the pause reason while an agent looks at a lead
 MANUAL_CALL = "manual call"  # the pause reason while an agent's click-to-call is checked
 CALLBACK = "own callback"  # the pause reason while an agent's own due callback is checked (CB-1)
+INBOUND_WRAP = Wrap()  # an inbound-only agent's: no timer, it says when it is ready
 
 
 @dataclass
@@ -87,13 +91,16 @@ class AgentService:
         if change is None:
             return
         dialer = self.dialer
-        dialer.db.submit(agent_store.record_agent_change, change, session.campaign_id)
+        dialer.db.submit(agent_store.record_agent_change, change, session.campaign)
         runner = dialer.runners.get(session.campaign_id)
         held = session.agent_id in self._held
         if runner is not None and not session.ring_mode:
             min_wrap_s = session.wrap.minimum.total_seconds()
             occupancy = session.max_occupancy
-            for event in pacer_events(change, held=held, max_occupancy=occupancy, min_wrap_s=min_wrap_s):
+            blended = bool(dialer.inbound.board.seats(session.agent_id))
+            for event in pacer_events(
+                change, held=held, max_occupancy=occupancy, min_wrap_s=min_wrap_s, blended=blended
+            ):
                 runner.observe(event)
         if held and change.to_state in (AgentState.READY, AgentState.LOGGED_OUT):
             self._held.discard(session.agent_id)
@@ -146,26 +153,35 @@ class AgentService:
 
     # ---- the phone leg ----------------------------------------------------------------------------
 
-    async def login(self, agent_name: str, campaign_name: str | None = None) -> dict[str, Any]:
-        """Call the agent's phone into its own conference; ready once the leg has joined (AGT-2)."""
+    async def login(
+        self, agent_name: str, campaign_name: str | None = None, *, inbound_only: bool = False
+    ) -> dict[str, Any]:
+        """Call the agent's phone into its own conference; ready once the leg has joined (AGT-2).
+        `inbound_only`: to no campaign, for the calls of the agent's queues alone."""
         dialer = self.dialer
+        if inbound_only and campaign_name is not None:
+            raise UserError(f"agent {agent_name}: log in to {campaign_name} or inbound-only, not both")
         agent = await dialer.db.run(agent_store.load_agent, dialer.database, agent_name)
         if not agent.active:
             raise UserError(f"agent {agent_name} is deactivated")
         if agent.id in self.desk.sessions or agent.id in self._logins:
             raise UserError(f"agent {agent_name} is already logged in")
-        campaign = dialer.campaign_for(agent.group_ids, campaign_name)
-        wrap = Wrap(
-            timedelta(seconds=campaign.wrap_up_s) if campaign.wrap_up_s is not None else None,
-            timedelta(seconds=campaign.min_wrap_s),
-        )
         status = AgentStatus.logged_out(agent.id, datetime.now(UTC))
-        session = AgentSession(agent.id, agent.name, campaign.id, status, wrap, campaign.max_occupancy)
-        if campaign.announce_agent_number:
-            session.announce = agent.agent_number
-        trunk = campaign.trunk or TRUNK_ENDPOINT
+        trunk = TRUNK_ENDPOINT
+        if inbound_only:
+            session = AgentSession(agent.id, agent.name, INBOUND_ONLY, status, INBOUND_WRAP)
+        else:
+            campaign = dialer.campaign_for(agent.group_ids, campaign_name)
+            wrap = Wrap(
+                timedelta(seconds=campaign.wrap_up_s) if campaign.wrap_up_s is not None else None,
+                timedelta(seconds=campaign.min_wrap_s),
+            )
+            session = AgentSession(agent.id, agent.name, campaign.id, status, wrap, campaign.max_occupancy)
+            if campaign.announce_agent_number:
+                session.announce = agent.agent_number
+            trunk = campaign.trunk or trunk
+            session.caller_id = campaign.caller_id
         dial = agent.dial_string if "/" in agent.dial_string else f"PJSIP/{agent.dial_string}@{trunk}"
-        session.caller_id = campaign.caller_id
         if agent.ring_mode:  # its phone is called for each inbound call: ready now
             session.ring_phone = dial
             self.desk.sessions[agent.id] = session
@@ -307,6 +323,8 @@ class AgentService:
             runner = self.dialer.runners.get(session.campaign_id)
             if runner is None:
                 raise UserError(f"agent {agent_name}'s campaign is not running")
+            if session.agent_id in runner.kept_for_inbound:
+                raise UserError(f"agent {agent_name} is kept free for inbound calls (the campaign's reserve)")
             await self.step(session, session.status.pause(datetime.now(UTC), PREVIEW))  # no routed call now
             taken = await runner.take_one()
             if taken is None:
@@ -362,13 +380,12 @@ class AgentService:
         """Dial each ready agent's own due callback for it (CB-1); past the campaign's grace period an
         unserved one goes to any agent (`hopper.take_leads`)."""
         dialer = self.dialer
-        ids = [session.agent_id for session in self.desk.of_campaign(config.id) if self._free(session)]
+        ids = [session.agent_id for session in self._free(config.id)]
         if not ids:
             return
         now = datetime.now(UTC)
         due = await dialer.db.run(hopper.agents_with_own_due_callbacks, dialer.database, config, ids, now)
-        ready = [session for session in self.desk.of_campaign(config.id) if session.agent_id in due]
-        ready = [session for session in ready if self._free(session)]  # still, after the read
+        ready = [session for session in self._free(config.id) if session.agent_id in due]  # still free
         if not ready:
             return
         for session in ready:  # paused while its callback is taken: no routed call meanwhile
@@ -390,12 +407,21 @@ class AgentService:
                 log.info("agent %s: own callback to %s not placed: %s", session.name, lead.e164, refused)
                 await self.step(session, session.status.ready(datetime.now(UTC)))
 
-    def _free(self, session: AgentSession) -> bool:
-        ready = session.status.state is AgentState.READY and not session.ring_mode
-        return ready and session.agent_id not in self._dialing
+    def _free(self, campaign_id: int) -> list[AgentSession]:
+        """The campaign's ready agents an own callback may be dialled for: not placing a call, not
+        kept free for inbound calls."""
+        runner = self.dialer.runners.get(campaign_id)
+        kept = runner.kept_for_inbound if runner is not None else frozenset()
+        ready = [s for s in self.desk.of_campaign(campaign_id) if s.status.state is AgentState.READY]
+        return for_outbound(ready, self._dialing | kept)
 
     @staticmethod
     def _check_dials_outbound(session: AgentSession) -> None:
+        if session.inbound_only:
+            raise UserError(
+                f"agent {session.name} is logged in inbound-only: it places no outbound calls",
+                hint=f"log out, then `ringcast agent login {session.name} --campaign NAME`",
+            )
         if session.ring_mode:
             raise UserError(
                 f"agent {session.name} is in ring mode: it takes inbound calls only",
@@ -457,7 +483,8 @@ class AgentService:
         return {
             "agent_id": agent_id,
             "agent": session.name,
-            "campaign_id": session.campaign_id,
+            "campaign_id": session.campaign,
+            "inbound_only": session.inbound_only,
             "state": status.state.value,
             "since": status.since.isoformat(),
             "reason": status.reason,

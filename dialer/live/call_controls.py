@@ -15,6 +15,11 @@ this service carries it out:
     (`InboundAcd.enqueue`); an outbound customer first becomes an inbound call (its attempt ends
     answered, an `inbound_calls` row is opened for its channel);
   - to a number: Redirected into `ringcast-outbound`, as a queue's overflow to a number;
+  - to a flow (IVR-6; it must be active): the customer is Redirected into `ringcast-flow`, which runs
+    it over FastAGI (`InboundFlows.handle_sent`); the agent is not released but stays on the call,
+    its legs `in_flow`. The flow's `back` end brings the caller back into the agent's conference
+    (`flow_returned`: recorded and shown with the flow's inputs); another end, or the agent hanging
+    up meanwhile (`leave_flow`), releases the agent; `back` then goes to its fallback queue;
 - add / consult: the number is originated straight into the agent's conference (`ringcast-bridge`,
   the customer's own user profile: it leaves when the agent does); consult holds the customer
   first. Conference: the held customer back into the conference (three-way). Complete: AMI `Bridge`
@@ -33,7 +38,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from campaigns import control_store, hopper, inbound_store
+from campaigns import control_store, hopper, inbound_store, ivr_store
 from campaigns.control_store import ControlRecord
 from campaigns.numbers import typed_number
 from campaigns.persistence.models.enums import AgentState
@@ -41,12 +46,15 @@ from dialer.agents.call_controls import CallLegs, Control, Legs, Target, TargetK
 from dialer.asterisk.ami import AmiError, OriginateRequest
 from dialer.asterisk.confgen import (
     BRIDGE_CONTEXT,
+    FLOW_CONTEXT,
+    FLOW_VAR,
     MOH_VAR,
     OUTBOUND_CONTEXT,
     QUEUE_HOLD_CONTEXT,
     TRUNK_ENDPOINT,
 )
 from dialer.asterisk.events import ConferenceJoined
+from dialer.ivr.run import CallTrail
 from dialer.live.desk import AgentSession
 from dialer.live.inbound_call import InboundCall, Stage
 from dialer.live.instants import utc
@@ -61,6 +69,8 @@ CONTROL = "control"  # the screen-pop event of a control
 THIRD_PARTY_RING_S = 30
 THIRD_SUFFIX = "-third"
 THIRD_GONE = "third_gone"  # recorded when the third party hangs up by itself
+FLOW_RETURNED = "flow_returned"  # recorded when a flow's `back` end brings the caller back (IVR-6)
+FLOW_LEFT = "flow_left"  # recorded when the agent hangs up while its caller is in a flow
 
 
 class CallControls:
@@ -141,13 +151,25 @@ class CallControls:
             await self._release(session, call)
             await dialer.ami.set_var(dialer.channel_name(call), MOH_VAR, queue.music_class)
             await self._hold(call)
-            inbound = await self._as_inbound(call)
+            inbound = await self.as_inbound(call)
             await dialer.inbound.enqueue(inbound, queue.name, 0)
         elif target.kind is TargetKind.NUMBER:
             await self._release(session, call)
             dialer.in_background(dialer.redirect_or_hang_up(call, OUTBOUND_CONTEXT, target.name))
         else:
-            raise UserError("a transfer into a flow is not carried out yet (docs/call-controls.md)")
+            await self._to_flow(call, target.name)
+
+    async def _to_flow(self, call: str, name: str) -> None:
+        """The customer into flow `name`'s FastAGI route; the agent stays on the call meanwhile."""
+        dialer = self.dialer
+        stored = await dialer.db.run(ivr_store.get_flow, dialer.database, name)
+        if not stored.active:
+            raise UserError(f"flow {name} is not active")
+        try:
+            await dialer.ami.set_var(dialer.channel_name(call), FLOW_VAR, name)
+        except AmiError as exc:
+            raise UserError(f"the pbx refused to move the call: {exc}") from None
+        await self._redirect(call, FLOW_CONTEXT)
 
     async def _release(self, session: AgentSession, call: str) -> None:
         """The transferring agent leaves the call: wrap-up, as after a hang-up."""
@@ -168,7 +190,7 @@ class CallControls:
             await dialer.agents.step(other, other.status.reserve(now, call))
         await dialer.move_to_agent(call, other)
 
-    async def _as_inbound(self, call: str) -> InboundCall:
+    async def as_inbound(self, call: str) -> InboundCall:
         """The customer as an inbound call (a queue takes only those): an outbound customer's attempt
         ends answered and an inbound record is opened for its channel."""
         dialer = self.dialer
@@ -196,14 +218,17 @@ class CallControls:
 
     async def _dial_third(self, session: AgentSession, call: str, number: str) -> None:
         dialer = self.dialer
-        config = await dialer.config(session.campaign_id)
+        trunk, caller_id = TRUNK_ENDPOINT, None  # an inbound-only agent's: the pbx's own caller ID
+        if not session.inbound_only:
+            config = await dialer.config(session.campaign_id)
+            trunk, caller_id = config.trunk or TRUNK_ENDPOINT, config.caller_id
         third = third_party_of(call)
         self._thirds[third] = (call, session.agent_id)
         request = OriginateRequest(
-            channel=f"PJSIP/{number}@{config.trunk or TRUNK_ENDPOINT}",
+            channel=f"PJSIP/{number}@{trunk}",
             context=BRIDGE_CONTEXT,
             exten=session.conference,
-            caller_id=config.caller_id,
+            caller_id=caller_id,
             timeout_ms=THIRD_PARTY_RING_S * 1000,
             channel_id=third,
         )
@@ -253,8 +278,9 @@ class CallControls:
         control: Control | str,
         target: Target | None,
         after: CallLegs | None,
+        shown: dict[str, Any] | None = None,
     ) -> None:
-        """Keep the legs, record the control and show it on the agent's screen."""
+        """Keep the legs, record the control and show it on the agent's screen (with `shown`)."""
         if after is None or after == CallLegs():
             self._legs.pop(call, None)
         else:
@@ -275,7 +301,46 @@ class CallControls:
         )
         dialer.record_later(control_store.record_control, dialer.database, record)
         data = {"call": call, "control": record.control, "target": record.target, "legs": record.legs}
-        dialer.screen.pops.publish(session.name, CONTROL, now, data)
+        dialer.screen.pops.publish(session.name, CONTROL, now, data | (shown or {}))
+
+    # ---- a caller in a flow the agent sent it to (IVR-6) ------------------------------------------
+
+    def _in_flow_with(self, call: str) -> AgentSession | None:
+        """The agent kept for the caller while it is in a flow: still on the call, legs `in_flow`."""
+        legs = self._legs.get(call)
+        session = self._agent_on(call)
+        if legs is None or legs.state is not Legs.IN_FLOW or session is None:
+            return None
+        return session if session.status.state is AgentState.ON_CALL else None
+
+    def flow_returned(self, call: str, trail: CallTrail) -> AgentSession | None:
+        """The flow's `back` end: the agent who sent the caller, talking again (recorded, and shown
+        with what the caller keyed), to whose conference the caller goes; None when that agent has
+        left the call (or nobody sent it)."""
+        session = self._in_flow_with(call)
+        if session is None:
+            return None
+        after = self._legs[call].returned()
+        inputs = {"variables": dict(trail.variables), "inputs": trail.as_json()["inputs"]}
+        self._moved(session, call, FLOW_RETURNED, Target(TargetKind.FLOW, trail.flow), after, inputs)
+        return session
+
+    async def flow_ended(self, call: str) -> None:
+        """The caller's flow ended elsewhere than `back` (a queue, a number, a hang-up): the agent
+        kept for it is released, as after a transfer."""
+        session = self._in_flow_with(call)
+        if session is not None:
+            await self._release(session, call)
+
+    async def leave_flow(self, call: str) -> bool:
+        """The agent hangs up while its caller is in a flow: the agent alone leaves (recorded), the
+        caller's flow goes on; whether the caller was in a flow."""
+        session = self._in_flow_with(call)
+        if session is None:
+            return False
+        self._moved(session, call, FLOW_LEFT, None, None)
+        await self._release(session, call)
+        return True
 
     # ---- the pbx's events -------------------------------------------------------------------------
 

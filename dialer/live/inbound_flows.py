@@ -26,6 +26,15 @@ the call ends failed.
 The trail (随路信息) is recorded with the caller's flags (vip, malicious) for the screen pop: a
 flow's path, inputs, variables and outcome when it ends or the caller hangs up in it; a direct
 number's route (`directory`) and outcome; a refused caller's outcome.
+
+The route `flow` (IVR-6, context `ringcast-flow`, `handle_sent`) runs the flow an agent sent its
+caller into (the flow's name the AGI's argument, the call the channel's uniqueid): a caller the
+engine knows, inbound or an outbound customer (its customer record is its lead's), the flow's
+active version. Its trail is appended to the call's (`control_store.record_sent_flow`). `BackToAgent`
+→ NEXT_VAR into the conference of the agent kept for the caller (`CallControls.flow_returned`);
+that agent gone (or nobody sent the caller), the node's fallback queue. Any other end releases the
+agent and is carried out as above, an outbound customer first becoming an inbound call (as a
+transfer to a queue makes it, `CallControls.as_inbound`).
 """
 
 from __future__ import annotations
@@ -37,10 +46,13 @@ from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from campaigns import agent_store, inbound_store
+from campaigns import agent_store, control_store, hopper, inbound_store, ivr_store
+from campaigns.persistence.db import Database
+from campaigns.persistence.models import Lead
 from dialer.acd.commands import FlagMalicious, Refusal, Refuse
 from dialer.acd.screening import CallerFlags, screen
 from dialer.asterisk.confgen import (
+    BRIDGE_CONTEXT,
     BUSY_CONTEXT,
     MOH_VAR,
     NEXT_VAR,
@@ -52,6 +64,7 @@ from dialer.asterisk.confgen import (
 from dialer.asterisk.fastagi import AgiCall, AgiHangup
 from dialer.asterisk.prompts import Message, PromptLibrary, Spoken
 from dialer.ivr.actions import (
+    BackToAgent,
     Collect,
     Dial,
     Digits,
@@ -65,7 +78,7 @@ from dialer.ivr.actions import (
     Voicemail,
 )
 from dialer.ivr.direct import DirectRoute, direct_final
-from dialer.ivr.facts import MALICIOUS, VIP
+from dialer.ivr.facts import MALICIOUS, VIP, CallerFacts
 from dialer.ivr.run import CallTrail, FlowRun
 from dialer.live.flow_cache import FlowCache
 from dialer.live.inbound_call import InboundCall, Stage
@@ -118,6 +131,54 @@ class InboundFlows:
             self.acd.ended_in_flow(call, datetime.now(UTC))
             raise
 
+    async def handle_sent(self, agi: AgiCall) -> None:
+        """A caller an agent sent into a flow (IVR-6): the flow, then back to the agent or on."""
+        dialer = self.dialer
+        name, uniqueid = agi.headers.get("agi_arg_1", ""), agi.uniqueid
+        inbound, outbound = self.acd.calls.get(uniqueid), dialer.calls.get(uniqueid)
+        if inbound is None and outbound is None:
+            log.error("flow %s asked for %s, a call the engine does not follow: hung up", name, uniqueid)
+            await agi.hangup()
+            return
+        if inbound is not None:
+            caller = CallerFacts(inbound.caller, inbound.region, frozenset(inbound.flags))
+            arrival = await dialer.db.run(_sent_arrival, dialer.database, self._flows, name, caller)
+        else:
+            assert outbound is not None
+            arrival = await dialer.db.run(
+                _sent_arrival, dialer.database, self._flows, name, None, outbound.lead_id
+            )
+        assert arrival.flow is not None
+        await self._render((arrival.flow.name, arrival.flow.version), arrival.flow.flow)
+        run = FlowRun(arrival.flow.flow, arrival.caller, datetime.now(UTC))
+        try:
+            final = await self._walk_to_end(agi, run)
+        finally:
+            ids = {
+                "inbound_call_id": inbound.call_id if inbound is not None else None,
+                "attempt_id": outbound.attempt_id if outbound is not None else None,
+            }
+            dialer.record_later(control_store.record_sent_flow, dialer.database, run.trail.as_json(), **ids)
+        await self._after_sent(agi, uniqueid, arrival, run.trail, final)
+
+    async def _after_sent(
+        self, agi: AgiCall, uniqueid: str, arrival: Arrival, trail: CallTrail, final: Final
+    ) -> None:
+        """Back into the agent's conference, or on as the flow's end (or `back`'s fallback) says."""
+        controls = self.dialer.controls
+        if isinstance(final, BackToAgent):
+            agent = controls.flow_returned(uniqueid, trail)
+            if agent is not None:
+                await agi.set_variable(NEXT_VAR, goto(BRIDGE_CONTEXT, agent.conference))
+                return
+            log.info(
+                "call %s: back from flow %s, its agent gone: queue %s", uniqueid, trail.flow, final.fallback
+            )
+            final = RouteToQueue(final.fallback)
+        await controls.flow_ended(uniqueid)
+        call = await controls.as_inbound(uniqueid)
+        await self._carry_out(agi, call, arrival, final)
+
     async def _answer(self, agi: AgiCall, call: InboundCall, arrival: Arrival) -> None:
         """Screen the caller (ACD-10) before anything is said, then its flow, its direct route or
         the number's message."""
@@ -157,11 +218,7 @@ class InboundFlows:
         await self._render((stored.name, stored.version), stored.flow)
         run = FlowRun(stored.flow, arrival.caller, call.arrived_at)
         try:
-            final = await self._walk(agi, run)
-        except AgiHangup:
-            if not run.finished:
-                run.feed(HungUp())
-            raise
+            final = await self._walk_to_end(agi, run)
         finally:
             self._record_trail(call, arrival, run.trail.as_json())
         await self._carry_out(agi, call, arrival, final)
@@ -192,6 +249,15 @@ class InboundFlows:
             log.error("inbound call %s: %s is not carried out yet: the number's message", call.call_id, final)
             call.stage = Stage.FAILED
             await self._say_message(agi, arrival)
+
+    async def _walk_to_end(self, agi: AgiCall, run: FlowRun) -> Final:
+        """`_walk`; a caller hanging up in the flow ends its run (`caller hung up` in its trail)."""
+        try:
+            return await self._walk(agi, run)
+        except AgiHangup:
+            if not run.finished:
+                run.feed(HungUp())
+            raise
 
     async def _walk(self, agi: AgiCall, run: FlowRun) -> Final:
         """Play and collect what the flow asks, up to its end."""
@@ -256,6 +322,27 @@ class InboundFlows:
             if key not in self._rendered:
                 await asyncio.to_thread(self.prompts.render_missing, spoken)
                 self._rendered.add(key)
+
+
+def _sent_arrival(
+    database: Database, flows: FlowCache, name: str, caller: CallerFacts | None, lead_id: int | None = None
+) -> Arrival:
+    """Flow `name` (active) for a caller an agent sent into it, with the customer record: an outbound
+    customer's own lead (`lead_id`), an inbound `caller`'s latest one. Its message is the default one."""
+    with database.session() as session:
+        stored = flows.get(session, name)
+        if not stored.active:
+            raise UserError(f"flow {name} is not active")
+        if lead_id is not None:
+            lead = session.get_one(Lead, lead_id)
+            caller = CallerFacts(lead.e164, customer=dict(lead.attributes))
+        else:
+            assert caller is not None
+            record = hopper.latest_lead(session, caller.number)
+            caller = CallerFacts(
+                caller.number, caller.region, caller.tags, record.attributes if record else {}
+            )
+    return Arrival(stored, None, ivr_store.DEFAULT_MESSAGE, caller, blacklisted=False)
 
 
 def _trail_before_any_node(arrival: Arrival, outcome: str) -> dict[str, Any]:

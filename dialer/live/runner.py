@@ -7,8 +7,9 @@ launch (a broadcast campaign's `BroadcastPacer`, by lines and calls per second; 
 (`dial_store.open_attempts`: compliance at dial time), then hands each to the service to originate.
 Nothing is launched while the AMI link is down, the campaign is paused, or outside its own
 dialing hours and holidays (`campaigns.schedule`); `why()` names what holds dialing back right now
-(`campaign why`). Every `CALLBACKS_EVERY_S` the agents' own due callbacks are dialled for them
-(CB-1, `AgentService.serve_own_callbacks`).
+(`campaign why`); `kept_for_inbound` names the ready agents its last decision keeps free for
+inbound calls (blending: no outbound call goes to them). Every `CALLBACKS_EVERY_S` the agents'
+own due callbacks are dialled for them (CB-1, `AgentService.serve_own_callbacks`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def pacer_config(config: CampaignConfig) -> PacerConfig:
         amd=config.amd,
         max_lines=config.max_lines,
         ratio=config.ratio,
+        inbound_reserve=config.inbound_reserve,
     )
 
 
@@ -113,6 +115,13 @@ class CampaignRunner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    @property
+    def kept_for_inbound(self) -> frozenset[int]:
+        """The ready agents the last decision keeps free for inbound calls (the campaign's
+        `inbound_reserve`, and the inbound calls waiting for them): no outbound call goes to them."""
+        decision = self.last_decision
+        return frozenset() if decision is None else frozenset(int(a) for a in decision.kept_for_inbound)
 
     def observe(self, event: PacingEvent) -> None:
         """A call or agent event for the pacer (a broadcast campaign's pacing needs none)."""
@@ -242,6 +251,7 @@ class CampaignRunner:
             "dialed": self.dialed,
             "refused": dict(self.refused),
             "decision": None if decision is None else decision.explain(),
+            "kept_for_inbound": sorted(self.kept_for_inbound),
             "answer_rate": self.pacer.estimates.answer.value,
             "abandon_rate": self.pacer.controller.observed_rate,
             "abandon_cap": self.config.compliance.abandon_cap,

@@ -229,7 +229,12 @@ class LiveDialer:
             )
             now = time.time()
             for session in self.desk.dialing(campaign_id):
-                runner.observe(pe.AgentLoggedIn(now, session.agent_id, max_occupancy=session.max_occupancy))
+                blended = bool(self.inbound.board.seats(session.agent_id))  # in an inbound queue
+                runner.observe(
+                    pe.AgentLoggedIn(
+                        now, session.agent_id, max_occupancy=session.max_occupancy, blended=blended
+                    )
+                )
             self.runners[campaign_id] = runner
             self._stopped.pop(campaign_id, None)
             runner.start()
@@ -456,7 +461,8 @@ class LiveDialer:
         if runner is not None:
             decision = runner.last_decision
             resting = frozenset(int(a) for a in decision.resting) if decision else frozenset()
-        session = self.desk.choose(call.campaign_id, datetime.now(UTC), resting)
+        kept = runner.kept_for_inbound if runner is not None else frozenset()
+        session = self.desk.choose(call.campaign_id, datetime.now(UTC), resting, kept)
         if session is None:
             delay = max(self._connect_within(call) - call.waited(time.time()), 0.0)
             loop = asyncio.get_running_loop()
@@ -545,7 +551,9 @@ class LiveDialer:
 
     async def end_agent_call(self, channel_id: str) -> None:
         """The agent ends its call: the customer goes on to the post-call survey if the campaign has
-        one (SRV-2), else is hung up."""
+        one (SRV-2), else is hung up. A caller the agent sent into a flow stays in it (IVR-6)."""
+        if await self.controls.leave_flow(channel_id):
+            return
         call = self.calls.get(channel_id)
         if channel_id in self._to_survey:
             return  # on its way already

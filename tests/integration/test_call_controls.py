@@ -3,7 +3,8 @@
 A caller presses 1 at the hotline's menu and reaches `bot1` (`sales`); `bot1` then puts it on hold
 and back (the pbx shows the caller's channel in MusicOnHold, then in ConfBridge again), transfers it
 blind to `bot2`, to the queue `sales` (where `bot2` takes it), to an external number (the carrier
-receives the call), and dials a number into its conference for a three-way call it then cancels.
+receives the call), dials a number into its conference for a three-way call it then cancels, and
+sends the caller into a flow that reads four digits and brings it back (IVR-6).
 Each control is checked from the pbx's channels or the carrier's log, and from its record
 (`call_controls`, `GET /calls/CALL/controls`).
 """
@@ -12,26 +13,54 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
+from campaigns import ivr_store
+from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import InboundOutcome
-from dialer.asterisk.ami import AmiLink, endpoint_from_settings
+from dialer.asterisk.ami import AmiLink
 from dialer.asterisk.carrier_caller import InboundCaller, call_pbx
 from dialer.asterisk.lab import Lab
 from dialer.engine import running_engine
 from ringcast.settings import load_settings
-from tests.support.inbound import AGENT, HOTLINE_DID, OTHER_AGENT, inbound_calls, prepare_inbound
+from tests.support.inbound import (
+    AGENT,
+    HOTLINE_DID,
+    OTHER_AGENT,
+    inbound_calls,
+    prepare_inbound,
+    screen_events,
+)
 from tests.support.live_campaign import CAMPAIGN
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
 CALLER_NUMBER = "13800138000"
 EXTERNAL = "+8613800131201"  # the carrier answers it as a human who talks 15 s
+VERIFY_FLOW = """
+name: verify-id
+start: ask
+nodes:
+  ask:
+    type: read
+    prompt: {audio: beep}
+    variable: id_number
+    min_digits: 4
+    max_digits: 4
+    terminator: ""
+    timeout_s: 10
+    retries: 0
+    next: back
+    on_invalid: back
+    on_timeout: back
+  back: {type: back, fallback: sales}
+"""
 
 
 @pytest.fixture
@@ -42,23 +71,6 @@ async def engine(lab: Lab, empty_database_url: str) -> AsyncIterator[tuple[Datab
     async with running_engine(database, load_settings()) as client:
         yield database, client
     database.dispose()
-
-
-@pytest.fixture
-async def pbx_ami(lab: Lab) -> AsyncIterator[AmiLink]:
-    """The test's own AMI link to the pbx, to see where the caller's channel is."""
-    link = AmiLink(endpoint_from_settings(load_settings()))
-    await link.connect()
-    yield link
-    await link.close()
-
-
-async def _until(done: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} within {timeout_s:.0f} s")
-        await asyncio.sleep(0.1)
 
 
 async def _post(client: httpx.AsyncClient, name: str, path: str, body: object = None) -> dict[str, object]:
@@ -132,7 +144,7 @@ async def test_blind_transfer_to_another_agent(
     assert (await _state(client, OTHER_AGENT, "on_call"))["call"] == call
     await _state(client, AGENT, "wrap_up")
     await _post(client, OTHER_AGENT, "hangup")
-    await _until(lambda: inbound_calls(database)[0].ended_at is not None, "ended")
+    await until(lambda: inbound_calls(database)[0].ended_at is not None, "ended")
     [record] = inbound_calls(database)
     assert record.outcome is InboundOutcome.ANSWERED
     assert await _controls(client, call) == [(AGENT, "transfer", f"agent:{OTHER_AGENT}", None)]
@@ -158,9 +170,9 @@ async def test_blind_transfer_to_an_external_number(
     started = time.time()
     await _post(client, AGENT, "transfer", {"to": f"number:{EXTERNAL}"})
     await _state(client, AGENT, "wrap_up")
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)), "dialled out")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)), "dialled out")
     [carried] = lab.carrier_log(since=started - 1, number=EXTERNAL)
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)[0].answered_at), "answered")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)[0].answered_at), "answered")
     assert carried.number == EXTERNAL
     assert await _controls(client, call) == [(AGENT, "transfer", f"number:{EXTERNAL}", None)]
 
@@ -172,17 +184,82 @@ async def test_three_way_conference_with_an_external_party(
     call = await _caller_with_bot1(client, carrier_ami)
     started = time.time()
     assert (await _post(client, AGENT, "add", {"to": f"number:{EXTERNAL}"}))["legs"] == "conference"
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)), "dialled in")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)), "dialled in")
     deadline = time.monotonic() + 15
     while await _application(pbx_ami, f"{call}-third") != "ConfBridge":  # answered, joined
         assert time.monotonic() < deadline, "the third party never joined the conference"
         await asyncio.sleep(0.2)
     assert await _application(pbx_ami, call) == "ConfBridge", "the customer stays in the conference"
     assert (await _post(client, AGENT, "cancel"))["legs"] == "talking"
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)[0].ended_at), "third gone")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=EXTERNAL)[0].ended_at), "third gone")
     assert (await _state(client, AGENT, "on_call"))["call"] == call
     await _post(client, AGENT, "hangup")
     assert await _controls(client, call) == [
         (AGENT, "add", f"number:{EXTERNAL}", "conference"),
         (AGENT, "cancel", f"number:{EXTERNAL}", "talking"),
+    ]
+
+
+async def _until_in(pbx_ami: AmiLink, call: str, application: str, what: str) -> None:
+    deadline = time.monotonic() + 15
+    while await _application(pbx_ami, call) != application:
+        assert time.monotonic() < deadline, f"the caller not {what} within 15 s"
+        await asyncio.sleep(0.1)
+
+
+async def _key(carrier_ami: AmiLink, carrier_call: str, digits: str) -> None:
+    """The caller keys `digits` (sent from its channel on the carrier to the pbx)."""
+    [channel] = [c.channel for c in await carrier_ami.channels() if c.uniqueid == carrier_call]
+    for digit in digits:
+        await carrier_ami.action({"Action": "PlayDTMF", "Channel": channel, "Digit": digit, "Duration": 150})
+        await asyncio.sleep(0.3)
+
+
+async def test_transfer_into_a_flow_and_back_with_the_digits_keyed(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink, pbx_ami: AmiLink
+) -> None:
+    database, client = engine
+    ivr_store.save_flow(database, VERIFY_FLOW, Change("test", datetime.now(UTC)), new=True, activate=True)
+    await _post(client, AGENT, "login", {"campaign": CAMPAIGN})
+    async with screen_events(client, AGENT) as stream:
+        caller = InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=40)
+        carrier_call = await call_pbx(carrier_ami, caller)
+        call = str((await _state(client, AGENT, "on_call"))["call"])
+        await asyncio.sleep(0.5)
+        assert (await _post(client, AGENT, "transfer", {"to": "flow:verify-id"}))["legs"] == "in_flow"
+        await _until_in(pbx_ami, call, "AGI", "in the flow")
+        status = (await client.get(f"/agents/{AGENT}")).json()
+        assert (status["state"], status["call"], status["legs"]) == ("on_call", call, "in_flow")
+        refused = await client.post(f"/agents/{AGENT}/hold")
+        assert refused.json() == {
+            "error": "cannot hold: the customer is in an IVR flow: wait for it to come back, or hang up"
+        }
+        await asyncio.sleep(1.0)  # GET DATA is playing the beep
+        await _key(carrier_ami, carrier_call, "2468")
+        await _until_in(pbx_ami, call, "ConfBridge", "back in the agent's conference")
+        status = (await client.get(f"/agents/{AGENT}")).json()
+        assert (status["state"], status["call"], status["legs"]) == ("on_call", call, "talking")
+
+        async def flow_returned() -> dict[str, object]:
+            async for event in stream:
+                if event["type"] == "control" and event["control"] == "flow_returned":
+                    return event
+            raise AssertionError("the screen-pop stream ended")
+
+        shown = await asyncio.wait_for(flow_returned(), 10)
+    assert shown["variables"] == {"id_number": "2468"}
+    assert shown["inputs"] == [{"node": "ask", "keys": "2468", "accepted": True}]
+    await _post(client, AGENT, "hangup")
+    await until(lambda: inbound_calls(database)[0].ended_at is not None, "ended")
+    [record] = inbound_calls(database)
+    [sent] = record.trail["sent_flows"]
+    assert (sent["flow"], sent["path"], sent["variables"]) == (
+        "verify-id",
+        ["ask", "back"],
+        {"id_number": "2468"},
+    )
+    assert record.trail["flow"] == "hotline", "the DID flow's trail is kept"
+    assert await _controls(client, call) == [
+        (AGENT, "transfer", "flow:verify-id", "in_flow"),
+        (AGENT, "flow_returned", "flow:verify-id", "talking"),
     ]

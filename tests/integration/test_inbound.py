@@ -65,6 +65,7 @@ from tests.support.inbound import (
     screen_events,
 )
 from tests.support.live_campaign import CAMPAIGN
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
@@ -119,16 +120,8 @@ def _ring_mode(strategy: Strategy = Strategy.LONGEST_IDLE, ring_timeout_s: float
     return setup
 
 
-async def _until(done: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} within {timeout_s:.0f} s")
-        await asyncio.sleep(0.1)
-
-
 async def _ended(database: Database, timeout_s: float = 20.0) -> InboundCall:
-    await _until(lambda: any(c.ended_at for c in inbound_calls(database)), "ended", timeout_s)
+    await until(lambda: any(c.ended_at for c in inbound_calls(database)), "ended", timeout_s)
     [call] = inbound_calls(database)
     return call
 
@@ -170,7 +163,7 @@ async def test_a_menu_key_queues_the_caller_to_a_ready_agent(
     started = time.time()
     await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=15))
     on_call = await _agent_until(client, "on_call")
-    await _until(lambda: inbound_calls(database)[0].answered_at is not None, "answered")
+    await until(lambda: inbound_calls(database)[0].answered_at is not None, "answered")
     await asyncio.sleep(1.0)
     await _agent(client, "/hangup")  # the agent ends the call: the caller is hung up
     await _agent_until(client, "wrap_up")  # as after an outbound call
@@ -188,7 +181,7 @@ async def test_a_menu_key_queues_the_caller_to_a_ready_agent(
     assert call.caller == "+86" + CALLER_NUMBER and call.did == HOTLINE_DID
     assert call.queued_at is not None and call.answered_at is not None
     assert (call.answered_at - call.queued_at).total_seconds() < 1, "a ready agent takes the call at once"
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=HOTLINE_DID)[0].ended_at), "hung up")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=HOTLINE_DID)[0].ended_at), "hung up")
     [carried] = lab.carrier_log(since=started - 1, number=HOTLINE_DID)
     assert (carried.planned, carried.caller_id, carried.responded) == (CALLER, CALLER_NUMBER, "1")
     assert carried.duration_s is not None and carried.duration_s < 15, "hung up by the agent"
@@ -238,7 +231,7 @@ async def test_a_did_without_a_flow_says_its_message_and_hangs_up(
     await call_pbx(carrier_ami, InboundCaller(MESSAGE_DID, CALLER_NUMBER, hang_up_after_s=15))
     call = await _ended(database)
     assert (call.outcome, call.flow, call.queue) == (InboundOutcome.IVR_ONLY, None, None)
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=MESSAGE_DID)[0].ended_at), "hung up")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=MESSAGE_DID)[0].ended_at), "hung up")
     [carried] = lab.carrier_log(since=started - 1, number=MESSAGE_DID)
     assert carried.duration_s is not None and carried.duration_s < 10, "the pbx hung up after the message"
     sound = PromptLibrary.from_settings(load_settings()).sound(MESSAGE, MESSAGE_LANGUAGE)
@@ -286,11 +279,11 @@ async def test_a_vip_caller_is_answered_before_one_who_waited_longer(
     await _agent(client, "/pause", {"reason": "break"})  # both callers wait for it
     started = time.time()
     await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=10))
-    await _until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 1, "first queued")
+    await until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 1, "first queued")
     await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, VIP_NUMBER, hang_up_after_s=10))
-    await _until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 2, "both queued")
+    await until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 2, "both queued")
     ready = await _agent(client, "/ready")
-    await _until(lambda: any(c.answered_at for c in inbound_calls(database)), "answered")
+    await until(lambda: any(c.answered_at for c in inbound_calls(database)), "answered")
     calls = _by_caller(database)
     vip, other = calls[VIP_NUMBER], calls[CALLER_NUMBER]
     assert (vip.agent_id, vip.priority, other.priority) == (ready["agent_id"], 10, 0)
@@ -324,7 +317,7 @@ async def test_a_blacklisted_caller_is_refused_busy(
         None,
         None,
     )
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=DIRECT_DID)[0].ended_at), "hung up")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=DIRECT_DID)[0].ended_at), "hung up")
     [carried] = lab.carrier_log(since=started - 1, number=DIRECT_DID)
     assert carried.duration_s is not None and carried.duration_s < 10, "the pbx hung up after the busy tone"
     assert (await _agent(client))["state"] == "ready"
@@ -361,7 +354,7 @@ async def test_a_repeat_caller_reaches_the_agent_who_served_it_last(
         await _agent(client, "/ready", name=served)  # now the other agent has been ready longer
     assert (await _agent(client, name=other))["state"] == "ready"
     await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=2))
-    await _until(
+    await until(
         lambda: len(inbound_calls(database)) == 2 and bool(inbound_calls(database)[1].ended_at), "ended"
     )
     second = inbound_calls(database)[1]
@@ -462,7 +455,7 @@ async def test_a_ring_mode_agent_who_does_not_answer_is_set_not_ready_and_the_ne
         started = time.time()
         await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=20))
         on_call = await _agent_until(client, "on_call")
-        await _until(lambda: inbound_calls(database)[0].answered_at is not None, "answered")
+        await until(lambda: inbound_calls(database)[0].answered_at is not None, "answered")
         assert (await _agent(client, name=DEAF))["reason"] == RING_NO_ANSWER
         await _agent(client, "/hangup")
         await _agent_until(client, "wrap_up")
@@ -485,7 +478,7 @@ async def test_a_ring_mode_agent_who_does_not_answer_is_set_not_ready_and_the_ne
             (AgentState.READY, AgentState.NOT_READY, RING_NO_ANSWER),  # ... and it is set apart
         ]
         phones = {f"agent-noanswer-{DEAF}": DEAF, f"agent-{AGENT}": AGENT}
-        await _until(
+        await until(
             lambda: all(c.ended_at for c in lab.carrier_log(since=started) if c.number in phones),
             "phones hung up",
         )
@@ -530,7 +523,7 @@ async def test_a_caller_hanging_up_while_a_phone_rings_stops_the_ringing(
         call = await _ended(database)
         assert (call.outcome, call.agent_id) == (InboundOutcome.ABANDONED, None)
         assert (await _agent_until(client, "ready", name=DEAF))["reason"] is None, "free again, not set apart"
-        await _until(
+        await until(
             lambda: all(c.ended_at for c in lab.carrier_log(since=started, number=f"agent-noanswer-{DEAF}")),
             "its phone stopped",
         )
@@ -553,12 +546,12 @@ async def test_a_caller_arriving_while_the_engine_drains_hears_the_numbers_messa
         await _agent(client, "/login", {"campaign": CAMPAIGN})
         await _agent(client, "/pause", {"reason": "break"})  # the first caller waits: the drain lasts
         await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, CALLER_NUMBER, hang_up_after_s=8))
-        await _until(lambda: any(c.queued_at for c in inbound_calls(database)), "the first caller queued")
+        await until(lambda: any(c.queued_at for c in inbound_calls(database)), "the first caller queued")
         stopping = asyncio.create_task(stack.aclose())
         await asyncio.sleep(1.0)  # the drain has begun
         started = time.time()
         await call_pbx(carrier_ami, InboundCaller(DIRECT_DID, LATE_CALLER, hang_up_after_s=20))
-        await _until(lambda: all(c.ended_at for c in inbound_calls(database)), "both ended", 30)
+        await until(lambda: all(c.ended_at for c in inbound_calls(database)), "both ended", 30)
         await stopping
     first, second = inbound_calls(database)
     assert (first.outcome, first.queue) == (InboundOutcome.ABANDONED, QUEUE), "in progress: it went on"

@@ -30,7 +30,6 @@ from tests.integration.test_inbound import (
     _by_caller,
     _ended,
     _inbound_engine,
-    _until,
 )
 from tests.support.inbound import (
     BLACKLISTED_NUMBER,
@@ -49,6 +48,7 @@ from tests.support.inbound_directory import (
     prepare_directory,
 )
 from tests.support.live_campaign import CAMPAIGN
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
@@ -123,11 +123,11 @@ async def test_a_vip_listed_caller_is_answered_before_one_who_waited_longer(
     await _agent(client, "/pause", {"reason": "break"}, name=SOUTH_AGENT)  # both callers wait for it
     started = time.time()
     await call_pbx(carrier_ami, InboundCaller(QUEUE_DID, CALLER_NUMBER, hang_up_after_s=10))
-    await _until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 1, "first queued")
+    await until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 1, "first queued")
     await call_pbx(carrier_ami, InboundCaller(QUEUE_DID, VIP_LISTED_NUMBER, hang_up_after_s=10))
-    await _until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 2, "both queued")
+    await until(lambda: len([c for c in inbound_calls(database) if c.queued_at]) == 2, "both queued")
     ready = await _agent(client, "/ready", name=SOUTH_AGENT)
-    await _until(lambda: any(c.answered_at for c in inbound_calls(database)), "answered")
+    await until(lambda: any(c.answered_at for c in inbound_calls(database)), "answered")
     calls = _by_caller(database)
     vip, other = calls[VIP_LISTED_NUMBER], calls[CALLER_NUMBER]
     assert (vip.agent_id, vip.priority, other.priority) == (ready["agent_id"], VIP_PRIORITY, 0)
@@ -162,7 +162,7 @@ async def test_a_blacklisted_caller_is_refused_before_any_prompt(
         "variables": {},
         "outcome": "refused (busy)",
     }
-    await _until(lambda: bool(lab.carrier_log(since=started - 1, number=SCREENED_DID)[0].ended_at), "hung up")
+    await until(lambda: bool(lab.carrier_log(since=started - 1, number=SCREENED_DID)[0].ended_at), "hung up")
     [carried] = lab.carrier_log(since=started - 1, number=SCREENED_DID)
     assert carried.duration_s is not None and carried.duration_s < BUSY_S, (
         "hung up by the pbx after the busy tone, sooner than the welcome alone would take"

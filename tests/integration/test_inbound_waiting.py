@@ -21,7 +21,7 @@ from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.surveys.document import Prompt
 from dialer.acd.queues import Announced
-from dialer.asterisk.ami import AmiLink, endpoint_from_settings
+from dialer.asterisk.ami import AmiLink
 from dialer.asterisk.carrier_caller import InboundCaller, call_pbx
 from dialer.asterisk.confgen import QUEUE_ANNOUNCED_USER_EVENT
 from dialer.asterisk.events import AmiEvent, UserEventReceived
@@ -31,18 +31,11 @@ from dialer.engine import running_engine
 from ringcast.settings import load_settings
 from tests.support.inbound import AGENT, HOTLINE_DID, QUEUE, inbound_calls, prepare_inbound, screen_events
 from tests.support.live_campaign import CAMPAIGN
+from tests.support.waiting import until
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
 GREETING = "您好，这里是销售部，请在提示音后留言。"
-
-
-@pytest.fixture
-async def pbx_ami(lab: Lab) -> AsyncIterator[AmiLink]:
-    link = AmiLink(endpoint_from_settings(load_settings()))
-    await link.connect()
-    yield link
-    await link.close()
 
 
 @contextlib.asynccontextmanager
@@ -75,11 +68,7 @@ def _greeted(database: Database) -> None:
 
 
 async def _until(done: Callable[[], bool], what: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not {what} within {timeout_s:.0f} s")
-        await asyncio.sleep(0.1)
+    await until(done, what, timeout_s)
 
 
 def _queued(database: Database, callers: int) -> bool:

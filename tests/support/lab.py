@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from dialer.asterisk.ami import AmiLink
+from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.carrier_caller import carrier_endpoint
 from dialer.asterisk.lab import Lab
 from ringcast.errors import UserError
@@ -39,6 +39,15 @@ def lab_reset(lab: Lab) -> Lab:
 @pytest.fixture
 async def carrier_ami(lab: Lab) -> AsyncIterator[AmiLink]:
     link = AmiLink(carrier_endpoint(load_settings()))
+    await link.connect()
+    yield link
+    await link.close()
+
+
+@pytest.fixture
+async def pbx_ami(lab: Lab) -> AsyncIterator[AmiLink]:
+    """The test's own AMI link to the pbx: its events, and where a caller's channel is."""
+    link = AmiLink(endpoint_from_settings(load_settings()))
     await link.connect()
     yield link
     await link.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dialer.acd.announcements import announce, estimated_wait_s
-from dialer.acd.blending import inbound_reserve, waiting_for
+from dialer.acd.blending import waiting_for
 from dialer.acd.commands import Announce, Offer
 from dialer.acd.queues import QueueConfig
 from dialer.acd.router import agent_ready, route_call
@@ -44,7 +44,7 @@ def test_a_direct_calls_place_is_among_the_calls_for_its_agent() -> None:
     assert announce(board, "d1", aht_s=60) == Announce("d1", 1, None)
 
 
-def test_inbound_reserve_is_the_calls_the_agents_may_take_plus_the_reserve() -> None:
+def test_the_calls_waiting_for_agents_are_those_of_their_queues_and_those_dialled_to_them() -> None:
     queues = [sales(1, 2), QueueConfig("support", members(1)), QueueConfig("billing", members(3))]
     calls = [
         call("s1"),
@@ -56,9 +56,8 @@ def test_inbound_reserve_is_the_calls_the_agents_may_take_plus_the_reserve() -> 
     ]
     board = board_of(queues, [agent(1), agent(3)], calls)
     assert waiting_for(board, [1]) == 4
-    assert inbound_reserve(board, [1], reserve=2) == 6
     assert waiting_for(board, [1, 3]) == 6
-    assert inbound_reserve(board, [], reserve=1) == 1
+    assert waiting_for(board, []) == 0
 
 
 def test_an_agent_leaving_ready_leaves_the_routing_index() -> None:

@@ -94,3 +94,26 @@ def test_targets_parsed() -> None:
     for bad in ("sales", "room:1", "agent:"):
         with pytest.raises(UserError, match="give one of agent:NAME, queue:NAME, flow:NAME, number:NAME"):
             parse_target(bad)
+
+
+FLOW = Target(TargetKind.FLOW, "verify-id")
+
+
+@pytest.mark.parametrize("legs", [CallLegs(), CallLegs(Legs.HELD)])
+def test_transfer_into_a_flow_keeps_the_agent_on_the_call(legs: CallLegs) -> None:
+    assert legs.apply(C.TRANSFER, FLOW) == CallLegs(Legs.IN_FLOW)
+
+
+@pytest.mark.parametrize("control", [C.HOLD, C.RESUME, C.TRANSFER, C.ADD, C.CONSULT, C.CANCEL])
+def test_nothing_but_waiting_while_the_caller_is_in_a_flow(control: Control) -> None:
+    target = NUMBER if control in (C.TRANSFER, C.ADD, C.CONSULT) else None
+    with pytest.raises(ControlRefused, match=f"^cannot {control.value}: the customer is in an IVR flow"):
+        CallLegs(Legs.IN_FLOW).apply(control, target)
+
+
+def test_the_flows_back_end_brings_the_caller_back_to_talking() -> None:
+    assert CallLegs(Legs.IN_FLOW).returned() == CallLegs(Legs.TALKING)
+    with pytest.raises(
+        ControlRefused, match=r"^cannot take the customer back from a flow: the customer is on hold"
+    ):
+        CallLegs(Legs.HELD).returned()

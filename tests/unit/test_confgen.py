@@ -114,6 +114,18 @@ def test_dialplan_contexts(settings: Settings) -> None:
                 "same => n(done),Hangup()",
             )
         ],
+        # a caller an agent sent into a flow (IVR-6): the flow over FastAGI, then where it ended,
+        # e.g. back into the agent's conference; the DID flow's RINGCAST_NEXT is cleared first
+        "ringcast-flow": [
+            "exten => s,1,Set(RINGCAST_NEXT=)",
+            'same => n,GotoIf($["${RINGCAST_AGI_URL}" != ""]?run)',
+            "same => n,Set(RINGCAST_AGI_URL=agi://10.1.2.3:4600)",
+            "same => n(run),AGI(${RINGCAST_AGI_URL}/flow,${RINGCAST_FLOW})",
+            'same => n,GotoIf($["${RINGCAST_NEXT}" != ""]?${RINGCAST_NEXT})',
+            'same => n,GotoIf($["${AGISTATUS}" = "SUCCESS"]?done)',
+            "same => n,Playback(ss-noservice)",
+            "same => n(done),Hangup()",
+        ],
         "ringcast-queue-hold": [
             "exten => s,1,Set(RINGCAST_HELD_UNTIL=$[${EPOCH} + 3600])",
             "same => n,MusicOnHold(${RINGCAST_MOH},2)",

@@ -92,7 +92,8 @@ def test_shape_problems_are_named_by_node_and_field_without_the_type() -> None:
             "  m: {type: queue, queue: sales, area_routing: {}}\n"
         )
     )
-    kinds = "play, menu, read, condition, time, set, goto, queue, agent, external, voicemail, survey, hangup"
+    kinds = "play, menu, read, condition, time, set, goto, queue, agent, external, voicemail, survey"
+    kinds += ", back, hangup"
     assert found == [
         "nodes.a: keys 12, x: a key is one of 0-9 or * (# ends what the caller keys on the PBX)",
         "nodes.b: a menu needs at least one key in keys",
@@ -188,8 +189,8 @@ def test_loops_without_exit() -> None:
         )
     )
     assert flow_problems(stuck) == [
-        "nodes.a: no path from it reaches an end (hangup, queue, agent, external, voicemail or survey)",
-        "nodes.c: no path from it reaches an end (hangup, queue, agent, external, voicemail or survey)",
+        "nodes.a: no path from it reaches an end (hangup, queue, agent, external, voicemail, survey or back)",
+        "nodes.c: no path from it reaches an end (hangup, queue, agent, external, voicemail, survey or back)",
     ]
 
 
