@@ -22,6 +22,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from campaigns.compliance.blocklist_store import Change
+from campaigns.direct_numbers import numbers_to
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import (
     Agent,
@@ -184,6 +185,12 @@ def deactivate_agent(database: Database, name: str, change: Change) -> bool:
             return False
         if agent.state is not AgentState.LOGGED_OUT:
             raise UserError(f"agent {name} is {agent.state.value}: log the agent out first")
+        dids = numbers_to(session, agent=name)
+        if dids:
+            raise UserError(
+                f"agent {name} takes the calls of direct number {', '.join(dids)}",
+                hint="send that number elsewhere first (`ringcast ivr did set DID --agent|--queue|--flow`)",
+            )
         agent.active = False
         audit(session, change, "agent.deactivate", "agent", name)
         return True

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
+from campaigns.direct_numbers import numbers_to
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, CallQueue, QueueMembership, QueueVisit
 from dialer.acd.queues import (
@@ -235,6 +236,12 @@ def delete_queue(database: Database, name: str, change: Change) -> None:
             raise UserError(
                 f"queue {name} is the overflow of queue {', '.join(feeding)}",
                 hint="give them another --overflow with `ringcast queue update` first",
+            )
+        dids = numbers_to(session, queue=name)
+        if dids:
+            raise UserError(
+                f"queue {name} takes the calls of direct number {', '.join(dids)}",
+                hint="send that number elsewhere first (`ringcast ivr did set DID --agent|--queue|--flow`)",
             )
         if session.scalar(select(QueueVisit.id).where(QueueVisit.queue == name).limit(1)) is not None:
             raise UserError(

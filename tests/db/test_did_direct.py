@@ -19,6 +19,7 @@ from campaigns.persistence.models import AuditEntry
 from cli.ivr import ivr_app
 from dialer.ivr.did_plan import DidPlan
 from dialer.ivr.direct import DirectRoute
+from ringcast.errors import UserError
 from tests.db.importing import Run, cli_on
 from tests.db.test_ivr_cli import output
 from tests.db.test_ivr_store import CHANGE, GOOD
@@ -161,3 +162,19 @@ def test_a_number_turns_from_flows_to_direct_and_back(database: Database, floor:
     assert ivr_store.activate_flow(database, "day", CHANGE).active
     again = ivr_store.set_number(database, DID, DidPlan(flow="day"), CHANGE)
     assert (again.plan.flow, again.plan.direct) == ("day", None)
+
+
+def test_an_agent_or_queue_a_direct_number_names_stays_until_the_number_goes_elsewhere(
+    database: Database, floor: None
+) -> None:
+    ivr_store.set_number(database, DID, DidPlan(direct=DirectRoute(agent="wang")), CHANGE)
+    ivr_store.set_number(database, "4008005002", DidPlan(direct=DirectRoute(queue="vip")), CHANGE)
+    with pytest.raises(UserError, match=f"agent wang takes the calls of direct number {DID}"):
+        agent_store.deactivate_agent(database, "wang", CHANGE)
+    with pytest.raises(UserError, match="queue vip takes the calls of direct number 4008005002"):
+        queue_store.delete_queue(database, "vip", CHANGE)
+    assert [agent.name for agent in agent_store.list_agents(database)] == ["li", "wang"], "nothing changed"
+    ivr_store.set_number(database, DID, DidPlan(direct=DirectRoute(queue="sales")), CHANGE)
+    ivr_store.set_number(database, "4008005002", DidPlan(direct=DirectRoute(queue="sales")), CHANGE)
+    assert agent_store.deactivate_agent(database, "wang", CHANGE)
+    queue_store.delete_queue(database, "vip", CHANGE)
