@@ -1,7 +1,7 @@
 """The record of in-call controls (AGT-4, IVR-6): written as agents use them, read per call.
 
 `record_control` runs in the engine's database thread, behind the call's other writes;
-`controls_of` is what `GET /agents/NAME/calls/CALL/controls` and the tests read: the trail of one
+`controls_of` is what `GET /calls/CALL/controls` and the tests read: the trail of one
 call, oldest first, with the agent's name.
 
 `record_sent_flow` keeps the trail of a flow an agent sent its caller into (IVR-6) with the call,

@@ -10,6 +10,7 @@ audited with `--actor`. Thin over `campaigns.voicemail_store`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -32,6 +33,13 @@ BOX_HELP = "The box: agent:NAME or queue:NAME."
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
+def _greeting_file(box: store.Box) -> str:
+    """The recording's name: readable, and unique per box (names differing only in characters a
+    file name cannot hold, li.wei and li_wei, 销售 and 客服, get different files)."""
+    digest = hashlib.sha256(str(box).encode()).hexdigest()[:12]
+    return f"voicemail/{box.owner}-{_UNSAFE.sub('_', box.name)}-{digest}"
+
+
 @greeting_app.command("set")
 def greeting_set(
     box: str = typer.Argument(..., help=BOX_HELP),
@@ -51,8 +59,7 @@ def greeting_set(
         sound = library.sound(message.prompt, language)
     else:
         assert file is not None
-        name = f"voicemail/{parsed.owner}-{_UNSAFE.sub('_', parsed.name)}"
-        sound = library.install_audio(file, name)
+        sound = library.install_audio(file, _greeting_file(parsed))
     with open_database() as database:
         store.set_greeting(
             database,

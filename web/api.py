@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from campaigns import control_store, customer_records
 from campaigns.customer_records import CustomerRecord
-from dialer.agents.call_controls import Control, parse_target
+from dialer.agents.call_controls import TARGETED, Control, parse_target
 from dialer.live.screen_pop import MISSED, STATE, ScreenEvent
 from dialer.live.service import LiveDialer
 from ringcast.errors import UserError
@@ -150,8 +150,7 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
         return route
 
     for what in Control:  # in-call controls (AGT-4): hold, resume, conference, complete, cancel
-        targeted = what in (Control.TRANSFER, Control.ADD, Control.CONSULT)  # with {"to": ...}
-        route = targeted_control(what) if targeted else plain_control(what)
+        route = targeted_control(what) if what in TARGETED else plain_control(what)  # TARGETED: {"to": ...}
         control.add_api_route(f"/agents/{{name}}/{what.value}", route, methods=["POST"])
 
     @control.get("/calls/{call}/controls")

@@ -104,7 +104,7 @@ class Blocklist:
     def listed(self, numbers: Sequence[str]) -> frozenset[str]:
         """Those of `numbers` (sorted) that some entry matches, in force or not: the others need
         no `check`. Prefix entries are matched by a binary search each, not per number."""
-        found = set(self._exact.keys() & set(numbers))
+        found = self._exact.keys() & numbers  # a new set
         for by_value in self._prefixes.values():
             for prefix in by_value:
                 at = bisect_left(numbers, prefix)

@@ -48,6 +48,9 @@ class Control(StrEnum):
     CANCEL = "cancel"
 
 
+TARGETED = frozenset({Control.TRANSFER, Control.ADD, Control.CONSULT})  # the controls given a target
+
+
 class TargetKind(StrEnum):
     AGENT = "agent"
     QUEUE = "queue"
@@ -114,7 +117,7 @@ class CallLegs:
         moves = _MOVES[control]
         if self.state not in moves:
             raise ControlRefused(f"cannot {control.value}: {_WHY_NOT[self.state]}")
-        if control in (Control.TRANSFER, Control.ADD, Control.CONSULT) and target is None:
+        if control in TARGETED and target is None:
             raise ControlRefused(f"{control.value} needs a target")
         if control in (Control.ADD, Control.CONSULT):
             assert target is not None
