@@ -136,6 +136,12 @@ class CallControls:
         except AmiError as exc:
             raise UserError(f"the pbx refused to move the call: {exc}") from None
 
+    async def _set_var(self, call: str, name: str, value: str) -> None:
+        try:
+            await self.dialer.ami.set_var(self.dialer.channel_name(call), name, value)
+        except AmiError as exc:
+            raise UserError(f"the pbx refused to move the call: {exc}") from None
+
     async def _transfer(self, session: AgentSession, call: str, target: Target) -> None:
         dialer = self.dialer
         if target.kind is TargetKind.AGENT:
@@ -148,9 +154,9 @@ class CallControls:
             queue = await dialer.inbound.queue(target.name)
             if queue is None:
                 raise UserError(f"no queue {target.name} takes calls now")
+            await self._set_var(call, MOH_VAR, queue.music_class)
+            await self._hold(call)  # the customer moved first: a refusal leaves the agent on the call
             await self._release(session, call)
-            await dialer.ami.set_var(dialer.channel_name(call), MOH_VAR, queue.music_class)
-            await self._hold(call)
             inbound = await self.as_inbound(call)
             await dialer.inbound.enqueue(inbound, queue.name, 0)
         elif target.kind is TargetKind.NUMBER:
@@ -165,10 +171,7 @@ class CallControls:
         stored = await dialer.db.run(ivr_store.get_flow, dialer.database, name)
         if not stored.active:
             raise UserError(f"flow {name} is not active")
-        try:
-            await dialer.ami.set_var(dialer.channel_name(call), FLOW_VAR, name)
-        except AmiError as exc:
-            raise UserError(f"the pbx refused to move the call: {exc}") from None
+        await self._set_var(call, FLOW_VAR, name)
         await self._redirect(call, FLOW_CONTEXT)
 
     async def _release(self, session: AgentSession, call: str) -> None:
