@@ -13,9 +13,10 @@ spends about 0.8 s less than when every insert lands in it at a random place. Th
 already refused every number the list holds, and holds the write lock throughout, so the index
 built at the end cannot fail on a duplicate.
 
-On SQLite the constraint goes by a table rebuild (batch mode). Set aside around it: the partial
-hopper index, as in 0005, and the trigger of 0005 that deletes a list's leads (SQLite checks
-every trigger when the rebuilt table takes the old one's name, and this one names `leads`).
+On SQLite the constraint goes by a table rebuild (batch mode). Set aside around it there: the
+partial hopper index, as in 0005, and the trigger of 0005 that deletes a list's leads (SQLite
+checks every trigger when the rebuilt table takes the old one's name, and this one names
+`leads`). PostgreSQL drops the constraint in place.
 """
 
 from __future__ import annotations
@@ -54,19 +55,19 @@ def downgrade() -> None:
 
 @contextmanager
 def _set_aside() -> Iterator[None]:
-    """Without `ix_leads_hopper` (SQLite's batch rebuild would recreate it from reflection) and,
-    on SQLite, without the list trigger inside."""
-    sqlite = op.get_bind().dialect.name == "sqlite"
+    """On SQLite, without `ix_leads_hopper` (the batch rebuild would recreate it from reflection,
+    losing its WHERE) and without the list trigger inside; PostgreSQL alters the table in place
+    and needs neither."""
+    if op.get_bind().dialect.name != "sqlite":
+        yield
+        return
     op.drop_index("ix_leads_hopper", table_name="leads")
-    if sqlite:
-        op.execute("DROP TRIGGER tr_contact_lists_delete_leads")
+    op.execute("DROP TRIGGER tr_contact_lists_delete_leads")
     yield
-    if sqlite:
-        op.execute(LIST_TRIGGER)
+    op.execute(LIST_TRIGGER)
     op.create_index(
         "ix_leads_hopper",
         "leads",
         ["list_id", "priority", "next_attempt_at"],
         sqlite_where=sa.text(DIALABLE),
-        postgresql_where=sa.text(DIALABLE),
     )
