@@ -12,11 +12,12 @@ messages and dial-time refusals in the audit log, in proportion. PostgreSQL then
 gets the `VACUUM ANALYZE` its autovacuum would run after such a load (statistics, and the
 visibility map its index-only scans need); SQLite runs as the application leaves it.
 
-Then each report (`reports/`) runs over the last 30 days in a fresh process, its wall time and peak
-memory measured (`support.MemorySampler`), beside a plain `SELECT count(*)` over the same attempts,
-filtered as the reports filter them (`reports/scope.py`), in the same run. Targets: each report ≤ 10
-s, peak memory ≤ 1 GB. Prints a table and writes `bench/results/report.md` and `.json`. A benchmark,
-not a timed test.
+Then each report (`reports/`, as `ringcast report NAME` builds it: `trunks` is the trunks table
+and the inbound numbers table it prints together) runs over the last 30 days in a fresh process,
+its wall time and peak memory measured (`support.MemorySampler`), beside a plain `SELECT count(*)`
+over the same attempts, filtered as the reports filter them (`reports/scope.py`), in the same run.
+Targets: each report ≤ 10 s, peak memory ≤ 1 GB. Prints a table and writes
+`bench/results/report.md` and `.json`. A benchmark, not a timed test.
 """
 
 from __future__ import annotations
