@@ -71,7 +71,7 @@ async def test_a_caller_dialling_an_agents_number_reaches_that_agent(
     await _agent(client, "/login", {"campaign": CAMPAIGN})  # ready the longest: a queue's call would be its
     asked = await _agent(client, "/login", {"campaign": CAMPAIGN}, name=OTHER_AGENT)
     started = time.time()
-    await call_pbx(carrier_ami, InboundCaller(AGENT_DID, CALLER_NUMBER, hang_up_after_s=4))
+    await call_pbx(carrier_ami, InboundCaller(AGENT_DID, CALLER_NUMBER, hang_up_after_s=8))
     on_call = await _agent_until(client, "on_call", name=OTHER_AGENT)
     assert on_call["inbound"] == {
         "caller": "+86" + CALLER_NUMBER,
