@@ -18,7 +18,9 @@ minus the later of its entry in the queue and the moment the agent that took it 
 ready (`agent_state_log`). With one queue served in order, that agent became ready while this
 caller was at the head (else it would have taken the head), so this is the time from "head of
 the queue with an agent ready" to "joined", all of it the engine's: routing, the reservation,
-the AMI Redirect and the pbx's ConfBridge join as the engine hears of it. Prints a table and
+the AMI Redirect and the pbx's ConfBridge join as the engine hears of it; p95 is the nearest rank
+of `live_probes.percentile`, as in the other benchmarks. The records are read in a thread
+(`live_bench._in_thread`), never on the loop the engine runs on. Prints a table and
 writes `bench/results/inbound.md` and `.json`. Benchmarks print and compare; nothing here is a
 test with a time limit.
 """
@@ -43,6 +45,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from live_bench import _in_thread  # noqa: E402
+from live_probes import percentile  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from campaigns import campaign_store, ivr_store, queue_store  # noqa: E402
@@ -115,14 +119,20 @@ async def place(carrier: AmiLink, first: int, count: int, spacing_s: float, hold
         await call_pbx(carrier, caller)
 
 
+def _ended(database: Database) -> int:
+    with database.session() as session:
+        query = select(func.count()).select_from(InboundCall).where(InboundCall.ended_at.is_not(None))
+        return int(session.scalar(query) or 0)
+
+
 async def until_ended(database: Database, expected: int, timeout_s: float) -> None:
-    """Until `expected` calls have ended, or `timeout_s` (what is left open then counts as lost)."""
+    """Until `expected` calls have ended, or `timeout_s` (what is left open then counts as lost).
+    The database is read in a thread: the engine's loop, which this process shares, never waits."""
     deadline = time.monotonic() + timeout_s
-    query = select(func.count()).select_from(InboundCall).where(InboundCall.ended_at.is_not(None))
     while time.monotonic() < deadline:
-        with database.session() as session:
-            if (session.scalar(query) or 0) >= expected:
-                return
+        ended: int = await _in_thread(_ended, database)
+        if ended >= expected:
+            return
         await asyncio.sleep(0.5)
 
 
@@ -158,7 +168,7 @@ def measure(database: Database, callers: set[str]) -> dict[str, Any]:
         "delay_ms": {
             "n": len(delays),
             "p50": statistics.median(delays) if delays else None,
-            "p95": delays[max(0, round(0.95 * len(delays)) - 1)] if delays else None,
+            "p95": percentile(delays, 95),
             "max": delays[-1] if delays else None,
         },
     }
@@ -182,13 +192,15 @@ async def run(calls: int, seconds: float, agents: int, talk_s: float) -> dict[st
                     for n in range(quiet_calls):  # the baseline: one caller at a time
                         await place(carrier, n, 1, 0.0, hold_s=talk_s + 20)
                         await until_ended(database, n + 1, timeout_s=talk_s + 30)
-                    quiet = measure(database, {f"+86{CALLER_BASE + n}" for n in range(quiet_calls)})
+                    quiet_callers = {f"+86{CALLER_BASE + n}" for n in range(quiet_calls)}
+                    quiet: dict[str, Any] = await _in_thread(measure, database, quiet_callers)
                     started = time.monotonic()
                     await place(carrier, quiet_calls, calls, seconds / calls, hold_s=talk_s + 120)
                     placed_s = time.monotonic() - started
                     await until_ended(database, quiet_calls + calls, timeout_s=talk_s * calls / agents + 150)
                     burst_callers = {f"+86{CALLER_BASE + quiet_calls + n}" for n in range(calls)}
-                    burst = measure(database, burst_callers) | {"placed_in_s": placed_s}
+                    measured: dict[str, Any] = await _in_thread(measure, database, burst_callers)
+                    burst = measured | {"placed_in_s": placed_s}
                 finally:
                     await bots.stop()
         finally:

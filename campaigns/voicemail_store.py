@@ -6,22 +6,29 @@ A box is an agent's or a queue's (`Box`, written `agent:NAME` or `queue:NAME`). 
 nobody owns (`box_for`). A greeting is set per box (`set_greeting`: the sound the pbx plays, made by
 the caller of this module from TTS text or an uploaded file) and replaces the stock `vm-intro`.
 
-A message (`message_left`, one per call) is told to the box's owners: the agent, or every member
-of the queue (`Notice.agents`); each agent's unheard messages are those of its own box and of its
-queues' (`unheard_for`); any of them may mark one heard (`mark_heard`). Greeting changes and
-messages heard are audited (`agent_store.audit`).
+A caller's end in a box (`ended_in_box`, in the engine's database thread: it reads the recording)
+is a message only when the recording holds at least `MIN_MESSAGE_S` of sound: a caller who hung up
+during the greeting (no file, or a header-only one) ends `abandoned`, with no message. A message
+(`message_left`, one per call) is told to the box's owners: the agent, or every member of the
+queue (`Notice.agents`). Each of them hears it on its own: an agent's unheard messages are those of
+its own box and of its queues' it has not marked heard (`unheard_for`, `mark_heard` with `agent`);
+the box's view (`list_messages`, for supervisors) gives each message's first hearing and every
+agent who heard it. Greeting changes and messages heard are audited (`agent_store.audit`).
 """
 
 from __future__ import annotations
 
 import re
+import wave
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from campaigns import inbound_store
 from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
@@ -31,12 +38,15 @@ from campaigns.persistence.models import (
     InboundCall,
     QueueMembership,
     VoicemailBox,
+    VoicemailHeard,
     VoicemailMessage,
 )
+from campaigns.persistence.models.enums import InboundOutcome
 from ringcast.errors import UserError
 
 Owner = Literal["agent", "queue"]
 _BOX = re.compile(r"(agent|queue):([\w.@-]{1,64})")
+MIN_MESSAGE_S = 1.0  # a recording shorter than this is no message (a hang-up at the greeting or the tone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +125,36 @@ def box_for(database: Database, owner: Owner | None, name: str) -> tuple[Box, st
         return box, session.scalar(select(VoicemailBox.greeting_sound).where(*_box_is(box)))
 
 
+def recorded_s(path: Path) -> float:
+    """The seconds of sound in the WAV file at `path`; 0 when it is missing or not a WAV file."""
+    try:
+        with wave.open(str(path), "rb") as recording:
+            return recording.getnframes() / recording.getframerate()
+    except (OSError, EOFError, wave.Error, ZeroDivisionError):
+        return 0.0
+
+
+def ended_in_box(
+    database: Database,
+    spool: Path | None,
+    call_id: int,
+    box: Box,
+    file: str,
+    at: datetime,
+    outcome: InboundOutcome,
+    cause: int | None,
+) -> Notice | None:
+    """Call `call_id` ended in `box`, its recording `file` (under the pbx's spool directory, `spool`
+    here): a message, and who is to be told of it, when the recording holds `MIN_MESSAGE_S` of
+    sound or more (or cannot be read here: `spool` None), the call ending by `outcome`; else None,
+    the call `abandoned`, without a file."""
+    if spool is not None and recorded_s(spool / f"{file}.wav") < MIN_MESSAGE_S:
+        inbound_store.end_call(database, call_id, at, InboundOutcome.ABANDONED, cause)
+        return None
+    inbound_store.end_call(database, call_id, at, outcome, cause, file)
+    return message_left(database, call_id, box, file, at)
+
+
 def message_left(database: Database, call_id: int, box: Box, file: str, at: datetime) -> Notice:
     """Keep the message call `call_id` left in `box`; who is to be told of it."""
     with database.session() as session:
@@ -136,47 +176,95 @@ def message_left(database: Database, call_id: int, box: Box, file: str, at: date
 
 
 def unheard_for(database: Database, agent: str) -> list[dict[str, Any]]:
-    """The unheard messages of `agent`'s own box and of its queues' boxes, newest first."""
+    """The messages of `agent`'s own box and of its queues' boxes that it has not heard, newest first."""
+    return messages_for(database, agent, unheard=True)
+
+
+def messages_for(database: Database, agent: str, *, unheard: bool = False) -> list[dict[str, Any]]:
+    """The messages of `agent`'s own box and of its queues' boxes, newest first, each with
+    `heard_by_agent` (when the agent heard it, or None); with `unheard`, those it has not heard."""
     with database.session() as session:
         row = named(session, Agent, agent)
         queues = select(CallQueue.name).join(QueueMembership).where(QueueMembership.agent_id == row.id)
-        query = _messages().where(
-            VoicemailMessage.heard_at.is_(None),
-            ((VoicemailMessage.owner == "agent") & (VoicemailMessage.box == agent))
-            | ((VoicemailMessage.owner == "queue") & VoicemailMessage.box.in_(queues)),
+        heard = (
+            select(VoicemailHeard.heard_at)
+            .where(VoicemailHeard.message_id == VoicemailMessage.id, VoicemailHeard.agent_id == row.id)
+            .scalar_subquery()
         )
-        return [_message(message, caller) for message, caller in session.execute(query)]
+        query = (
+            _messages()
+            .add_columns(heard)
+            .where(
+                ((VoicemailMessage.owner == "agent") & (VoicemailMessage.box == agent))
+                | ((VoicemailMessage.owner == "queue") & VoicemailMessage.box.in_(queues))
+            )
+        )
+        if unheard:
+            query = query.where(heard.is_(None))
+        return [
+            _message(message, caller) | {"heard_by_agent": _instant(heard_at)}
+            for message, caller, heard_at in session.execute(query)
+        ]
 
 
 def list_messages(
     database: Database, box: Box | None = None, *, unheard: bool = False
 ) -> list[dict[str, Any]]:
-    """The messages of `box` (of every box when None), newest first; with `unheard`, those alone."""
+    """The messages of `box` (of every box when None), newest first, each with the agents who heard
+    it (`heard`); with `unheard`, those nobody has heard."""
     with database.session() as session:
         query = _messages()
         if box is not None:
             query = query.where(VoicemailMessage.owner == box.owner, VoicemailMessage.box == box.name)
         if unheard:
             query = query.where(VoicemailMessage.heard_at.is_(None))
-        return [_message(message, caller) for message, caller in session.execute(query)]
+        found = session.execute(query).all()
+        hearings: dict[int, list[dict[str, Any]]] = {}
+        ids = [message.id for message, _ in found]
+        for message_id, name, heard_at in session.execute(
+            select(VoicemailHeard.message_id, Agent.name, VoicemailHeard.heard_at)
+            .join(Agent, Agent.id == VoicemailHeard.agent_id)
+            .where(VoicemailHeard.message_id.in_(ids))
+            .order_by(VoicemailHeard.heard_at, Agent.name)
+        ):
+            hearings.setdefault(message_id, []).append({"agent": name, "at": heard_at.isoformat()})
+        return [
+            _message(message, caller) | {"heard": hearings.get(message.id, [])} for message, caller in found
+        ]
 
 
 def mark_heard(
     database: Database, message_id: int, change: Change, *, agent: str | None = None
 ) -> dict[str, Any]:
-    """Message `message_id` heard by `change.actor`; with `agent`, only one of that agent's boxes'.
-    Marking a heard message again keeps its first hearing."""
+    """Message `message_id` heard by `change.actor`: with `agent`, by that agent (one of its boxes'
+    messages), off its unheard list alone; the box's first hearing is kept either way. Marking a
+    heard message again keeps the first hearing."""
     with database.session() as session:
         found = session.execute(
             _messages().where(VoicemailMessage.id == message_id).with_for_update(of=VoicemailMessage)
         ).first()
+        agent_row = None if agent is None else named(session, Agent, agent)
         if found is None or (agent is not None and not _reaches(session, found[0], agent)):
             whose = f" in {agent}'s boxes" if agent is not None else ""
             raise UserError(f"no voicemail message {message_id}{whose}")
         message, caller = found
-        if message.heard_at is None:
+        first = message.heard_at is None
+        if first:
             message.heard_at, message.heard_by = change.at, change.actor[:100]
-            audit(session, change, "voicemail.heard", "voicemail_message", str(message.id))
+        mine = (
+            agent_row is not None
+            and session.scalar(
+                select(VoicemailHeard.id).where(
+                    VoicemailHeard.message_id == message.id, VoicemailHeard.agent_id == agent_row.id
+                )
+            )
+            is None
+        )
+        if agent_row is not None and mine:
+            session.add(VoicemailHeard(message_id=message.id, agent_id=agent_row.id, heard_at=change.at))
+        if first or mine:
+            details = {} if agent is None else {"agent": agent}
+            audit(session, change, "voicemail.heard", "voicemail_message", str(message.id), **details)
         return _message(message, caller)
 
 
@@ -216,6 +304,10 @@ def _messages() -> Select[VoicemailMessage, str]:
     )
 
 
+def _instant(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
 def _greeting(row: VoicemailBox) -> dict[str, Any]:
     return {
         "box": f"{row.owner}:{row.name}",
@@ -233,6 +325,6 @@ def _message(row: VoicemailMessage, caller: str) -> dict[str, Any]:
         "caller": caller,
         "file": row.file,
         "left_at": row.left_at.isoformat(),
-        "heard_at": row.heard_at.isoformat() if row.heard_at else None,
+        "heard_at": _instant(row.heard_at),
         "heard_by": row.heard_by,
     }

@@ -4,8 +4,11 @@ A box is `agent:NAME` or `queue:NAME`. `greeting set BOX --text ...` renders the
 (in `--language`, zh or en) and `--file F` installs a recording (converted to 8 kHz mono WAV under
 the prompt directory's `custom/voicemail/`); the box then greets callers with it instead of the
 stock `vm-intro`. `greeting clear` goes back to the stock one. `list` prints the messages (of one
-box with `--box`, the unheard ones with `--unheard`); `mark-heard ID` marks one heard. Changes are
-audited with `--actor`. Thin over `campaigns.voicemail_store`.
+box with `--box`, the unheard ones with `--unheard`: nobody heard them), with who heard each; with
+`--agent NAME`, the messages of that agent's boxes as it sees them (`--unheard`: those it has not
+heard). `mark-heard ID --agent NAME` marks one heard by that agent (off its own unheard list);
+without `--agent`, heard for the box (a supervisor's). Changes are audited with `--actor`. Thin
+over `campaigns.voicemail_store`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -107,34 +111,58 @@ def greeting_list(as_json: bool = typer.Option(False, "--json", help=JSON_HELP))
 @voicemail_app.command("list")
 def list_messages(
     box: str | None = typer.Option(None, "--box", help=BOX_HELP + " [every box]"),
-    unheard: bool = typer.Option(False, "--unheard", help="Only the messages nobody has heard."),
+    agent: str | None = typer.Option(
+        None, "--agent", help="The messages of this agent's boxes, as it sees them."
+    ),
+    unheard: bool = typer.Option(False, "--unheard", help="Only the messages nobody (or --agent) has heard."),
     as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
 ) -> None:
     """The messages left, newest first."""
+    if box is not None and agent is not None:
+        raise UserError("give --box or --agent, not both")
     parsed = None if box is None else store.parse_box(box)
     with open_database() as database:
-        messages = store.list_messages(database, parsed, unheard=unheard)
+        if agent is not None:
+            messages = store.messages_for(database, agent, unheard=unheard)
+        else:
+            messages = store.list_messages(database, parsed, unheard=unheard)
     if as_json:
         print_json(messages)
         return
     if not messages:
         typer.echo("no messages")
         return
-    table = Table("id", "box", "caller", "left at", "heard", "file")
+    table = Table("id", "box", "caller", "left at", "heard" if agent is None else f"heard by {agent}", "file")
     for message in messages:
-        heard = f"{message['heard_at']} by {message['heard_by']}" if message["heard_at"] else "no"
         table.add_row(
-            str(message["id"]), message["box"], message["caller"], message["left_at"], heard, message["file"]
+            str(message["id"]),
+            message["box"],
+            message["caller"],
+            message["left_at"],
+            _heard(message, agent),
+            message["file"],
         )
     Console().print(table)
+
+
+def _heard(message: dict[str, Any], agent: str | None) -> str:
+    if agent is not None:
+        return message["heard_by_agent"] or "no"
+    if message["heard_at"] is None:
+        return "no"
+    agents = ", ".join(hearing["agent"] for hearing in message["heard"])
+    return f"{message['heard_at']} by {message['heard_by']}" + (f" (agents: {agents})" if agents else "")
 
 
 @voicemail_app.command("mark-heard")
 def mark_heard(
     message_id: int = typer.Argument(..., help="The message's id (`ringcast voicemail list`)."),
+    agent: str | None = typer.Option(None, "--agent", help="Heard by this agent: off its unheard list."),
     actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
 ) -> None:
-    """Mark a message heard (by --actor)."""
+    """Mark a message heard: by --agent (one of its boxes' messages), else for the box (by --actor)."""
+    change = change_by(actor or (f"agent:{agent}" if agent is not None else None))
     with open_database() as database:
-        message = store.mark_heard(database, message_id, change_by(actor))
-    typer.echo(f"voicemail message {message_id} in {message['box']}: heard by {message['heard_by']}")
+        message = store.mark_heard(database, message_id, change, agent=agent)
+    by = agent if agent is not None else message["heard_by"]
+    typer.echo(f"voicemail message {message_id} in {message['box']}: heard by {by}")

@@ -29,6 +29,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -38,6 +39,7 @@ from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.confgen import FLOW_ROUTE, INBOUND_ROUTE, SURVEY_ROUTE
 from dialer.asterisk.events import AmiEvent, LinkDown, LinkUp
 from dialer.asterisk.fastagi import FastAgiServer
+from dialer.asterisk.lab import pbx_spool_dir
 from dialer.asterisk.ports import free_tcp_port
 from dialer.asterisk.prompts import PromptLibrary
 from dialer.live.inbound_flows import InboundFlows
@@ -75,6 +77,7 @@ class Engine:
     prompts: PromptLibrary | None = None  # where prompts are; None: no surveys, no inbound calls
     sms: SmsService | None = None  # the SMS sender and webhooks; None: no SMS provider configured
     trunks: tuple[str, ...] = ("carrier",)  # PJSIP endpoints campaigns may dial on (start checks)
+    pbx_spool: Path | None = None  # the pbx's spool directory here: voicemail recordings are checked
 
     async def run(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         sys.setswitchinterval(GIL_SWITCH_S)
@@ -92,6 +95,7 @@ class Engine:
             await self.fastagi.start()
             agi_url = f"agi://{self.fastagi.host}:{self.fastagi.port}" if self.prompts else None
             dialer = LiveDialer(self.database, self.ami, self.default_region, agi_url)
+            dialer.pbx_spool = self.pbx_spool
             if self.prompts is not None:
                 self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
                 flows = InboundFlows(dialer, self.prompts)
@@ -160,6 +164,7 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         drain_s=settings.drain_s,
         prompts=PromptLibrary.from_settings(settings),
         trunks=tuple(settings.trunks),
+        pbx_spool=pbx_spool_dir(settings),
     )
     stop, ready = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(engine.run(stop, on_ready=ready.set), name="engine")

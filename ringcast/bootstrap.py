@@ -7,6 +7,7 @@ import logging
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
 from dialer.asterisk.fastagi import FastAgiServer
+from dialer.asterisk.lab import pbx_spool_dir
 from dialer.asterisk.prompts import PromptLibrary
 from dialer.engine import ApiEndpoint, Engine
 from ringcast.errors import UserError
@@ -29,6 +30,7 @@ def bootstrap(settings: Settings) -> Engine:
         prompts=_prompts(settings),
         sms=SmsService(database, settings) if settings.sms.providers else None,
         trunks=tuple(settings.trunks),
+        pbx_spool=pbx_spool_dir(settings),
     )
 
 

@@ -11,7 +11,8 @@ absolute path). Unset, they follow the lab, whose Asterisk runs chrooted in its 
 `pbx_dir` is `/var/lib/ringcast/prompts` (or `local_dir` itself when only that is set) and
 `local_dir` is `pbx_dir` inside the lab's root (`<lab.cache_dir>/<lab.suite>-root`). For an
 Asterisk on this machine outside the lab, set `local_dir` alone; on another machine sharing the
-directory, set both.
+directory, set both. `pbx_spool_dir` is the pbx's spool directory as this machine sees it, where
+the engine reads voicemail recordings (unset: the lab pbx's, inside the lab's root).
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     trunks: list[str] = Field(default_factory=lambda: ["carrier"])  # PJSIP endpoints campaigns may dial on
     drain_s: float = Field(default=60.0, ge=0)  # on stop: how long calls in progress may go on
+    pbx_spool_dir: Path | None = None  # the pbx's spool directory here (voicemail); None: the lab pbx's
 
     @classmethod
     def settings_customise_sources(

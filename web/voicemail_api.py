@@ -1,9 +1,10 @@
 """The control API's voicemail routes (IVR-4), included behind the API token by `web.api`.
 
-`GET /agents/NAME/voicemail`: the agent's unheard messages (its own box and its queues' boxes),
-newest first. `POST /agents/NAME/voicemail/ID/heard`: the agent has heard message ID (one of its
-boxes'; audited as `agent:NAME`). The engine also tells the agent of each new message on its event
-stream (`voicemail` events, `dialer.live.inbound_acd`).
+`GET /agents/NAME/voicemail`: the agent's unheard messages (its own box and its queues' boxes,
+those it has not marked heard), newest first. `POST /agents/NAME/voicemail/ID/heard`: the agent
+has heard message ID (one of its boxes'; audited as `agent:NAME`): off its own list, still on the
+other agents' of the box. The engine also tells the agent of each new message on its event stream
+(`voicemail` events, `dialer.live.inbound_acd`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ answers, the carrier's channel runs `carrier-caller` (`carrier_dialplan`): it lo
 (`received ... outcome=caller`), hangs up `hang_up_after_s` after the answer, and meanwhile follows
 its script as a survey respondent does (`carrier_plan`): for each prompt it hears, once the prompt
 has ended, a digit `1`-`7` or `9` is pressed, `8` is staying silent, `0` is hanging up; with the
-script used up it stays on the line, silent.
+script used up it stays on the line, silent, or plays `says` (stock sounds, `&`-separated) over
+whatever the pbx plays: a caller leaving a voicemail message.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ PBX_ENDPOINT = "pbx"  # the carrier's name for the pbx
 DID_VAR = "DID"
 SCRIPT_VAR = "SCRIPT"
 HANG_UP_AFTER_VAR = "HANG_UP_AFTER_S"
+SAYS_VAR = "SAYS"
 RING_TIMEOUT_MS = 10_000
 
 
@@ -31,6 +33,7 @@ class InboundCaller:
     number: str  # the caller's own number (caller ID)
     script: str = ""  # respondent script characters, one per prompt heard
     hang_up_after_s: float = 10.0  # from the pbx's answer
+    says: str = ""  # sounds played once the script is used up ("": silent), e.g. "tt-monkeys"
 
     def __post_init__(self) -> None:
         if self.script and not self.script.isdigit():
@@ -50,6 +53,7 @@ async def call_pbx(carrier: AmiLink, caller: InboundCaller) -> str:
             DID_VAR: caller.did,
             SCRIPT_VAR: caller.script,
             HANG_UP_AFTER_VAR: f"{caller.hang_up_after_s:g}",
+            **({SAYS_VAR: caller.says} if caller.says else {}),
         },
         channel_id=channel_id,
     )

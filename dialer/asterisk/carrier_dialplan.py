@@ -3,8 +3,9 @@
 Customers follow `carrier_plan` (which mirrors this dialplan in Python), survey respondents their
 script (also `carrier_plan`); `agent-<name>` answers after a moment and stays up,
 `agent-noanswer-<name>` rings for ever. Callers the carrier places to the pbx's DIDs
-(`carrier_caller`) follow a script like respondents once the pbx answers. Every call is written
-to the ground-truth log that `carrier_log` parses, one line per event:
+(`carrier_caller`) follow a script like respondents once the pbx answers, then may play sounds
+(`SAYS`: a message). Every call is written to the ground-truth log that `carrier_log` parses, one
+line per event:
 
     <epoch.ms> <event> uniqueid=<id> linkedid=<id> number=<dialed> caller_id=<num> [key=value ...]
 
@@ -20,6 +21,7 @@ from dialer.asterisk.carrier_caller import (
     CALLER_CONTEXT,
     DID_VAR,
     HANG_UP_AFTER_VAR,
+    SAYS_VAR,
     SCRIPT_VAR,
 )
 from dialer.asterisk.carrier_plan import (
@@ -162,7 +164,9 @@ def _respondent() -> list[str]:
         " same => n,SendDTMF(${ACTION})",
         " same => n,Goto(next)",
         " same => n(hangup),Hangup()",
-        f" same => n(done),Wait({FOREVER_S})",
+        f' same => n(done),GotoIf($["${{{SAYS_VAR}}}" = ""]?silent)',  # a caller that speaks, at last
+        f" same => n,Playback(${{{SAYS_VAR}}})",
+        f" same => n(silent),Wait({FOREVER_S})",
         "",
     ]
 

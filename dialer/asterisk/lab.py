@@ -31,6 +31,13 @@ CALLS_LOG_KEPT_BYTES = 20_000_000  # about 150,000 calls
 PORT_RELEASE_S = 5.0  # how long a restart waits for the stopped process to let go of its ports
 
 
+def pbx_spool_dir(settings: Settings) -> Path:
+    """The pbx's spool directory as this machine sees it (voicemail recordings): the setting, else
+    the lab pbx's inside the lab's root."""
+    lab_spool = rootfs.root_path(settings.lab) / InstanceLayout(PBX).spool_dir.relative_to("/")
+    return settings.pbx_spool_dir or lab_spool
+
+
 @dataclass(frozen=True)
 class InstanceStatus:
     name: str

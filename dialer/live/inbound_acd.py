@@ -29,8 +29,9 @@ estimated wait (`announcements`; the handle time is the queue's average talk ove
 `queue_store.handle_times`, read with the queues) are worked out again whenever the board changes;
 only when what the caller is to hear changes are its sentences rendered (once per sentence, TTS,
 in a thread) and set on its channel (AMI Setvar); the dialplan says them every `announce_every_s`.
-Voicemail (IVR-4): a caller who hangs up in a box has left a message (`voicemail_store`), and
-every agent of the box (its agent, or the queue's members) gets a `voicemail` screen-pop event.
+Voicemail (IVR-4): a caller who hangs up in a box has left a message if its recording has sound
+(`voicemail_store.ended_in_box`; else the call is abandoned), and every agent of the box (its
+agent, or the queue's members) gets a `voicemail` screen-pop event.
 
 `screen_pop` is what an agent's status, and the start of its `offered` screen pop
 (`screen_feed`), show of its inbound call (caller, region, queue, priority, flags). Running
@@ -57,6 +58,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from campaigns import inbound_store, queue_store, voicemail_store
+from campaigns.persistence.models.enums import InboundOutcome
 from campaigns.surveys.document import Prompt
 from dialer.acd.announcements import Announcement, announce, announcement, phrases
 from dialer.acd.blending import waiting_for
@@ -518,17 +520,40 @@ class InboundAcd:
         self._said.pop(call.uniqueid, None)
         box = self._boxes.pop(call.uniqueid, None)
         outcome = call.ends_as()
-        dialer.record_later(
-            inbound_store.end_call, dialer.database, call.call_id, at, outcome, cause, call.voicemail
-        )
         if call.stage is Stage.VOICEMAIL and box is not None and call.voicemail is not None:
-            dialer.in_background(self._message_left(call.call_id, box, call.voicemail, at))
+            dialer.in_background(self._message_left(call.call_id, box, call.voicemail, at, outcome, cause))
+        else:
+            dialer.record_later(
+                inbound_store.end_call, dialer.database, call.call_id, at, outcome, cause, call.voicemail
+            )
         log.info("inbound call %s from %s ended: %s", call.call_id, call.caller, outcome.value)
 
-    async def _message_left(self, call_id: int, box: voicemail_store.Box, file: str, at: datetime) -> None:
-        """Keep the message and tell the box's agents on their screens (IVR-4)."""
+    async def _message_left(
+        self,
+        call_id: int,
+        box: voicemail_store.Box,
+        file: str,
+        at: datetime,
+        outcome: InboundOutcome,
+        cause: int | None,
+    ) -> None:
+        """The call's end in a box: a message only if it recorded one (`ended_in_box`, which reads the
+        file in the database thread), told to the box's agents on their screens (IVR-4)."""
         dialer = self.dialer
-        notice = await dialer.db.run(voicemail_store.message_left, dialer.database, call_id, box, file, at)
+        notice = await dialer.db.run(
+            voicemail_store.ended_in_box,
+            dialer.database,
+            dialer.pbx_spool,
+            call_id,
+            box,
+            file,
+            at,
+            outcome,
+            cause,
+        )
+        if notice is None:
+            log.info("inbound call %s hung up in %s before leaving a message: abandoned", call_id, box)
+            return
         log.info("voicemail message %s in %s: told %s", notice.message["id"], box, ", ".join(notice.agents))
         for agent in notice.agents:
             dialer.screen.pops.publish(agent, "voicemail", at, notice.message)

@@ -11,22 +11,44 @@ and the number's history).
 An agent is followed (its events published and kept, `ScreenPops`) from its stream's first reader
 (`reader`) on, for as long as it is logged in or somebody reads: a desktop whose connection drops
 comes back to the events it missed. Once the agent is logged out with nobody reading, it is
-forgotten, and nothing is looked up for an agent nobody follows.
+forgotten, and nothing is looked up for an agent nobody follows. Readers leaving because the
+engine stops forget nobody.
+
+Across restarts (`start`, before the control API serves): the kept events are written to the
+database through the engine's database thread, unawaited (`_Journal`, `screen_event_store`); a new
+run reads them back once and follows again the agents the last run followed, so that a desktop
+coming back after the restart is replayed what it missed, the new run's events included. Its ids
+go on above both the largest the database holds and the start's instant in microseconds: a run
+that crashed before its last writes were committed had given ids below its crash's instant, and
+none of them is given again (unless the clock went back meanwhile).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from campaigns import screen_event_store
 from campaigns.persistence.models.enums import AgentState
 from dialer.agents.state import AgentStatus, StateChange
 from dialer.live import screen_facts
+from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentSession
-from dialer.live.screen_pop import ENDED, OFFERED, STATE, ScreenPops, Subscription, call_events
+from dialer.live.screen_pop import (
+    ENDED,
+    OFFERED,
+    STATE,
+    Kept,
+    ScreenEvent,
+    ScreenPops,
+    Subscription,
+    call_events,
+)
 
 if TYPE_CHECKING:
     from dialer.live.service import LiveDialer
@@ -36,6 +58,17 @@ class ScreenFeed:
     def __init__(self, dialer: LiveDialer) -> None:
         self.dialer = dialer
         self.pops = ScreenPops()
+
+    async def start(self) -> None:
+        """Go on from the events the last run kept, and keep this run's in the database."""
+        dialer = self.dialer
+        last, followed = await dialer.db.run(screen_event_store.load, dialer.database, self.pops.kept)
+        kept = {}
+        for agent, found in followed.items():
+            events = (ScreenEvent(row.id, row.kind, agent, row.at, row.data) for row in found.events)
+            kept[agent] = Kept(found.since, deque(events))
+        self.pops.restore(max(last, time.time_ns() // 1000), kept)
+        self.pops.journal = _Journal(dialer.db)
 
     def stepped(self, session: AgentSession, before: AgentStatus, change: StateChange) -> None:
         name, at = session.name, change.at
@@ -56,12 +89,13 @@ class ScreenFeed:
     @contextmanager
     def reader(self, agent: str, last_event_id: str | None = None) -> Iterator[Subscription]:
         """A reader of the agent's events for the `with` block (`ScreenPops.subscribe`); the agent is
-        forgotten when the last reader leaves it logged out."""
+        forgotten when the last reader leaves it logged out (unless the engine is stopping: the
+        next run follows it again)."""
         try:
             with self.pops.subscribe(agent, last_event_id) as subscription:
                 yield subscription
         finally:
-            if self._session(agent) is None:
+            if self._session(agent) is None and not self.pops.closed:
                 self.pops.forget(agent)
 
     def current(self, agent: str) -> dict[str, Any]:
@@ -96,3 +130,25 @@ def state_of(status: AgentStatus) -> dict[str, Any]:
         "since": status.since.isoformat(),
         "call": status.call,
     }
+
+
+class _Journal:
+    """The kept events written in the database thread, behind the engine's other writes."""
+
+    def __init__(self, db: DatabaseThread) -> None:
+        self.db = db
+
+    def kept(self, event: ScreenEvent, previous: int, dropped: int | None) -> None:
+        self.db.submit(
+            screen_event_store.keep,
+            event.seq,
+            event.agent,
+            previous,
+            event.kind,
+            event.at,
+            event.data,
+            dropped,
+        )
+
+    def forgotten(self, agent: str, seq: int) -> None:
+        self.db.submit(screen_event_store.forget, agent, seq, datetime.now(UTC))

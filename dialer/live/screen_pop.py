@@ -2,25 +2,31 @@
 
 `ScreenPops` is the publisher the engine calls and the control API reads (`GET
 /agents/NAME/events`). Each reader has its own `Subscription`, a queue of at most `bound` events:
-a reader that falls behind loses its oldest events (counted in `dropped`; the events' `seq`, per
-agent, then has a gap) and never holds up the engine, which publishes without awaiting anything.
+a reader that falls behind loses its oldest events (counted in `dropped`; the events' ids then
+skip some of the agent's) and never holds up the engine, which publishes without awaiting anything.
 An event may wait for data still being looked up (`details`, a future: the customer record, read
 in the database thread); the agent's later events wait behind it, so that each reader sees an
 agent's events in the order they were published. `close` ends every stream (the engine stops).
 
+Ids: one counter for every agent, increasing across engine runs (`restore`: the feed starts it
+above every id an earlier run gave), so that an id names one event for good. Each agent's events
+have increasing ids, not consecutive ones.
+
 Readers come back (SSE's `Last-Event-ID`): an agent is followed from its first reader on until it
 is `forget`-ten (the feed does it once the agent is logged out and nobody reads), and meanwhile its
-last `KEPT` events are kept, read or not. A reader subscribing with the id of the last event it had
-gets the kept events after it, then the live ones: subscribing is one synchronous step, so an event
-published while the replay is being sent comes after it, once, and none falls between. When some
-of the events after that id are no longer kept, or the id is above the agent's last (an earlier
-run's: ids start at 1 again when the engine restarts), the reader gets none of them and its
-subscription says `missed` (`kept_after`).
+last `KEPT` events are kept, read or not (`Kept`), and handed to the `Journal` (the feed writes
+them to the database, so that a restarted engine `restore`s them and goes on following the agent).
+A reader subscribing with the id of the last event it had gets the kept events after it, then the
+live ones: subscribing is one synchronous step, so an event published while the replay is being
+sent comes after it, once, and none falls between. When some of the agent's events after that id
+are no longer kept (`Kept.since` is above it: events dropped beyond `KEPT`, or the agent was
+forgotten meanwhile, which takes an id of its own), or the id is above the last given (no event
+has it yet), the reader gets none of them and its subscription says `missed` (`kept_after`).
 
 `call_events` says what one step of an agent's state machine means for its screen: a call
 `offered` (reserved for the agent, being connected), `connected` (the customer joined the agent's
-conference), `ended` (the call left the agent). Pure but for the futures' callbacks; no clock:
-every instant comes in with the event.
+conference), `ended` (the call left the agent). Pure but for the futures' callbacks and the
+journal's; no clock: every instant comes in with the event.
 """
 
 from __future__ import annotations
@@ -30,10 +36,9 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
-from typing import Any
+from typing import Any, Protocol
 
 from campaigns.persistence.models.enums import AgentState
 from dialer.agents.state import AgentStatus
@@ -48,7 +53,7 @@ KEPT = 200  # events kept per followed agent for readers coming back (`Last-Even
 
 @dataclass(frozen=True, slots=True)
 class ScreenEvent:
-    seq: int  # per agent, from 1, in publication order
+    seq: int  # the event's id: unique, increasing across every agent and engine run
     kind: str  # offered, connected, ended, state
     agent: str
     at: datetime
@@ -108,15 +113,49 @@ class _Pending:
     details: asyncio.Future[Mapping[str, Any]] | None
 
 
+@dataclass
+class Kept:
+    """A followed agent's last events, and `since`: a reader whose last id is at least `since` has
+    missed none of the agent's events that are no longer kept. `unsure` (after a restart): ids
+    above the last one the database had for the agent, up to the new run's first: an earlier run
+    may have given them to the agent without their writes being committed (a crash), and what
+    came after them is not known."""
+
+    since: int
+    events: deque[ScreenEvent] = field(default_factory=deque)
+    unsure: tuple[int, int] = (0, 0)
+
+
+class Journal(Protocol):
+    """Where kept events are written (the feed's database), without being waited for."""
+
+    def kept(self, event: ScreenEvent, previous: int, dropped: int | None) -> None:
+        """`event` is kept (`previous`: the id of the agent's kept event before it, else its
+        `Kept.since`); the agent's events up to id `dropped`, when given, are no longer kept."""
+
+    def forgotten(self, agent: str, seq: int) -> None:
+        """The agent is no longer followed (id `seq` taken for it): none of its events are kept."""
+
+
 class ScreenPops:
-    def __init__(self, bound: int = BOUND, kept: int = KEPT) -> None:
+    def __init__(self, bound: int = BOUND, kept: int = KEPT, journal: Journal | None = None) -> None:
         self.bound = bound
         self.kept = kept
+        self.journal = journal
         self.closed = False
+        self.last = 0  # the last id given
         self._readers: dict[str, set[Subscription]] = {}
         self._pending: dict[str, deque[_Pending]] = {}
-        self._seq: dict[str, int] = {}
-        self._kept: dict[str, deque[ScreenEvent]] = {}  # per followed agent, its last events
+        self._kept: dict[str, Kept] = {}  # per followed agent
+
+    def restore(self, last: int, kept: Mapping[str, Kept]) -> None:
+        """Go on from an earlier run: ids after `last`, the agents of `kept` followed with their
+        kept events, any id between an agent's last kept one and `last` `unsure` (before anything
+        is published or read)."""
+        self.last = max(self.last, last)
+        for agent, found in kept.items():
+            known = found.events[-1].seq if found.events else found.since
+            self._kept[agent] = Kept(found.since, deque(found.events, maxlen=self.kept), (known, self.last))
 
     def watched(self, agent: str) -> bool:
         """Whether anybody reads the agent's events now."""
@@ -129,18 +168,20 @@ class ScreenPops:
 
     def forget(self, agent: str) -> None:
         """The agent is no longer followed and its kept events go, unless somebody reads them now.
-        One id is skipped: a reader coming back later with an id from before must be told it
-        missed what happened meanwhile, which nobody published."""
+        One id is taken: a reader coming back later with an id from before must be told it missed
+        what happened meanwhile, which nobody published."""
         if not self.watched(agent) and self._kept.pop(agent, None) is not None:
-            self._seq[agent] = self._seq.get(agent, 0) + 1
+            self.last += 1
+            if self.journal is not None:
+                self.journal.forgotten(agent, self.last)
 
     @contextmanager
     def subscribe(self, agent: str, last_event_id: str | None = None) -> Iterator[Subscription]:
         """A new reader of `agent`'s events from now on, for the `with` block (closed at once if the
         publisher is); with `last_event_id`, a reader coming back: the kept events after that one
         first, or `missed` (see the module docstring)."""
-        kept = self._kept.setdefault(agent, deque(maxlen=self.kept))
-        replay = [] if last_event_id is None else kept_after(kept, self._seq.get(agent, 0), last_event_id)
+        kept = self._kept.setdefault(agent, Kept(self.last, deque(maxlen=self.kept)))
+        replay = [] if last_event_id is None else kept_after(kept, self.last, last_event_id)
         subscription = Subscription(self.bound, replay or (), missed=replay is None)
         if self.closed:
             subscription.close()
@@ -181,26 +222,35 @@ class ScreenPops:
         pending = self._pending.get(agent)
         while pending and (pending[0].details is None or pending[0].details.done()):
             event = pending.popleft()
-            seq = self._seq[agent] = self._seq.get(agent, 0) + 1
-            delivered = ScreenEvent(seq, event.kind, agent, event.at, {**event.data, **_details(event)})
+            self.last += 1
+            delivered = ScreenEvent(self.last, event.kind, agent, event.at, {**event.data, **_details(event)})
             if (kept := self._kept.get(agent)) is not None:
-                kept.append(delivered)
+                self._keep(kept, delivered)
             for subscription in self._readers.get(agent, ()):
                 subscription.put(delivered)
         if not pending:
             self._pending.pop(agent, None)
 
+    def _keep(self, kept: Kept, event: ScreenEvent) -> None:
+        previous, dropped = kept.events[-1].seq if kept.events else kept.since, None
+        if len(kept.events) == kept.events.maxlen:
+            dropped = kept.since = kept.events[0].seq  # the deque drops it
+        kept.events.append(event)
+        if self.journal is not None:
+            self.journal.kept(event, previous, dropped)
 
-def kept_after(kept: Sequence[ScreenEvent], last_seq: int, last_event_id: str) -> list[ScreenEvent] | None:
-    """The events after the one numbered `last_event_id`, in order, from `kept` (the agent's last
-    events, up to its last published, `last_seq`); None when some of them are not kept any more, or
-    the id is none of the agent's so far (another run's, or not a number at all)."""
+
+def kept_after(kept: Kept, last: int, last_event_id: str) -> list[ScreenEvent] | None:
+    """The agent's kept events after the one numbered `last_event_id`, in order; None when some of
+    the agent's events after it are no longer kept or may have been lost (`Kept.unsure`), or no
+    event has that id yet (`last`: the last id given), or it is not an id at all."""
     if not (last_event_id.isascii() and last_event_id.isdigit()):
         return None
-    missing = last_seq - int(last_event_id)
-    if not 0 <= missing <= len(kept):
+    after = int(last_event_id)
+    low, high = kept.unsure
+    if not kept.since <= after <= last or low < after <= high:
         return None
-    return list(islice(kept, len(kept) - missing, None))
+    return [event for event in kept.events if event.seq > after]
 
 
 def _details(event: _Pending) -> Mapping[str, Any]:

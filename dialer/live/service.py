@@ -38,6 +38,7 @@ import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from campaigns import campaign_store, dial_store, hopper
@@ -115,6 +116,7 @@ class LiveDialer:
         self.ami = ami
         self.agi_url = agi_url  # agi://host:port of this engine's FastAGI server, for surveys
         self.default_region = default_region  # for numbers agents type without a country code
+        self.pbx_spool: Path | None = None  # the pbx's recordings here (voicemail); None: not checked
         self.db = DatabaseThread(database)
         self.channel_ids = ChannelIds.for_database(database.masked_url)
         self.desk = AgentDesk()
@@ -136,6 +138,7 @@ class LiveDialer:
     # ---- campaigns --------------------------------------------------------------------------------
 
     async def start(self) -> None:
+        await self.screen.start()  # the last run's screen pops, before the control API serves
         await self.inbound.start()
         self._supervisor = asyncio.create_task(self._supervise(), name="campaign-supervisor")
 

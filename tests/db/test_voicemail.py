@@ -1,10 +1,12 @@
 """Voicemail boxes and messages (IVR-4), on SQLite and PostgreSQL: greetings set by the CLI (TTS),
-the box an overflow names, who is told of a message, each agent's unheard list over the API, and
-marking heard (audited); every error one line."""
+the box an overflow names, who is told of a message, each agent's own unheard list over the API and
+the CLI, marking heard per agent and for the box (audited), a call ending in a box as a message
+only when its recording has sound (else abandoned); every error one line."""
 
 from __future__ import annotations
 
 import json
+import wave
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,11 +15,14 @@ from typing import Any
 import pytest
 import typer
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 import cli.main
 from campaigns import inbound_store, voicemail_store
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
+from campaigns.persistence.models import InboundCall
+from campaigns.persistence.models.enums import InboundOutcome
 from cli.queue import queue_app
 from cli.voicemail import voicemail_app
 from tests.db.importing import Run, cli_on
@@ -118,15 +123,93 @@ def test_a_message_is_told_to_its_agents_listed_unheard_and_marked_heard(
     assert refused.status_code == 409 and "in zhao's boxes" in refused.json()["error"]
     heard = client.post(f"/agents/wang/voicemail/{first.message['id']}/heard").json()
     assert heard["heard_by"] == "agent:wang"
-    assert [m["box"] for m in client.get("/agents/li/voicemail").json()] == ["agent:li"]
+    assert client.get("/agents/wang/voicemail").json() == [], "off wang's own list"
+    assert [m["box"] for m in client.get("/agents/li/voicemail").json()] == ["agent:li", "queue:sales"], (
+        "li has not heard it: still on li's list"
+    )
 
     code, out, _ = output(run, capsys, "list", "--box", "agent:li", "--unheard", "--json")
     assert code == 0 and [m["file"] for m in json.loads(out)] == ["vm/li/1.2"]
     assert output(run, capsys, "mark-heard", str(second.message["id"]), "--actor", "boss")[0] == 0
-    assert voicemail_store.list_messages(database, unheard=True) == []
+    assert voicemail_store.list_messages(database, unheard=True) == [], (
+        "every box's message heard by somebody"
+    )
+    assert [m["id"] for m in voicemail_store.unheard_for(database, "li")] == [
+        second.message["id"],
+        first.message["id"],
+    ], "a supervisor's hearing is the box's: li has heard neither"
     assert ("voicemail.heard", str(second.message["id"])) in audit_actions(database)
     change = Change("again", AT)
     assert voicemail_store.mark_heard(database, second.message["id"], change)["heard_by"] == "boss"
+
+
+def test_each_agent_of_a_box_has_its_own_unheard_list_and_the_box_says_who_heard_what(
+    run: Run, database: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    queue_box = voicemail_store.Box("queue", "sales")
+    left = voicemail_store.message_left(database, _call(database, "1.1"), queue_box, "vm/sales/1.1", AT)
+    message_id = str(left.message["id"])
+    code, out, _ = output(run, capsys, "mark-heard", message_id, "--agent", "li")
+    assert code == 0 and out.strip() == f"voicemail message {message_id} in queue:sales: heard by li"
+    assert output(run, capsys, "mark-heard", message_id, "--agent", "li")[0] == 0  # again: kept as it was
+    code, out, _ = output(run, capsys, "list", "--agent", "li", "--unheard", "--json")
+    assert (code, json.loads(out)) == (0, [])
+    code, out, _ = output(run, capsys, "list", "--agent", "wang", "--unheard", "--json")
+    assert [(m["id"], m["heard_by_agent"]) for m in json.loads(out)] == [(left.message["id"], None)]
+    code, out, _ = output(run, capsys, "list", "--agent", "li", "--json")
+    [mine] = json.loads(out)
+    assert mine["heard_by_agent"] is not None and mine["heard_by"] == "agent:li"
+    voicemail_store.mark_heard(database, left.message["id"], Change("agent:wang", AT), agent="wang")
+    [boxed] = voicemail_store.list_messages(database, queue_box)
+    assert (boxed["heard_by"], [h["agent"] for h in boxed["heard"]]) == ("agent:li", ["li", "wang"])
+    assert [action for action in audit_actions(database) if action[0] == "voicemail.heard"] == [
+        ("voicemail.heard", message_id),
+        ("voicemail.heard", message_id),
+    ], "once per agent"
+    code, _, err = output(run, capsys, "mark-heard", message_id, "--agent", "zhao")
+    assert code == 2 and err.startswith(f"error: no voicemail message {message_id} in zhao's boxes")
+    code, _, err = output(run, capsys, "list", "--agent", "nobody")
+    assert code == 2 and err.startswith("error: no agent named 'nobody'")
+
+
+def _recording(path: Path, seconds: float) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as recording:
+        recording.setnchannels(1)
+        recording.setsampwidth(2)
+        recording.setframerate(8000)
+        recording.writeframes(b"\x00\x01" * int(8000 * seconds))
+
+
+def test_a_call_ended_in_a_box_is_a_message_only_when_its_recording_has_sound(
+    run: Run, database: Database, tmp_path: Path
+) -> None:
+    box, spool = voicemail_store.Box("queue", "sales"), tmp_path / "spool"
+    _recording(spool / "vm/sales/1.1.wav", 2.5)  # a message
+    _recording(spool / "vm/sales/1.2.wav", 0)  # the caller gone at the tone: a header-only file
+    _recording(spool / "vm/sales/1.3.wav", 0.5)  # under a second: a breath, not a message
+    (spool / "vm/sales/1.4.wav").write_bytes(b"RIFF")  # cut short, not a WAV file
+    ended = {}
+    for n in range(1, 6):  # 1.5: hung up during the greeting, nothing recorded
+        call_id = _call(database, f"1.{n}")
+        inbound_store.overflow(database, call_id, AT, "voicemail:sales")
+        ended[n] = voicemail_store.ended_in_box(
+            database, spool, call_id, box, f"vm/sales/1.{n}", AT, InboundOutcome.OVERFLOWED_VOICEMAIL, 16
+        )
+    assert ended[1] is not None and ended[1].agents == ("li", "wang")
+    assert [n for n, notice in ended.items() if notice is None] == [2, 3, 4, 5]
+    with database.session() as session:
+        calls = session.scalars(select(InboundCall).order_by(InboundCall.id)).all()
+        rows = [(c.outcome, c.overflowed_to, c.voicemail, c.hangup_cause) for c in calls]
+    assert rows == [
+        (InboundOutcome.OVERFLOWED_VOICEMAIL, "voicemail:sales", "vm/sales/1.1", 16),
+        *[(InboundOutcome.ABANDONED, "voicemail:sales", None, 16)] * 4,
+    ]
+    assert [m["file"] for m in voicemail_store.list_messages(database)] == ["vm/sales/1.1"]
+    unchecked = _call(database, "1.6")  # the pbx's files out of reach here: a message, as told
+    assert voicemail_store.ended_in_box(
+        database, None, unchecked, box, "vm/sales/1.6", AT, InboundOutcome.IVR_ONLY, None
+    )
 
 
 def _api(database: Database) -> TestClient:

@@ -2,7 +2,8 @@
 
 A caller presses 1 at the hotline's menu and is queued to `sales`, whose agent (logged in, ready,
 its phone on the carrier) gets it at once and hangs up on it; with nobody logged in the call
-overflows to the queue's voicemail, where the message is stored; a caller who hangs up while
+overflows to the queue's voicemail, where the message is stored, while a caller silent there
+leaves no message and ends abandoned (IVR-4); a caller who hangs up while
 waiting is recorded as abandoned; a DID without a flow says its message and hangs up; a call a
 previous run left open is closed when the engine starts. On the `direct` number: a VIP caller is
 answered before one who waited longer (ACD-3), a blacklisted caller is refused busy (ACD-10), a
@@ -28,7 +29,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from campaigns import agent_store, inbound_store, queue_store
+from campaigns import agent_store, inbound_store, queue_store, voicemail_store
 from campaigns.agent_store import set_ring_mode
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
@@ -191,7 +192,9 @@ async def test_with_nobody_logged_in_the_call_overflows_to_the_queues_voicemail(
     engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
 ) -> None:
     database, _ = engine
-    await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=10))
+    caller = InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=20, says="tt-monkeys")
+    await call_pbx(carrier_ami, caller)
+    await until(lambda: voicemail_store.list_messages(database) != [], "a message kept", 30)
     call = await _ended(database)
     assert (call.outcome, call.queue, call.overflowed_to) == (
         InboundOutcome.OVERFLOWED_VOICEMAIL,
@@ -200,7 +203,26 @@ async def test_with_nobody_logged_in_the_call_overflows_to_the_queues_voicemail(
     )
     assert call.voicemail == f"ringcast-voicemail/{QUEUE}/{call.uniqueid}"
     spool = lab.root / InstanceLayout(PBX).spool_dir.relative_to("/")
-    assert (spool / f"{call.voicemail}.wav").is_file(), "the message is stored"
+    assert voicemail_store.recorded_s(spool / f"{call.voicemail}.wav") >= 1, "the message is stored"
+    [message] = voicemail_store.list_messages(database)
+    assert (message["file"], message["box"]) == (call.voicemail, f"queue:{QUEUE}")
+
+
+async def test_a_caller_silent_in_the_box_leaves_no_message_and_ends_abandoned(
+    engine: tuple[Database, httpx.AsyncClient], lab: Lab, carrier_ami: AmiLink
+) -> None:
+    database, _ = engine
+    await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=14))
+    call = await _ended(database, timeout_s=30)
+    assert (call.outcome, call.overflowed_to, call.voicemail) == (
+        InboundOutcome.ABANDONED,
+        f"voicemail:{QUEUE}",
+        None,
+    ), "sent to voicemail, hung up without a word: abandoned there"
+    spool = lab.root / InstanceLayout(PBX).spool_dir.relative_to("/")
+    recording = spool / f"ringcast-voicemail/{QUEUE}/{call.uniqueid}.wav"
+    assert recording.is_file() and voicemail_store.recorded_s(recording) < 1, "a header-only recording"
+    assert voicemail_store.list_messages(database) == []
 
 
 async def test_a_caller_who_hangs_up_while_waiting_is_recorded_as_abandoned(

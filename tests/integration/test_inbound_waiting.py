@@ -119,9 +119,10 @@ async def test_a_message_in_a_queues_box_reaches_its_agents_stream_after_the_gre
     async with _engine(empty_database_url, _greeted) as (database, client):
         async with screen_events(client, AGENT) as events:  # followed while read, logged out
             assert (await anext(events))["type"] == "state"
-            await call_pbx(
-                carrier_ami, InboundCaller(HOTLINE_DID, "13800138000", script="1", hang_up_after_s=12)
+            caller = InboundCaller(
+                HOTLINE_DID, "13800138000", script="1", hang_up_after_s=20, says="tt-monkeys"
             )
+            await call_pbx(carrier_ami, caller)
             event = await asyncio.wait_for(anext(events), 40)
         [call] = inbound_calls(database)
         assert event["type"] == "voicemail" and event["box"] == f"queue:{QUEUE}"

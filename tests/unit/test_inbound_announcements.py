@@ -1,5 +1,6 @@
 """The live ACD's announcements (ACD-8) and voicemail notices (IVR-4), with a fake dialer: what is
-set on a waiting caller's channel and when, the box's greeting, and who is told of a message."""
+set on a waiting caller's channel and when, the box's greeting, and who is told of a message (nobody
+when the recording has no sound)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,9 @@ class Dialer(FakeDialer):
         super().__init__(queues)
         self.handle_times = dict(handle_times)
         self.greeting: str | None = None
+        self.pbx_spool = Path("/spool")
+        self.has_sound = True  # whether the caller's recording has sound
+        self.ended_in_box: list[tuple[Path | None, int, str, str]] = []
         self.variables: list[tuple[str, str, str]] = []
         self.ami = self
         self.screen = self
@@ -68,8 +72,11 @@ class Dialer(FakeDialer):
             return self.handle_times
         if work is voicemail_store.box_for:
             return voicemail_store.Box(args[1] or "queue", args[2]), self.greeting
-        if work is voicemail_store.message_left:
-            _, _call_id, box, file, _at = args
+        if work is voicemail_store.ended_in_box:
+            _, spool, call_id, box, file, _at, outcome, _cause = args
+            self.ended_in_box.append((spool, call_id, file, outcome.value))
+            if not self.has_sound:
+                return None
             return voicemail_store.Notice({"id": 1, "box": str(box), "file": file}, ("wang", "li"))
         return await super().run(work, *args, **kwargs)
 
@@ -167,3 +174,16 @@ async def test_voicemail_plays_the_boxs_greeting_and_a_message_is_told_to_its_ag
     ]
     assert dialer.pops.published[0][2] == {"id": 1, "box": "queue:sales", "file": message}
     assert call.voicemail == message
+    assert dialer.ended_in_box == [(Path("/spool"), 1, message, "overflowed_voicemail")]
+
+
+async def test_a_caller_gone_before_its_recording_has_sound_is_told_to_nobody() -> None:
+    dialer = Dialer({"sales": QueueConfig("sales", (QueueMember(7),))}, {})
+    dialer.has_sound = False
+    await _arrive(dialer, "1.1")
+    await dialer.inbound.hung_up(_hang_up("1.1"))
+    await asyncio.gather(*dialer.tasks)
+    message = "ringcast-voicemail/sales/1.1"
+    assert dialer.ended_in_box == [(Path("/spool"), 1, message, "overflowed_voicemail")]
+    assert dialer.pops.published == [], "no message: nobody told"
+    assert "end_call" not in dialer.recorded, "ended by `ended_in_box` alone"

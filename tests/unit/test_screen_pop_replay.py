@@ -1,15 +1,17 @@
 """Readers coming back to an agent's screen pops (AGT-3, `Last-Event-ID`): the kept events after the
 reader's last, then the live ones, in order, none twice, none between; `missed` when they are not
-all kept. Off the engine: events are published by hand with fixed instants."""
+all kept; ids counted for every agent, restored after a restart, and what the journal is told.
+Off the engine: events are published by hand with fixed instants."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from dialer.live.screen_pop import OFFERED, STATE, ScreenEvent, ScreenPops, Subscription, kept_after
+from dialer.live.screen_pop import OFFERED, STATE, Kept, ScreenEvent, ScreenPops, Subscription, kept_after
 
 AT = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
 
@@ -34,19 +36,70 @@ async def _all(subscription: Subscription) -> list[tuple[int, Any]]:
 
 
 def test_the_kept_events_after_the_readers_last_come_in_order() -> None:
-    kept = _events(3, 4, 5, 6)
+    kept = Kept(2, deque(_events(3, 4, 5, 6)))
     assert kept_after(kept, 6, "4") == _events(5, 6)
-    assert kept_after(kept, 6, "2") == kept, "the reader had 2: 3 on are all kept"
+    assert kept_after(kept, 6, "2") == _events(3, 4, 5, 6), "the reader had 2: 3 on are all kept"
     assert kept_after(kept, 6, "6") == [], "nothing missed"
+    assert kept_after(kept, 9, "8") == [], "other agents' events since: nothing of this one's"
 
 
-def test_events_no_longer_kept_or_an_id_not_of_this_run_cannot_be_replayed() -> None:
-    kept = _events(3, 4, 5, 6)
+def test_events_no_longer_kept_or_an_id_given_to_no_event_yet_cannot_be_replayed() -> None:
+    kept = Kept(2, deque(_events(3, 4, 5, 6)))
     assert kept_after(kept, 6, "1") is None, "2 is no longer kept"
-    assert kept_after(kept, 6, "7") is None, "above the last: an earlier run's id"
-    assert kept_after([], 0, "5") is None, "nothing published in this run yet"
+    assert kept_after(kept, 6, "7") is None, "above the last id given"
+    assert kept_after(Kept(0), 0, "5") is None, "nothing published yet"
     for strange in ("-1", "4.0", "abc", "٤", ""):
         assert kept_after(kept, 6, strange) is None, strange
+
+
+def test_ids_are_one_count_for_every_agent_and_a_reader_back_gets_its_own_agents_events() -> None:
+    pops = ScreenPops()
+    with pops.subscribe("bot1"), pops.subscribe("bot2"):
+        _publish(pops, 1)
+        pops.publish("bot2", STATE, AT, {"n": "b"})
+        _publish(pops, 2)
+    assert pops.last == 3
+    with pops.subscribe("bot1", last_event_id="1") as back:
+        assert _waiting(back) == [(3, 2)], "bot2's event 2 is not bot1's"
+
+
+def test_a_restored_agent_is_followed_and_ids_go_on_after_the_last_one_given() -> None:
+    pops = ScreenPops(kept=3)
+    pops.restore(40, {"bot1": Kept(30, deque(_events(31, 35)))})
+    assert pops.followed("bot1") and not pops.followed("bot2")
+    _publish(pops, 41)  # nobody reads: kept all the same
+    with pops.subscribe("bot1", last_event_id="31") as back:
+        assert _waiting(back) == [(35, 35), (41, 41)]
+    with pops.subscribe("bot1", last_event_id="29") as late:
+        assert late.missed, "30 was dropped in the last run"
+    with pops.subscribe("bot1", last_event_id="38") as lost:
+        assert lost.missed, "38: given in the last run, never written: what followed it is not known"
+
+
+class Written:
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def kept(self, event: ScreenEvent, previous: int, dropped: int | None) -> None:
+        self.rows.append(("kept", event.agent, event.seq, previous, dropped))
+
+    def forgotten(self, agent: str, seq: int) -> None:
+        self.rows.append(("forgotten", agent, seq))
+
+
+def test_the_journal_is_told_each_event_kept_what_it_pushed_out_and_each_agent_forgotten() -> None:
+    written = Written()
+    pops = ScreenPops(kept=2, journal=written)
+    with pops.subscribe("bot1"):
+        _publish(pops, 1, 2, 3)
+    pops.forget("bot1")
+    _publish(pops, 5)  # not followed: nothing kept, nothing written
+    assert written.rows == [
+        ("kept", "bot1", 1, 0, None),
+        ("kept", "bot1", 2, 1, None),
+        ("kept", "bot1", 3, 2, 1),
+        ("forgotten", "bot1", 4),
+    ]
 
 
 def test_a_reader_coming_back_gets_what_was_published_while_it_was_away_then_the_live_events() -> None:

@@ -150,7 +150,7 @@ async def test_a_client_back_after_events_no_longer_kept_gets_its_state_now_and_
     assert _ids_and_numbers(rest) == [(str(KEPT + 3), KEPT + 3)]
 
 
-async def test_a_client_with_an_id_of_an_earlier_run_or_no_id_of_ours_has_missed_events() -> None:
+async def test_a_client_with_an_id_no_event_has_yet_or_no_id_at_all_has_missed_events() -> None:
     for strange in ("9", "x"):
         app, pops = _app()
         _had(pops, 1, 2)

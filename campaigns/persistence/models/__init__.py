@@ -18,6 +18,7 @@ from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
 from campaigns.persistence.models.inbound import CallQueue, InboundCall, QueueMembership, QueueVisit
 from campaigns.persistence.models.ivr import InboundNumber, IvrFlow
 from campaigns.persistence.models.leads import Lead
+from campaigns.persistence.models.screen import ScreenEventRow
 from campaigns.persistence.models.sms import (
     JobLease,
     SmsCampaign,
@@ -29,7 +30,7 @@ from campaigns.persistence.models.sms import (
     SmsTemplate,
 )
 from campaigns.persistence.models.surveys import Survey, SurveyAnswer, SurveyResponse
-from campaigns.persistence.models.voicemail import VoicemailBox, VoicemailMessage
+from campaigns.persistence.models.voicemail import VoicemailBox, VoicemailHeard, VoicemailMessage
 
 __all__ = [
     "Agent",
@@ -55,6 +56,7 @@ __all__ = [
     "ListImport",
     "QueueMembership",
     "QueueVisit",
+    "ScreenEventRow",
     "SmsCampaign",
     "SmsConsent",
     "SmsMessage",
@@ -67,5 +69,6 @@ __all__ = [
     "SurveyAnswer",
     "SurveyResponse",
     "VoicemailBox",
+    "VoicemailHeard",
     "VoicemailMessage",
 ]

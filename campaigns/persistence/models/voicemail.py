@@ -5,9 +5,10 @@ box row exists only once a greeting was set: the pbx then plays `greeting_sound`
 of `greeting_text` in `language`, or an uploaded recording) instead of the stock `vm-intro`.
 
 A message is the call that left it (`call_id`, one message per call), the box, the file under the
-pbx's spool directory, when it was left, and when and by whom it was marked heard (NULL: unheard).
-The owner's agents (the agent, or every member of the queue) find their unheard messages by box
-from `ix_voicemail_messages_box_heard`.
+pbx's spool directory, when it was left, and when and by whom it was first marked heard (NULL:
+nobody has heard it; the box's view for supervisors). `voicemail_heard` says which agents have
+heard it, one row per agent and message: each of the box's agents (the agent, or every member of
+the queue) has its own unheard list, the box's messages without a row of its own.
 """
 
 from __future__ import annotations
@@ -56,3 +57,13 @@ class VoicemailMessage(Base):
     left_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heard_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class VoicemailHeard(Base):
+    __tablename__ = "voicemail_heard"
+    __table_args__ = (UniqueConstraint("message_id", "agent_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigId, ForeignKey("voicemail_messages.id", ondelete="CASCADE"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    heard_at: Mapped[datetime] = mapped_column(UTCDateTime())
