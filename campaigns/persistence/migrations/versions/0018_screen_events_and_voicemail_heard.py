@@ -1,6 +1,6 @@
 """Screen-pop events kept across engine runs (AGT-3), voicemail heard per agent (IVR-4).
 
-Revision ID: 0018_screen
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-11-30
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0018_screen"
+revision = "0018"
 down_revision = "0017"
 branch_labels = None
 depends_on = None
