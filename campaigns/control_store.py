@@ -1,6 +1,7 @@
 """The record of in-call controls (AGT-4, IVR-6): written as agents use them, read per call.
 
 `record_control` runs in the engine's database thread, behind the call's other writes;
+`open_transferred` opens the inbound record of an outbound customer sent on to a queue;
 `controls_of` is what `GET /calls/CALL/controls` and the tests read: the trail of one
 call, oldest first, with the agent's name.
 
@@ -18,8 +19,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from campaigns import inbound_store
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, AuditEntry, CallControl, InboundCall
+from campaigns.persistence.models import Agent, AuditEntry, CallControl, InboundCall, Lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,20 @@ def record_control(database: Database, record: ControlRecord) -> None:
                 legs=record.legs,
             )
         )
+
+
+TRANSFER_DID = "transfer"  # the DID of the inbound record opened for an outbound customer sent to a queue
+
+
+def open_transferred(database: Database, call: str, lead_id: int, now: datetime) -> tuple[int, str]:
+    """An outbound customer (channel `call`, lead `lead_id`) goes on as an inbound call: its record
+    opened (DID `transfer`, the lead's number as the caller); (the record's id, the number)."""
+    with database.session() as session:
+        number = session.get_one(Lead, lead_id).e164
+    call_id = inbound_store.open_call(
+        database, uniqueid=call, linkedid=None, did=TRANSFER_DID, caller=number, region=None, arrived_at=now
+    )
+    return call_id, number
 
 
 SENT_FLOWS = "sent_flows"  # in an inbound call's trail: the flows agents sent the caller into, in order

@@ -1,8 +1,10 @@
 """The customer record an agent fills in on its screen for the caller of an inbound call (AGT-3).
 
 `save_for_call` runs in the engine's database thread, one transaction. The call must be an inbound
-call the agent answered (the call's record says who did: true during the call, in its wrap-up
-and any time after, across restarts). The caller's record is the one the screen pop reads,
+call the agent answered: the call's record says who answered first; a later agent is known by the
+queue visit it answered (a transfer to a queue) or by the control that gave it the call (`transfer`
+or a completed attended transfer to `agent:NAME`, `call_controls`). True during the call, in its
+wrap-up and any time after, across restarts. The caller's record is the one the screen pop reads,
 `hopper.latest_lead`:
 
 - a known caller: the fields go into its latest lead's attributes (each replaces the attribute of
@@ -36,7 +38,8 @@ from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
 from campaigns.number_facts import E164_ONLY, number_facts
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, ContactList, InboundCall, Lead
+from campaigns.persistence.models import Agent, CallControl, ContactList, InboundCall, Lead, QueueVisit
+from campaigns.persistence.models.enums import QueueResult
 from ringcast.errors import UserError
 
 INBOUND_LIST = "inbound-callers"  # the leads of callers first recorded by an agent
@@ -45,6 +48,7 @@ KEY_MAX = 64  # characters of an attribute's name
 VALUE_MAX = 500  # characters of an attribute's value
 ATTRIBUTES_MAX = 50  # attributes in one record
 ACTION = "customer.save"
+HANDED_OVER = ("transfer", "complete")  # the controls (`call_controls`) that give the call to their target
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=VALUE_MAX)]
 Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=KEY_MAX)]
@@ -89,15 +93,33 @@ def save_for_call(
 
 
 def _caller_of(session: Session, call_uniqueid: str, agent: Agent) -> str:
-    answered_by = session.execute(
-        select(InboundCall.caller, InboundCall.agent_id).where(InboundCall.uniqueid == call_uniqueid)
+    found = session.execute(
+        select(InboundCall.id, InboundCall.caller, InboundCall.agent_id).where(
+            InboundCall.uniqueid == call_uniqueid
+        )
     ).one_or_none()
-    if answered_by is None:
+    if found is None:
         raise UserError(f"no inbound call {call_uniqueid!r}")
-    caller, agent_id = answered_by
-    if agent_id != agent.id:
+    call_id, caller, agent_id = found
+    if agent_id != agent.id and not _given_to(session, call_id, call_uniqueid, agent):
         raise UserError(f"inbound call {call_uniqueid} is not agent {agent.name}'s: it did not answer it")
     return str(caller)
+
+
+def _given_to(session: Session, call_id: int, call_uniqueid: str, agent: Agent) -> bool:
+    """Whether the call reached `agent` after its first answer: a queue visit the agent answered (a
+    transfer to a queue), or a transfer to the agent (blind, or an attended one completed)."""
+    answered_visit = select(QueueVisit.id).where(
+        QueueVisit.call_id == call_id,
+        QueueVisit.agent_id == agent.id,
+        QueueVisit.result == QueueResult.ANSWERED,
+    )
+    transferred = select(CallControl.id).where(
+        CallControl.call == call_uniqueid,
+        CallControl.control.in_(HANDED_OVER),
+        CallControl.target == f"agent:{agent.name}",
+    )
+    return any(session.scalar(select(found.exists())) for found in (answered_visit, transferred))
 
 
 def _new_lead(session: Session, caller: str, now: datetime) -> Lead:

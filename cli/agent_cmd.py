@@ -185,8 +185,10 @@ _CONTROLS = {  # in-call controls without an argument (AGT-4): command -> what i
     "hold": "Put the customer on hold (music); the agent stays in its conference.",
     "resume": "Bring the held customer back to the agent.",
     "conference": "Three-way: the held customer joins the agent and the party consulted.",
-    "complete": "Attended transfer: the customer stays with the party dialled in; the agent leaves.",
-    "cancel": "Hang up the party dialled in; the customer is back with the agent.",
+    "complete": "Attended transfer: the customer goes to the party brought in; the agent leaves.",
+    "cancel": "Let the party brought in go; the customer is back with the agent.",
+    "mute": "Mute the agent toward the customer (and any party brought in).",
+    "unmute": "The customer hears the agent again.",
 }
 
 
@@ -218,14 +220,16 @@ def transfer(
 @agent_app.command("consult")
 def consult(
     name: str = typer.Argument(..., help="The agent's login name."),
-    number: str = typer.Argument(..., help="The number to dial into the agent's conference."),
+    to: str = typer.Argument(..., help="A number to dial in, or agent:NAME (a ready agent) to bring in."),
     three_way: bool = typer.Option(
         False, "--three-way", help="Keep the customer in the call (三方通话) instead of holding it."
     ),
 ) -> None:
-    """Dial a third party into the agent's conference, the customer on hold (or with --three-way, in)."""
+    """Bring a third party (a number, another agent) into the agent's call, the customer on hold (or
+    with --three-way, in); then `conference`, `complete` (attended transfer) or `cancel`."""
     control = "add" if three_way else "consult"
-    _print_legs(_agent_call(f"/agents/{name}/{control}", {"to": f"number:{number}"}))
+    target = to if ":" in to else f"number:{to}"
+    _print_legs(_agent_call(f"/agents/{name}/{control}", {"to": target}))
 
 
 @agent_app.command("disposition")

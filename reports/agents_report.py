@@ -6,7 +6,8 @@ campaign and the state time the agent spent logged in to it; `--agent` keeps one
 
 Sources. Outbound calls come from `attempts`, inbound calls from `queue_visits` (a visit an agent
 answered) with their call's end from `inbound_calls`; time comes from `agent_state_log`, each row
-starting a span that lasts until the agent's next row. ringcast's states map to the usual
+starting a span that lasts until the agent's next row; hold time from `call_controls`
+(`reports/agent_holds.py`). ringcast's states map to the usual
 contact-center terms:
 
 - `ready` is idle (available: waiting for a call);
@@ -31,8 +32,11 @@ Definitions (durations in seconds, to the millisecond; "None" where a denominato
   calls belong to queues, not campaigns: `--campaign` leaves them out;
 - talk time: sum of `ended_at - bridged_at` over the outbound calls handled (each rounded to the
   ms), plus the inbound visits' `talk_ms` (from the answer until the call ended or went on to another
-  queue; a call an engine restart found gone has none and adds no talk, though it is handled);
-- hold time: 0: ringcast has no hold yet; the column is kept so that AHT keeps its usual formula;
+  queue; a call an engine restart found gone has none and adds no talk, though it is handled), less
+  the time the agent held each of those calls: talk excludes hold, as in ICMI's AHT;
+- hold time: time the agent's customers were on hold (legs `held` or `consulting`, from
+  `call_controls`: `reports/agent_holds.py`), clipped to the period and split across buckets as the
+  state times are; a hold never resumed ends at the call's end or the agent's next state;
 - wrap-up time: time in `wrap_up` (state log, split exactly across buckets);
 - idle time: time in `ready`; paused time: time in `not_ready`;
 - logged-in time: time in any state but `logged_out` (idle + paused + reserved + on call + wrap-up);
@@ -79,6 +83,7 @@ from campaigns.agent_store import named
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Disposition, InboundCall, QueueVisit
 from campaigns.persistence.models.enums import AgentState, QueueResult
+from reports.agent_holds import hold_rows, holds
 from reports.buckets import QUARTER_S, milliseconds_between, quarter_hour, start_of
 from reports.query import ReportQuery
 from reports.scope import campaign_ids, ended_in
@@ -106,7 +111,8 @@ NOTES = [
     "calls handled: outbound calls bridged to the agent and inbound calls it answered, ended in the period;"
     " a call counts with its whole talk time in the hour/day it ended; --campaign leaves inbound calls out",
     "occupancy = (reserved + on call + wrap-up) / (that + idle); paused time is in neither",
-    "AHT = (talk + hold + wrap-up) / calls handled; hold is 0 (ringcast has no hold)",
+    "talk excludes hold; hold time: customers on hold (held, consulting), clipped to the period",
+    "AHT = (talk + hold + wrap-up) / calls handled",
     "state times are clipped to the period and split exactly across hours/days;"
     " definitions: docs/metrics.md (Agents)",
 ]
@@ -213,6 +219,7 @@ class Figures:
 
     calls: int = 0
     talk_ms: int = 0
+    hold_s: float = 0.0
     seconds: defaultdict[AgentState, float] = field(default_factory=lambda: defaultdict(float))
     dispositions: Counter[str | None] = field(default_factory=Counter)
 
@@ -233,7 +240,7 @@ class Figures:
         return self.calls > 0 or self.logged_in_s > 0
 
     def aht(self) -> float | None:
-        return average_handle_time(self.talk_s, 0.0, self.seconds[AgentState.WRAP_UP], self.calls)
+        return average_handle_time(self.talk_s, self.hold_s, self.seconds[AgentState.WRAP_UP], self.calls)
 
     def cells(self) -> list[Any]:
         """The row's cells after the agent's name, up to the dispositions (the rank comes last)."""
@@ -241,7 +248,7 @@ class Figures:
         return [
             self.calls,
             _ms(self.talk_s),
-            0.0,
+            _ms(self.hold_s),
             _ms(self.seconds[AgentState.WRAP_UP]),
             _ms(idle),
             _ms(self.seconds[AgentState.NOT_READY]),
@@ -268,6 +275,10 @@ def rows(figures: Mapping[tuple[str, str], Figures], labels: Sequence[str], by: 
         ):
             table.append(([label] if by else []) + [name, *f.cells(), rank])
     return table
+
+
+def milliseconds(span: timedelta) -> int:
+    return round(span.total_seconds() * 1000)
 
 
 def _ms(seconds: float) -> float:
@@ -307,6 +318,15 @@ def agents_report(database: Database, query: ReportQuery) -> Report:
                 f = figures[_label(query, quarter), names[agent]]
                 f.calls += calls
                 f.talk_ms += talk_ms
+        for hold in holds(hold_rows(session, query, campaign_id, agent_id), query.until):
+            name = names[hold.agent_id]
+            held = Span(AgentState.ON_CALL, max(hold.start, query.since), min(hold.end, query.until))
+            for index, seconds in split(held, instants) if held.end > held.start else ():
+                figures[labels[index], name].hold_s += seconds
+            ended = hold.call_ended_at
+            if hold.talked and ended is not None and query.since <= ended < query.until:
+                label = query.bucket_of(ended) if query.by is not None else ""
+                figures[label, name].talk_ms -= milliseconds(hold.end - hold.start)
     columns = ([Column("bucket", Kind.TEXT)] if query.by is not None else []) + list(COLUMNS)
     last_day = query.local(query.until - timedelta(microseconds=1)).date()
     title = f"Agents, {query.local(query.since).date()} to {last_day} ({query.zone.key})"

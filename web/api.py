@@ -149,7 +149,7 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
 
         return route
 
-    for what in Control:  # in-call controls (AGT-4): hold, resume, conference, complete, cancel
+    for what in Control:  # in-call controls (AGT-4): hold, resume, conference, complete, cancel, (un)mute
         route = targeted_control(what) if what in TARGETED else plain_control(what)  # TARGETED: {"to": ...}
         control.add_api_route(f"/agents/{{name}}/{what.value}", route, methods=["POST"])
 

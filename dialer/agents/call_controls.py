@@ -1,18 +1,23 @@
 """In-call controls (AGT-4, IVR-6) as a pure state machine: what an agent may do to its call's legs now.
 
 A call an agent is on has up to three legs: the customer, the agent's phone (always in the agent's
-own conference) and a third party the agent dialled in. Their arrangement is a `Legs` state:
+own conference) and a third party the agent brought in: a number dialled in, or another agent (its
+own conference linked to this one). Their arrangement is a `Legs` state:
 
     talking      --hold-->       held        the customer hears music, the agent stays in its conference
     held         --resume-->     talking
-    talking      --add-->        conference  a third party dialled straight into the conference
-    talking|held --consult-->    consulting  the customer on hold, a third party dialled in
+    talking      --add-->        conference  a third party brought straight into the conference
+    talking|held --consult-->    consulting  the customer on hold, a third party brought in
     consulting   --conference--> conference  the customer back: three-way (the third party is up)
-    consulting|conference --complete--> off  the customer stays with the third party, the agent leaves
+    consulting|conference --complete--> off  the customer goes to the third party, the agent leaves
     consulting|conference --cancel-->   talking  the third party hung up, the customer back
     talking|held --transfer-->   off         blind: to an agent, a queue or a number
     talking|held --transfer-->   in_flow     to a flow (IVR-6): the agent stays on the call, kept for it
     in_flow      --returned-->   talking     the flow's `back` end brought the caller back
+
+Apart from the legs, the agent may be muted toward the customer (`mute`, `unmute`: any state but
+`in_flow`, the arrangement unchanged); a mute stays through the other moves until the agent unmutes
+or leaves the call.
 
 A third party that hangs up by itself takes a consultation back to held and a conference back to
 talking (`third_gone`). While the caller is in a flow the agent can do nothing to it but hang up
@@ -46,6 +51,8 @@ class Control(StrEnum):
     CONFERENCE = "conference"
     COMPLETE = "complete"
     CANCEL = "cancel"
+    MUTE = "mute"
+    UNMUTE = "unmute"
 
 
 TARGETED = frozenset({Control.TRANSFER, Control.ADD, Control.CONSULT})  # the controls given a target
@@ -58,7 +65,7 @@ class TargetKind(StrEnum):
     NUMBER = "number"
 
 
-THIRD_PARTY_KINDS = (TargetKind.NUMBER,)  # who may be dialled into the agent's conference
+THIRD_PARTY_KINDS = (TargetKind.NUMBER, TargetKind.AGENT)  # who may be brought into a consultation
 
 
 class ControlRefused(UserError):
@@ -92,6 +99,8 @@ _MOVES: dict[Control, dict[Legs, Legs | None]] = {
     Control.CONFERENCE: {Legs.CONSULTING: Legs.CONFERENCE},
     Control.COMPLETE: {Legs.CONSULTING: None, Legs.CONFERENCE: None},
     Control.CANCEL: {Legs.CONSULTING: Legs.TALKING, Legs.CONFERENCE: Legs.TALKING},
+    Control.MUTE: {legs: legs for legs in Legs if legs is not Legs.IN_FLOW},
+    Control.UNMUTE: {legs: legs for legs in Legs if legs is not Legs.IN_FLOW},
 }
 _NEEDS_THIRD_UP = (Control.CONFERENCE, Control.COMPLETE)
 _WHY_NOT = {
@@ -110,6 +119,7 @@ class CallLegs:
     state: Legs = Legs.TALKING
     third: Target | None = None
     third_up: bool = False  # the third party answered and joined the agent's conference
+    muted: bool = False  # the agent, toward the customer (and any third party)
 
     def apply(self, control: Control, target: Target | None = None) -> CallLegs | None:
         """The legs after `control` (None: the agent is off the call); `target` for transfer,
@@ -122,25 +132,37 @@ class CallLegs:
         if control in (Control.ADD, Control.CONSULT):
             assert target is not None
             if target.kind not in THIRD_PARTY_KINDS:
-                raise ControlRefused(f"cannot {control.value} {target}: only a number can be dialled in")
+                raise ControlRefused(
+                    f"cannot {control.value} {target}: only a number or an agent can be brought in"
+                )
+        if control in (Control.MUTE, Control.UNMUTE):
+            muting = control is Control.MUTE
+            if self.muted is muting:
+                raise ControlRefused(f"cannot {control.value}: the agent is {'' if muting else 'not '}muted")
+            return replace(self, muted=muting)
         if control in _NEEDS_THIRD_UP and not self.third_up:
             raise ControlRefused(f"cannot {control.value}: {self.third} has not answered yet")
         after = moves[self.state]
         if control is Control.TRANSFER and target is not None and target.kind is TargetKind.FLOW:
-            return CallLegs(Legs.IN_FLOW)
+            return CallLegs(Legs.IN_FLOW, muted=self.muted)
         if after is None:
             return None
         if control in (Control.ADD, Control.CONSULT):
-            return CallLegs(after, target, third_up=False)
+            return CallLegs(after, target, third_up=False, muted=self.muted)
         if after is Legs.TALKING and self.third is not None:  # cancel: the third party goes
-            return CallLegs(after)
+            return CallLegs(after, muted=self.muted)
         return replace(self, state=after)
 
     def returned(self) -> CallLegs:
         """The caller came back from the flow the agent sent it to: talking again."""
         if self.state is not Legs.IN_FLOW:
             raise ControlRefused(f"cannot take the customer back from a flow: {_WHY_NOT[self.state]}")
-        return CallLegs(Legs.TALKING)
+        return CallLegs(Legs.TALKING, muted=self.muted)
+
+    @property
+    def third_agent(self) -> str | None:
+        """The agent brought in as the third party (consulted, AGT-4), if one is."""
+        return self.third.name if self.third is not None and self.third.kind is TargetKind.AGENT else None
 
     def third_joined(self) -> CallLegs:
         return replace(self, third_up=True) if self.third is not None else self
@@ -148,7 +170,7 @@ class CallLegs:
     def third_gone(self) -> CallLegs:
         """The third party hung up (or never answered): back to the two-party call."""
         if self.state is Legs.CONSULTING:
-            return CallLegs(Legs.HELD)
+            return CallLegs(Legs.HELD, muted=self.muted)
         if self.state is Legs.CONFERENCE:
-            return CallLegs(Legs.TALKING)
+            return CallLegs(Legs.TALKING, muted=self.muted)
         return self

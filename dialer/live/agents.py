@@ -276,7 +276,8 @@ class AgentService:
         session = self.session(agent_name)
         if session.status.call is None:
             raise UserError(f"agent {agent_name} has no call to hang up")
-        await self.dialer.end_agent_call(session.status.call)
+        if not await self.dialer.controls.thirds.consulted_hangs_up(session):  # consulted: it leaves alone
+            await self.dialer.end_agent_call(session.status.call)
         return self.status(session.agent_id)
 
     async def dispose(

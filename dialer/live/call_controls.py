@@ -1,9 +1,11 @@
-"""In-call controls on the pbx (AGT-4): hold, resume, blind transfers, a third party dialled in.
+"""In-call controls on the pbx (AGT-4): hold, resume, blind transfers, consultations.
 
 The agent's phone never leaves its own conference (`agent-<id>`); controls move the customer's
 channel and a third party's. What is allowed is `dialer.agents.call_controls`' (pure) decision;
 this service carries it out:
 
+- mute / unmute → `ConfbridgeMute`/`ConfbridgeUnmute` of the agent's phone in its own conference;
+  an agent leaving its call muted is unmuted (its phone stays there for the next call);
 - hold → the customer is Redirected into `ringcast-queue-hold` (`MusicOnHold(${RINGCAST_MOH})`:
   an inbound caller keeps its queue's class, set by its flow; an outbound customer has none, so the
   pbx's default class plays); resume → Redirected back into the agent's conference, as
@@ -20,12 +22,14 @@ this service carries it out:
     its legs `in_flow`. The flow's `back` end brings the caller back into the agent's conference
     (`flow_returned`: recorded and shown with the flow's inputs); another end, or the agent hanging
     up meanwhile (`leave_flow`), releases the agent; `back` then goes to its fallback queue;
-- add / consult: the number is originated straight into the agent's conference (`ringcast-bridge`,
-  the customer's own user profile: it leaves when the agent does); consult holds the customer
-  first. Conference: the held customer back into the conference (three-way). Complete: AMI `Bridge`
-  of the customer with the third party, out of the conference; the agent goes to wrap-up, and when
-  either of the two hangs up the engine hangs up the other. Cancel: the third party is hung up and
-  a held customer comes back.
+- add / consult (a number or a ready agent; consult holds the customer first), conference (the held
+  customer back: three-way), complete (attended transfer: the customer goes to the third party, the
+  agent to wrap-up) and cancel are carried out by `dialer.live.third_parties`, which owns the third
+  party's channel.
+
+An outbound customer sent on to a queue becomes an inbound call (`as_inbound`): its inbound record
+opened in one database job, then switched over with no await in between (followed as an inbound
+call before its attempt is closed), so that a hang-up meanwhile is never missed.
 
 Every control is recorded (`control_store`, in the database thread) and published on the agent's
 screen-pop stream as a `control` event.
@@ -38,12 +42,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from campaigns import control_store, hopper, inbound_store, ivr_store
+from campaigns import control_store, inbound_store, ivr_store
 from campaigns.control_store import ControlRecord
 from campaigns.numbers import typed_number
-from campaigns.persistence.models.enums import AgentState
+from campaigns.persistence.models.enums import AgentState, InboundOutcome
 from dialer.agents.call_controls import CallLegs, Control, Legs, Target, TargetKind
-from dialer.asterisk.ami import AmiError, OriginateRequest
+from dialer.asterisk.ami import AmiError
 from dialer.asterisk.confgen import (
     BRIDGE_CONTEXT,
     FLOW_CONTEXT,
@@ -51,13 +55,13 @@ from dialer.asterisk.confgen import (
     MOH_VAR,
     OUTBOUND_CONTEXT,
     QUEUE_HOLD_CONTEXT,
-    TRUNK_ENDPOINT,
 )
 from dialer.asterisk.events import ConferenceJoined
 from dialer.ivr.run import CallTrail
 from dialer.live.desk import AgentSession
 from dialer.live.inbound_call import InboundCall, Stage
 from dialer.live.instants import utc
+from dialer.live.third_parties import ThirdParties
 from ringcast.errors import UserError
 
 if TYPE_CHECKING:
@@ -66,9 +70,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CONTROL = "control"  # the screen-pop event of a control
-THIRD_PARTY_RING_S = 30
-THIRD_SUFFIX = "-third"
-THIRD_GONE = "third_gone"  # recorded when the third party hangs up by itself
 FLOW_RETURNED = "flow_returned"  # recorded when a flow's `back` end brings the caller back (IVR-6)
 FLOW_LEFT = "flow_left"  # recorded when the agent hangs up while its caller is in a flow
 
@@ -77,9 +78,8 @@ class CallControls:
     def __init__(self, dialer: LiveDialer) -> None:
         self.dialer = dialer
         self._legs: dict[str, CallLegs] = {}  # by the customer's channel id, while a control applies
-        self._thirds: dict[str, tuple[str, int]] = {}  # third party's channel id -> (customer, agent)
-        self._paired: dict[str, str] = {}  # after a completed transfer: each channel -> the other
         self._moving: dict[str, int] = {}  # outbound customers on their way to a transfer's agent
+        self.thirds = ThirdParties(self)  # the third party of each call that has one
 
     # ---- what the agent asks ----------------------------------------------------------------------
 
@@ -101,20 +101,34 @@ class CallControls:
         elif control is Control.HOLD:
             await self._hold(call)
         elif control is Control.RESUME:
-            await self._back_to_agent(call, session)
+            await self.back_to_agent(call, session)
         elif control in (Control.ADD, Control.CONSULT):
             assert target is not None
+            other = self._ready_other(session, target) if target.kind is TargetKind.AGENT else None
             if control is Control.CONSULT and legs.state is not Legs.HELD:
                 await self._hold(call)
-            await self._dial_third(session, call, target.name)
+            if other is not None:
+                await self.thirds.link_agent(session, call, other)
+            else:
+                await self.thirds.dial(session, call, target.name)
         elif control is Control.CONFERENCE:
-            await self._back_to_agent(call, session)
+            await self.back_to_agent(call, session)
         elif control is Control.COMPLETE:
-            await self._complete(session, call)
+            await self.thirds.complete(session, call, legs)
         elif control is Control.CANCEL:
-            await self._drop_third(call, legs)
-        self._moved(session, call, control, target or legs.third, after)
-        return self.dialer.agents.status(session.agent_id) | {"legs": after.state.value if after else None}
+            await self.thirds.drop(call, legs)
+        elif control in (Control.MUTE, Control.UNMUTE):
+            try:
+                await self._mute(session, control is Control.MUTE)
+            except AmiError as exc:
+                raise UserError(f"the pbx refused to {control.value} the agent: {exc}") from None
+        self.moved(session, call, control, target or legs.third, after)
+        shown = {"legs": after.state.value if after else None, "muted": bool(after and after.muted)}
+        return self.dialer.agents.status(session.agent_id) | shown
+
+    def legs(self, call: str) -> CallLegs | None:
+        """The legs of the customer `call`, while a control applies."""
+        return self._legs.get(call)
 
     def legs_of(self, call: str | None) -> str | None:
         """The legs' arrangement of an agent's call, for its status."""
@@ -124,10 +138,28 @@ class CallControls:
 
     # ---- carrying them out ------------------------------------------------------------------------
 
+    async def _mute(self, session: AgentSession, muted: bool) -> None:
+        """The agent's phone muted (or not) in its own conference: nobody there hears it."""
+        action = "ConfbridgeMute" if muted else "ConfbridgeUnmute"
+        channel = session.leg_channel or ""
+        await self.dialer.ami.action({"Action": action, "Conference": session.conference, "Channel": channel})
+
+    def _forget(self, call: str, session: AgentSession | None) -> None:
+        """The call's legs forgotten: the agent off the call, unmuted if it was muted."""
+        legs = self._legs.pop(call, None)
+        if legs is not None and legs.muted and session is not None:
+            self.dialer.in_background(self._unmuted(session))
+
+    async def _unmuted(self, session: AgentSession) -> None:
+        try:
+            await self._mute(session, False)
+        except AmiError as exc:
+            log.warning("could not unmute agent %s after its call: %s", session.name, exc)
+
     async def _hold(self, call: str) -> None:
         await self._redirect(call, QUEUE_HOLD_CONTEXT)
 
-    async def _back_to_agent(self, call: str, session: AgentSession) -> None:
+    async def back_to_agent(self, call: str, session: AgentSession) -> None:
         await self._redirect(call, BRIDGE_CONTEXT, session.conference)
 
     async def _redirect(self, call: str, context: str, exten: str = "s") -> None:
@@ -145,22 +177,21 @@ class CallControls:
     async def _transfer(self, session: AgentSession, call: str, target: Target) -> None:
         dialer = self.dialer
         if target.kind is TargetKind.AGENT:
-            other = dialer.agents.session(target.name)
-            if other is session or other.ring_mode or other.status.state is not AgentState.READY:
-                raise UserError(f"agent {target.name} is not ready to take a call")
-            await self._release(session, call)
-            await self._to_agent(call, other)
+            other = self._ready_other(session, target)
+            await self.release(session, call)
+            await self.hand_to(call, other, reserved=False)
         elif target.kind is TargetKind.QUEUE:
             queue = await dialer.inbound.queue(target.name)
             if queue is None:
                 raise UserError(f"no queue {target.name} takes calls now")
             await self._set_var(call, MOH_VAR, queue.music_class)
             await self._hold(call)  # the customer moved first: a refusal leaves the agent on the call
-            await self._release(session, call)
+            await self.release(session, call)
             inbound = await self.as_inbound(call)
-            await dialer.inbound.enqueue(inbound, queue.name, 0)
+            if inbound is not None:  # else the customer hung up meanwhile
+                await dialer.inbound.enqueue(inbound, queue.name, 0)
         elif target.kind is TargetKind.NUMBER:
-            await self._release(session, call)
+            await self.release(session, call)
             dialer.in_background(dialer.redirect_or_hang_up(call, OUTBOUND_CONTEXT, target.name))
         else:
             await self._to_flow(call, target.name)
@@ -174,107 +205,78 @@ class CallControls:
         await self._set_var(call, FLOW_VAR, name)
         await self._redirect(call, FLOW_CONTEXT)
 
-    async def _release(self, session: AgentSession, call: str) -> None:
+    async def release(self, session: AgentSession, call: str) -> None:
         """The transferring agent leaves the call: wrap-up, as after a hang-up."""
-        self._legs.pop(call, None)
+        self._forget(call, session)
         await self.dialer.release_agent(session.agent_id, call, datetime.now(UTC).timestamp())
 
-    async def _to_agent(self, call: str, other: AgentSession) -> None:
-        dialer = self.dialer
-        now = datetime.now(UTC)
-        inbound = dialer.inbound.calls.get(call)
-        if inbound is not None:  # the ACD's own path: reserved, then joined as an offered call
-            inbound.stage, inbound.agent_id = Stage.OFFERED, other.agent_id
+    def _ready_other(self, session: AgentSession, target: Target) -> AgentSession:
+        """The agent a transfer or a consultation is for: logged in, on a persistent connection, ready."""
+        other = self.dialer.agents.session(target.name)
+        if other is session or other.ring_mode or other.status.state is not AgentState.READY:
+            raise UserError(f"agent {target.name} is not ready to take a call")
+        return other
+
+    async def reserve(self, call: str, other: AgentSession) -> None:
+        """Reserve `other` for the customer, as the ACD reserves (an inbound caller) or the dialer
+        does (an outbound customer)."""
+        dialer, now = self.dialer, datetime.now(UTC)
+        if call in dialer.inbound.calls:
             await dialer.agents.take_inbound(other, call, now)
         else:
-            outbound = dialer.calls[call]
-            dialer.calls[call] = replace(outbound, agent_id=other.agent_id)
-            self._moving[call] = other.agent_id
             await dialer.agents.step(other, other.status.reserve(now, call))
-        await dialer.move_to_agent(call, other)
 
-    async def as_inbound(self, call: str) -> InboundCall:
-        """The customer as an inbound call (a queue takes only those): an outbound customer's attempt
-        ends answered and an inbound record is opened for its channel."""
+    async def hand_to(self, call: str, other: AgentSession, *, reserved: bool) -> None:
+        """The customer into the conference of `other` (reserved for it first unless `reserved`):
+        joined as an offered inbound call, or as an outbound customer moving to its agent (`joined`).
+        The call names `other` before any await: a hang-up meanwhile frees it."""
         dialer = self.dialer
         inbound = dialer.inbound.calls.get(call)
         if inbound is not None:
+            inbound.stage, inbound.agent_id = Stage.OFFERED, other.agent_id
+        elif call in dialer.calls:
+            dialer.calls[call] = replace(dialer.calls[call], agent_id=other.agent_id)
+            self._moving[call] = other.agent_id
+        else:
+            return  # the customer hung up
+        if not reserved:
+            await self.reserve(call, other)
+        await dialer.move_to_agent(call, other)
+
+    async def as_inbound(self, call: str) -> InboundCall | None:
+        """The customer as an inbound call (a queue takes only those): an outbound customer's attempt
+        ends answered and an inbound record is opened for its channel; None when the customer hung up
+        (before, or while its record was being opened: the record then ends at once, `ivr_only`).
+
+        One await only, the database job (the lead's number and the new record together); after it
+        the call is switched over with none: followed as an inbound call before its attempt is
+        closed, so that its hang-up is never missed."""
+        dialer = self.dialer
+        inbound = dialer.inbound.calls.get(call)
+        if inbound is not None or call not in dialer.calls:
             return inbound
-        outbound = dialer.calls[call]
-        card = await dialer.db.run(hopper.lead_card, dialer.database, outbound.lead_id)
-        number = str(card["e164"])
-        await dialer.finish_transferred(outbound)
         now = datetime.now(UTC)
-        call_id = await dialer.db.run(
-            inbound_store.open_call,
-            dialer.database,
-            uniqueid=call,
-            linkedid=None,
-            did="transfer",
-            caller=number,
-            region=None,
-            arrived_at=now,
+        call_id, number = await dialer.db.run(
+            control_store.open_transferred, dialer.database, call, dialer.calls[call].lead_id, now
         )
+        outbound = dialer.calls.get(call)
+        if outbound is None:  # hung up meanwhile: its attempt is closed, its record ends here
+            ended = InboundOutcome.IVR_ONLY
+            dialer.record_later(inbound_store.end_call, dialer.database, call_id, now, ended)
+            return None
         inbound = InboundCall(call_id, call, number, None, now)
         dialer.inbound.arrived(inbound, dialer.channel_name(call))
+        await dialer.finish_transferred(outbound)
         return inbound
 
-    async def _dial_third(self, session: AgentSession, call: str, number: str) -> None:
-        dialer = self.dialer
-        trunk, caller_id = TRUNK_ENDPOINT, None  # an inbound-only agent's: the pbx's own caller ID
-        if not session.inbound_only:
-            config = await dialer.config(session.campaign_id)
-            trunk, caller_id = config.trunk or TRUNK_ENDPOINT, config.caller_id
-        third = third_party_of(call)
-        self._thirds[third] = (call, session.agent_id)
-        request = OriginateRequest(
-            channel=f"PJSIP/{number}@{trunk}",
-            context=BRIDGE_CONTEXT,
-            exten=session.conference,
-            caller_id=caller_id,
-            timeout_ms=THIRD_PARTY_RING_S * 1000,
-            channel_id=third,
-        )
-        try:
-            await dialer.originate_leg(request)
-        except AmiError as exc:
-            self._thirds.pop(third, None)
-            dialer.forget_leg(third)
-            raise UserError(f"the pbx would not call {number}: {exc}") from None
-
-    async def _complete(self, session: AgentSession, call: str) -> None:
-        dialer = self.dialer
-        third = third_party_of(call)
-        try:
-            await dialer.ami.action(
-                {
-                    "Action": "Bridge",
-                    "Channel1": dialer.channel_name(call),
-                    "Channel2": dialer.channel_name(third),
-                    "Tone": "no",
-                }
-            )
-        except AmiError as exc:
-            raise UserError(f"the pbx refused to join the call to the third party: {exc}") from None
-        self._thirds.pop(third, None)
-        self._paired[call], self._paired[third] = third, call
-        await self._release(session, call)
-
-    async def _drop_third(self, call: str, legs: CallLegs) -> None:
-        third = third_party_of(call)
-        self._thirds.pop(third, None)
-        await self.dialer.hangup_channel(third)
-        session = self._agent_on(call)
-        if legs.state is not Legs.CONFERENCE and session is not None:
-            await self._back_to_agent(call, session)
-
-    def _agent_on(self, call: str) -> AgentSession | None:
+    def agent_on(self, call: str) -> AgentSession | None:
+        """The agent talking to the customer (not one reserved for it, consulted)."""
         for session in self.dialer.desk:
-            if session.status.call == call:
+            if session.status.call == call and session.status.state is AgentState.ON_CALL:
                 return session
         return None
 
-    def _moved(
+    def moved(
         self,
         session: AgentSession,
         call: str,
@@ -284,7 +286,9 @@ class CallControls:
         shown: dict[str, Any] | None = None,
     ) -> None:
         """Keep the legs, record the control and show it on the agent's screen (with `shown`)."""
-        if after is None or after == CallLegs():
+        if after is None:
+            self._forget(call, session)
+        elif after == CallLegs():
             self._legs.pop(call, None)
         else:
             self._legs[call] = after
@@ -311,10 +315,7 @@ class CallControls:
     def _in_flow_with(self, call: str) -> AgentSession | None:
         """The agent kept for the caller while it is in a flow: still on the call, legs `in_flow`."""
         legs = self._legs.get(call)
-        session = self._agent_on(call)
-        if legs is None or legs.state is not Legs.IN_FLOW or session is None:
-            return None
-        return session if session.status.state is AgentState.ON_CALL else None
+        return self.agent_on(call) if legs is not None and legs.state is Legs.IN_FLOW else None
 
     def flow_returned(self, call: str, trail: CallTrail) -> AgentSession | None:
         """The flow's `back` end: the agent who sent the caller, talking again (recorded, and shown
@@ -325,7 +326,7 @@ class CallControls:
             return None
         after = self._legs[call].returned()
         inputs = {"variables": dict(trail.variables), "inputs": trail.as_json()["inputs"]}
-        self._moved(session, call, FLOW_RETURNED, Target(TargetKind.FLOW, trail.flow), after, inputs)
+        self.moved(session, call, FLOW_RETURNED, Target(TargetKind.FLOW, trail.flow), after, inputs)
         return session
 
     async def flow_ended(self, call: str) -> None:
@@ -333,7 +334,7 @@ class CallControls:
         kept for it is released, as after a transfer."""
         session = self._in_flow_with(call)
         if session is not None:
-            await self._release(session, call)
+            await self.release(session, call)
 
     async def leave_flow(self, call: str) -> bool:
         """The agent hangs up while its caller is in a flow: the agent alone leaves (recorded), the
@@ -341,20 +342,20 @@ class CallControls:
         session = self._in_flow_with(call)
         if session is None:
             return False
-        self._moved(session, call, FLOW_LEFT, None, None)
-        await self._release(session, call)
+        self.moved(session, call, FLOW_LEFT, None, None)
+        await self.release(session, call)
         return True
 
     # ---- the pbx's events -------------------------------------------------------------------------
 
     def is_third(self, uniqueid: str) -> bool:
-        """A third party's leg, dialled in or joined to the customer by a completed transfer."""
-        return uniqueid in self._thirds or (uniqueid in self._paired and uniqueid.endswith(THIRD_SUFFIX))
+        """A third party's leg, brought in or joined to the customer by a completed transfer."""
+        return self.thirds.is_third(uniqueid)
 
     async def joined(self, event: ConferenceJoined) -> bool:
         """A third party or a transferred outbound customer joined a conference; whether it was one."""
-        if event.uniqueid in self._thirds:
-            call, _ = self._thirds[event.uniqueid]
+        call = self.thirds.joined(event.uniqueid)
+        if call is not None:
             legs = self._legs.get(call)
             if legs is not None:
                 self._legs[call] = legs.third_joined()
@@ -371,34 +372,12 @@ class CallControls:
         return True
 
     async def leg_gone(self, uniqueid: str) -> None:
-        """A third party hung up (or was never reached), or one half of a completed transfer did:
-        the consultation goes back to held, the conference to two; the other half is hung up."""
-        other = self._paired.pop(uniqueid, None)
-        if other is not None:
-            self._paired.pop(other, None)
-            await self.dialer.hangup_channel(other)
-            return
-        call, agent_id = self._thirds.pop(uniqueid, (None, None))
-        if call is None:
-            return
-        legs = self._legs.get(call)
-        session = self.dialer.desk.get(agent_id) if agent_id is not None else None
-        if legs is None or session is None or session.status.call != call:
-            return
-        self._moved(session, call, THIRD_GONE, legs.third, legs.third_gone())
+        """A third party's leg hung up, or was never reached (`ThirdParties.gone`)."""
+        await self.thirds.gone(uniqueid)
 
     async def call_ended(self, call: str) -> None:
-        """The customer's call ended: a third party still up is hung up, the legs forgotten."""
-        self._legs.pop(call, None)
+        """The customer's call ended: the legs forgotten, its third party let go."""
+        legs = self._legs.get(call)
+        self._forget(call, self.agent_on(call))
         self._moving.pop(call, None)
-        third = third_party_of(call)
-        if third in self._thirds:
-            self._thirds.pop(third, None)
-            await self.dialer.hangup_channel(third)
-        await self.leg_gone(call)
-
-
-def third_party_of(call: str) -> str:
-    """The channel id of the third party dialled into the call of customer `call` (not `ours()`:
-    a restarted engine leaves it to end with its call)."""
-    return f"{call}{THIRD_SUFFIX}"
+        await self.thirds.call_ended(call, legs)

@@ -177,6 +177,8 @@ class InboundFlows:
             final = RouteToQueue(final.fallback)
         await controls.flow_ended(uniqueid)
         call = await controls.as_inbound(uniqueid)
+        if call is None:  # the customer hung up meanwhile
+            raise AgiHangup
         await self._carry_out(agi, call, arrival, final)
 
     async def _answer(self, agi: AgiCall, call: InboundCall, arrival: Arrival) -> None:

@@ -716,7 +716,8 @@ class LiveDialer:
 
     async def finish_transferred(self, call: OutboundCall) -> None:
         """An outbound customer an agent transferred to a queue: its attempt ends answered here (the
-        customer goes on as an inbound call of that queue, `call_controls`)."""
+        customer goes on as an inbound call of that queue, already followed as one: its leg is kept,
+        `call_controls.as_inbound`)."""
         await self._finish(call.hung_up(time.time(), None))
 
     async def release_agent(self, agent_id: int | None, channel_id: str, at: float) -> None:
@@ -730,7 +731,8 @@ class LiveDialer:
         self.calls.pop(call.channel_id, None)
         self._to_survey.discard(call.channel_id)
         leg = self.legs.get(call.channel_id)
-        self.forget_leg(call.channel_id)
+        if not self.inbound.follows(call.channel_id):  # else gone on as an inbound call, still followed
+            self.forget_leg(call.channel_id)
         for timer in leg.timers if leg else ():
             timer.cancel()
         if _announcer_of(call.channel_id) in self.legs:

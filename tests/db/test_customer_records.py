@@ -15,10 +15,11 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from campaigns import inbound_store
+from campaigns import control_store, inbound_store
+from campaigns.control_store import ControlRecord
 from campaigns.customer_records import ACTION, INBOUND_LIST, CustomerRecord, save_for_call
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import AuditEntry, CampaignList, ContactList, Lead
+from campaigns.persistence.models import AuditEntry, CampaignList, ContactList, InboundCall, Lead
 from campaigns.persistence.models.enums import LeadState, NumberType
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk
@@ -126,6 +127,35 @@ def test_a_caller_first_recorded_then_recorded_again_keeps_one_lead(database: Da
     updated = save_for_call(database, "bot2", second, CustomerRecord(name="韩梅"), NOW)
     assert (updated["lead_id"], updated["created"]) == (created["lead_id"], False)
     assert updated["customer"]["name"] == "韩梅" and updated["customer"]["company"] == "星辰科技"
+
+
+def test_an_agent_given_the_call_by_a_transfer_saves_the_record(database: Database, seed: Seed) -> None:
+    """bot1 answered first; bot2 took the call from the queue bot1 transferred it to; bot3 got it by
+    a blind transfer, bot4 by an attended one. bot5, only consulted (cancelled), and a transfer of
+    another call to bot5, give it nothing."""
+    agents = add_agents(database, "bot1", "bot2", "bot3", "bot4", "bot5")
+    call = _answered(database, "1700000000.1", STRANGER, agents["bot1"])
+    with database.session() as session:
+        call_id = session.scalar(select(InboundCall.id).where(InboundCall.uniqueid == call))
+    assert call_id is not None
+    inbound_store.enter_queue(database, call_id, "sales", NOW + timedelta(minutes=1), priority=0)
+    inbound_store.answer(database, call_id, agents["bot2"], NOW + timedelta(minutes=2))
+    controls = [
+        (call, "bot1", "transfer", "queue:sales"),
+        (call, "bot2", "transfer", "agent:bot3"),
+        (call, "bot3", "consult", "agent:bot4"),
+        (call, "bot3", "complete", "agent:bot4"),
+        (call, "bot4", "consult", "agent:bot5"),
+        (call, "bot4", "cancel", "agent:bot5"),
+        ("1700000000.9", "bot4", "transfer", "agent:bot5"),
+    ]
+    for row, (channel, by, control, target) in enumerate(controls):
+        at = NOW + timedelta(minutes=3 + row)
+        control_store.record_control(database, ControlRecord(at, agents[by], channel, control, target, None))
+    for name in ("bot1", "bot2", "bot3", "bot4"):
+        assert save_for_call(database, name, call, RECORD, NOW)["customer"]["name"] == "韩梅梅"
+    with pytest.raises(UserError, match="not agent bot5's: it did not answer it"):
+        save_for_call(database, "bot5", call, RECORD, NOW)
 
 
 @pytest.mark.parametrize(

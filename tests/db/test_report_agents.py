@@ -32,10 +32,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from campaigns import inbound_store
+from campaigns import control_store, inbound_store
+from campaigns.control_store import ControlRecord
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Campaign, Disposition
+from campaigns.persistence.models import Agent, AgentStateLog, Attempt, Campaign, Disposition, InboundCall
 from campaigns.persistence.models.enums import (
     AgentState,
     CallOutcome,
@@ -328,3 +330,64 @@ def test_a_period_without_activity_and_unknown_names(database: Database) -> None
         report(database, campaign="夏季")
     with pytest.raises(UserError, match="no agent named 'zhang'"):
         report(database, agent="zhang")
+
+
+# Holds (AGT-4), added to the day: wang holds call 1 from 11-22 23:59 to 00:01 (60 s in the period, all
+#   120 s out of call 1's talk), call 2 from 00:55 to 00:58 (180 s), and I1 from 01:21, consulting from
+#   01:22, the third party gone at 01:23 (held again), never resumed: it ends with the call at 01:25
+#   (240 s). Call 3 is held from 23:55 to 11-24 00:02: 300 s on 11-23 (open at the period's end; its
+#   talk is 11-24's), 120 s on 11-24. A row of li's (a hold on no call it talked on, resumed at once)
+#   adds nothing.
+# 11-23: hold 60 + 180 + 240 + 300 = 780; talk 1800 - 120 - 180 - 240 = 1260; AHT (1260 + 780 + 300) / 3
+WANG_HELD = ["wang", 3, 1260, 780, 300, 4920, 900, 8400, 2580 / 7500, 780, 10800 / 8400, "callback 1, sale 1"]
+
+
+def add_holds(database: Database) -> None:
+    with database.session() as session:
+        wang = session.scalars(select(Agent.id).where(Agent.name == "wang")).one()
+        li = session.scalars(select(Agent.id).where(Agent.name == "li")).one()
+        attempts = {
+            bridged: attempt_id
+            for attempt_id, bridged in session.execute(select(Attempt.id, Attempt.bridged_at))
+            if bridged is not None
+        }
+        i1 = session.scalars(select(InboundCall.id).where(InboundCall.uniqueid == "1700000000.1")).one()
+    rows = [
+        (sh(22, 23, 59), "c1", wang, "hold", "held", attempts[sh(22, 23, 58)], None),
+        (sh(23, 0, 1), "c1", wang, "resume", "talking", attempts[sh(22, 23, 58)], None),
+        (sh(23, 0, 55), "c2", wang, "hold", "held", attempts[sh(23, 0, 50)], None),
+        (sh(23, 0, 58), "c2", wang, "resume", "talking", attempts[sh(23, 0, 50)], None),
+        (sh(23, 1, 21), "i1", wang, "hold", "held", None, i1),
+        (sh(23, 1, 22), "i1", wang, "consult", "consulting", None, i1),
+        (sh(23, 1, 23), "i1", wang, "third_gone", "held", None, i1),
+        (sh(23, 1, 30), "c4", li, "hold", "held", attempts[sh(23, 10, 10)], None),
+        (sh(23, 1, 30), "c4", li, "resume", "talking", attempts[sh(23, 10, 10)], None),
+        (sh(23, 23, 55), "c3", wang, "hold", "held", attempts[sh(23, 23, 50)], None),
+        (sh(24, 0, 2), "c3", wang, "resume", "talking", attempts[sh(23, 23, 50)], None),
+    ]
+    for at, call, agent, control, legs, attempt_id, inbound_call_id in rows:
+        record = ControlRecord(at, agent, call, control, None, legs, attempt_id, inbound_call_id)
+        control_store.record_control(database, record)
+
+
+def test_hold_time_from_the_calls_controls(database: Database) -> None:
+    add_day(database)
+    add_holds(database)
+    assert report(database).rows[0] == [*WANG_HELD, 1]
+    assert report(database, campaign=AUTUMN).rows[0] == [
+        # the outbound holds only: 60 + 180 + 300 = 540; talk 1500 - 120 - 180; AHT (1200 + 540 + 300) / 2
+        "wang", 2, 1200, 540, 300, 4920, 900, 8400, 2580 / 7500, 1020, 7200 / 8400, "callback 1, sale 1", 1,
+    ]  # fmt: skip
+    by_hour = {(row[0], row[1]): row for row in report(database, by=Bucket.HOUR).rows}
+    # 00h: hold 60 + 180, talk call 1 300 - 120, AHT (180 + 240 + 120) / 1; 01h: hold 240, talk
+    #   (1200 - 180) + (300 - 240) (call 2's hold was in 00h: talk and hold are apart across buckets),
+    #   AHT (1080 + 240 + 180) / 2; 23h: call 3's hold, open at the end of the period
+    assert [by_hour["2026-11-23 00:00", "wang"][i] for i in (3, 4, 10)] == [180, 240, 540]
+    assert [by_hour["2026-11-23 01:00", "wang"][i] for i in (3, 4, 10)] == [1080, 240, 750]
+    assert by_hour["2026-11-23 23:00", "wang"][4] == 300
+    # 11-24: call 3 held 00:00-00:02 (the hold began on 11-23), its talk 1200 - 420 (the whole hold);
+    #   AHT (780 + 120 + 120) / 1
+    assert report(database, "2026-11-24", "2026-11-24", agent="wang").rows == [
+        ["wang", 1, 780, 120, 120, 1080, 0, 1800, 0.4, 1020, 2, "sale 1", 1]
+    ]
+    assert report(database, agent="li").rows == [[*LI_DAY, 1]]

@@ -14,12 +14,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
-import phonenumbers
 import pytest
-from phonenumbers import timezone
 from sqlalchemy import select
 
 from campaigns.compliance import blocklist_store
@@ -34,22 +31,11 @@ from dialer.asterisk.events import AmiEvent, ConferenceJoined, UserEventReceived
 from dialer.asterisk.lab import Lab
 from dialer.engine import running_engine
 from ringcast.settings import load_settings
-from tests.support.live_campaign import CAMPAIGN, DNC_INDEXES, Setup, prepare
+from tests.support.live_campaign import CAMPAIGN, DNC_INDEXES, Setup, hand_dialled_number, prepare
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
 AGENT = "bot1"
-# Numbers the carrier answers as a human who talks 15 s (last digits 1201), in zones around the
-# world: the test dials by hand the first one where it is now mid-day (calling hours 09-21).
-HAND_DIALLED = ("+442079461201", "+12125551201", "+8613800131201", "+61298761201")
-
-
-def _hand_dialled_number() -> str:
-    for number in HAND_DIALLED:
-        [zone] = timezone.time_zones_for_number(phonenumbers.parse(number))
-        if 10 <= datetime.now(ZoneInfo(zone)).hour < 19:
-            return number
-    raise AssertionError("no candidate number is in its calling hours now")
 
 
 class Announcements:
@@ -156,7 +142,7 @@ async def test_preview_skip_dial_callback_and_click_to_call(
 
     abroad = await client.post(f"/agents/{AGENT}/call", json={"number": "+33142685300"})  # Paris
     assert abroad.status_code == 409 and "outside_reach" in abroad.json()["error"]  # reach: national
-    hand_dialled = _hand_dialled_number()  # maybe abroad too: whitelisted (DIAL-8)
+    hand_dialled = hand_dialled_number()  # maybe abroad too: whitelisted (DIAL-8)
     blocklist_store.add(
         database, BlockEntry(BlockKind.WHITELIST, hand_dialled), Change("qa", datetime.now(UTC))
     )

@@ -4,7 +4,12 @@ A caller presses 1 at the hotline's menu and reaches `bot1` (`sales`); `bot1` th
 and back (the pbx shows the caller's channel in MusicOnHold, then in ConfBridge again), transfers it
 blind to `bot2`, to the queue `sales` (where `bot2` takes it), to an external number (the carrier
 receives the call), dials a number into its conference for a three-way call it then cancels, and
-sends the caller into a flow that reads four digits and brings it back (IVR-6).
+sends the caller into a flow that reads four digits and brings it back (IVR-6). And an attended
+transfer to another agent: `bot1` holds the caller and consults `bot2` (a Local channel links
+`bot2`'s conference to `bot1`'s), then makes it three-way and completes (the caller in `bot2`'s
+conference), or `bot2` hangs up, or `bot1` cancels. Last, an outbound customer `bot1` dialled by hand
+sent into a flow and back (IVR-6); and `bot1` muted and unmuted toward the caller (the pbx's
+conference shows it), unmuted when it leaves the call muted.
 Each control is checked from the pbx's channels or the carrier's log, and from its record
 (`call_controls`, `GET /calls/CALL/controls`).
 """
@@ -18,11 +23,15 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from campaigns import ivr_store
+from campaigns.compliance import blocklist_store
+from campaigns.compliance.blocklist import BlockEntry
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
-from campaigns.persistence.models.enums import InboundOutcome
+from campaigns.persistence.models import Agent, Attempt, AuditEntry
+from campaigns.persistence.models.enums import BlockKind, CallOutcome, InboundOutcome
 from dialer.asterisk.ami import AmiLink
 from dialer.asterisk.carrier_caller import InboundCaller, call_pbx
 from dialer.asterisk.lab import Lab
@@ -36,7 +45,7 @@ from tests.support.inbound import (
     prepare_inbound,
     screen_events,
 )
-from tests.support.live_campaign import CAMPAIGN
+from tests.support.live_campaign import CAMPAIGN, hand_dialled_number
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
@@ -262,4 +271,182 @@ async def test_transfer_into_a_flow_and_back_with_the_digits_keyed(
     assert await _controls(client, call) == [
         (AGENT, "transfer", "flow:verify-id", "in_flow"),
         (AGENT, "flow_returned", "flow:verify-id", "talking"),
+    ]
+
+
+def _conference_of(database: Database, name: str) -> str:
+    with database.session() as session:
+        return f"agent-{session.scalars(select(Agent.id).where(Agent.name == name)).one()}"
+
+
+async def _where(pbx_ami: AmiLink, uniqueid: str) -> tuple[str, str]:
+    """The application a channel runs and its extension (a conference's name): ("gone", "") when gone."""
+    for channel in await pbx_ami.channels():
+        if channel.uniqueid == uniqueid:
+            return channel.application, channel.exten
+    return "gone", ""
+
+
+async def _until_where(pbx_ami: AmiLink, uniqueid: str, place: tuple[str, str], what: str) -> None:
+    deadline = time.monotonic() + 15
+    while await _where(pbx_ami, uniqueid) != place:
+        assert time.monotonic() < deadline, f"{what}: {await _where(pbx_ami, uniqueid)} within 15 s"
+        await asyncio.sleep(0.1)
+
+
+async def _consulting_bot2(
+    database: Database, client: httpx.AsyncClient, carrier_ami: AmiLink, pbx_ami: AmiLink
+) -> str:
+    """bot1 on a call holds the caller and brings bot2 (reserved meanwhile) in: the caller's uniqueid."""
+    call = await _caller_with_bot1(client, carrier_ami, OTHER_AGENT)
+    assert (await _post(client, AGENT, "consult", {"to": f"agent:{OTHER_AGENT}"}))["legs"] == "consulting"
+    status = (await client.get(f"/agents/{OTHER_AGENT}")).json()
+    assert (status["state"], status["call"]) == ("reserved", call), "reserved as a blind transfer reserves"
+    link = f"{call}-third"
+    await _until_where(pbx_ami, link, ("ConfBridge", _conference_of(database, AGENT)), "the link in bot1's")
+    await _until_where(pbx_ami, call, ("MusicOnHold", "s"), "the caller on hold")
+    return call
+
+
+async def test_attended_transfer_to_another_agent(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink, pbx_ami: AmiLink
+) -> None:
+    database, client = engine
+    call = await _consulting_bot2(database, client, carrier_ami, pbx_ami)
+    assert (await _post(client, AGENT, "conference"))["legs"] == "conference"
+    await _until_where(pbx_ami, call, ("ConfBridge", _conference_of(database, AGENT)), "three-way")
+    assert (await _post(client, AGENT, "complete"))["legs"] is None
+    await _until_where(pbx_ami, call, ("ConfBridge", _conference_of(database, OTHER_AGENT)), "with bot2")
+    assert (await _state(client, OTHER_AGENT, "on_call"))["call"] == call
+    await _state(client, AGENT, "wrap_up")
+    await _until_where(pbx_ami, f"{call}-third", ("gone", ""), "the link hung up")
+    saved = await client.put(f"/agents/{OTHER_AGENT}/calls/{call}/customer", json={"name": "韩梅梅"})
+    assert saved.status_code == 200, saved.text
+    await _post(client, OTHER_AGENT, "hangup")
+    await until(lambda: inbound_calls(database)[0].ended_at is not None, "ended")
+    [record] = inbound_calls(database)
+    assert record.outcome is InboundOutcome.ANSWERED
+    target = f"agent:{OTHER_AGENT}"
+    assert await _controls(client, call) == [
+        (AGENT, "consult", target, "consulting"),
+        (AGENT, "conference", target, "conference"),
+        (AGENT, "complete", target, None),
+    ]
+
+
+async def test_a_consulted_agent_hangs_up_or_is_cancelled(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink, pbx_ami: AmiLink
+) -> None:
+    database, client = engine
+    call = await _consulting_bot2(database, client, carrier_ami, pbx_ami)
+    assert (await _post(client, OTHER_AGENT, "hangup"))["state"] == "ready", "it leaves the consultation"
+    await _until_where(pbx_ami, f"{call}-third", ("gone", ""), "the link hung up")
+    deadline = time.monotonic() + 15
+    while (await client.get(f"/agents/{AGENT}")).json()["legs"] != "held":
+        assert time.monotonic() < deadline, "bot1's legs not back to held within 15 s"
+        await asyncio.sleep(0.1)
+    assert await _application(pbx_ami, call) == "MusicOnHold", "the caller stays, on hold"
+    assert (await _post(client, AGENT, "consult", {"to": f"agent:{OTHER_AGENT}"}))["legs"] == "consulting"
+    await _until_where(pbx_ami, f"{call}-third", ("ConfBridge", _conference_of(database, AGENT)), "again")
+    assert (await _post(client, AGENT, "cancel"))["legs"] == "talking"
+    await _until_where(pbx_ami, call, ("ConfBridge", _conference_of(database, AGENT)), "back with bot1")
+    assert (await _state(client, OTHER_AGENT, "ready"))["call"] is None
+    await _until_where(pbx_ami, f"{call}-third", ("gone", ""), "the link hung up")
+    await _post(client, AGENT, "hangup")
+    target = f"agent:{OTHER_AGENT}"
+    assert await _controls(client, call) == [
+        (AGENT, "consult", target, "consulting"),
+        (AGENT, "third_gone", target, "held"),
+        (AGENT, "consult", target, "consulting"),
+        (AGENT, "cancel", target, "talking"),
+    ]
+
+
+BEEP_AND_BACK = """
+name: beep-back
+start: beep
+nodes:
+  beep: {type: play, prompt: {audio: beep}, next: back}
+  back: {type: back, fallback: sales}
+"""
+
+
+async def test_an_outbound_customer_into_a_flow_and_back(
+    engine: tuple[Database, httpx.AsyncClient], pbx_ami: AmiLink
+) -> None:
+    """bot1 dials a customer by hand (click-to-call, the carrier's human who talks 15 s), sends it into
+    a flow that beeps and ends at `back`: the customer is back in bot1's conference."""
+    database, client = engine
+    now = datetime.now(UTC)
+    ivr_store.save_flow(database, BEEP_AND_BACK, Change("test", now), new=True, activate=True)
+    number = hand_dialled_number()
+    blocklist_store.add(database, BlockEntry(BlockKind.WHITELIST, number), Change("test", now))
+    await _post(client, AGENT, "login", {"campaign": CAMPAIGN})
+    await _post(client, AGENT, "call", {"number": number})
+    call = str((await _state(client, AGENT, "on_call"))["call"])
+    conference = ("ConfBridge", _conference_of(database, AGENT))
+    await _until_where(pbx_ami, call, conference, "with bot1")
+    assert (await _post(client, AGENT, "transfer", {"to": "flow:beep-back"}))["legs"] == "in_flow"
+    await _until_in(pbx_ami, call, "AGI", "in the flow")
+    await _until_where(pbx_ami, call, conference, "back with bot1")
+    status = (await client.get(f"/agents/{AGENT}")).json()
+    assert (status["state"], status["call"], status["legs"]) == ("on_call", call, "talking")
+    await _post(client, AGENT, "hangup")
+    await _state(client, AGENT, "wrap_up")
+    rows = (await client.get(f"/calls/{call}/controls")).json()
+    assert [(r["control"], r["target"], r["legs"]) for r in rows] == [
+        ("transfer", "flow:beep-back", "in_flow"),
+        ("flow_returned", "flow:beep-back", "talking"),
+    ]
+    attempt_id = rows[0]["attempt_id"]
+    assert attempt_id is not None and {r["inbound_call_id"] for r in rows} == {None}, "an outbound call's"
+    with database.session() as session:
+        found = select(AuditEntry.details).where(
+            AuditEntry.action == "call.flow", AuditEntry.entity_id == str(attempt_id)
+        )
+        [trail] = session.scalars(found)
+    assert (trail["flow"], trail["path"]) == ("beep-back", ["beep", "back"])
+    assert inbound_calls(database) == [], "it never became an inbound call"
+    await until(lambda: _attempt(database, attempt_id).ended_at is not None, "its attempt closed")
+    assert _attempt(database, attempt_id).outcome is CallOutcome.ANSWERED
+
+
+def _attempt(database: Database, attempt_id: int) -> Attempt:
+    with database.session() as session:
+        return session.get_one(Attempt, attempt_id)
+
+
+async def _agent_muted(pbx_ami: AmiLink, conference: str) -> bool:
+    """Whether the agent (the conference's marked user, flag M) is muted in it (flag m)."""
+    listed = await pbx_ami.command(f"confbridge list {conference}")
+    flags = [line.split()[1] for line in listed.splitlines() if line.startswith(("PJSIP/", "Local/"))]
+    [agent] = [f for f in flags if "M" in f]
+    return "m" in agent
+
+
+async def test_mute_and_unmute_the_agent(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink, pbx_ami: AmiLink
+) -> None:
+    database, client = engine
+    call = await _caller_with_bot1(client, carrier_ami)
+    conference = _conference_of(database, AGENT)
+    assert not await _agent_muted(pbx_ami, conference)
+    assert (await _post(client, AGENT, "mute"))["muted"] is True
+    assert await _agent_muted(pbx_ami, conference)
+    refused = await client.post(f"/agents/{AGENT}/mute")
+    assert refused.json() == {"error": "cannot mute: the agent is muted"}
+    unmuted = await _post(client, AGENT, "unmute")
+    assert (unmuted["legs"], unmuted["muted"]) == ("talking", False)
+    assert not await _agent_muted(pbx_ami, conference)
+    assert (await _post(client, AGENT, "mute"))["legs"] == "talking"
+    await _post(client, AGENT, "hangup")  # muted: unmuted as it leaves the call
+    await _state(client, AGENT, "wrap_up")
+    deadline = time.monotonic() + 10
+    while await _agent_muted(pbx_ami, conference):
+        assert time.monotonic() < deadline, "the agent still muted after its call"
+        await asyncio.sleep(0.1)
+    assert await _controls(client, call) == [
+        (AGENT, "mute", None, "talking"),
+        (AGENT, "unmute", None, "talking"),
+        (AGENT, "mute", None, "talking"),
     ]

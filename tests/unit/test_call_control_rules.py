@@ -50,9 +50,27 @@ def test_blind_transfer_takes_the_agent_off_from_talking_or_held() -> None:
         CallLegs().apply(C.TRANSFER)
 
 
-def test_only_a_number_is_dialled_in() -> None:
-    with pytest.raises(ControlRefused, match="only a number can be dialled in"):
-        CallLegs().apply(C.CONSULT, AGENT)
+def test_only_a_number_or_an_agent_is_brought_in() -> None:
+    for target in (Target(TargetKind.QUEUE, "sales"), Target(TargetKind.FLOW, "verify-id")):
+        with pytest.raises(ControlRefused, match="only a number or an agent can be brought in"):
+            CallLegs().apply(C.CONSULT, target)
+        with pytest.raises(ControlRefused, match="only a number or an agent can be brought in"):
+            CallLegs().apply(C.ADD, target)
+
+
+def test_consulting_an_agent_runs_as_with_a_number() -> None:
+    consulting = CallLegs().apply(C.CONSULT, AGENT)
+    assert consulting == CallLegs(Legs.CONSULTING, AGENT, third_up=False)
+    assert (consulting.third_agent, CallLegs(Legs.CONSULTING, NUMBER).third_agent) == ("bob", None)
+    with pytest.raises(ControlRefused, match="cannot complete: agent:bob has not answered yet"):
+        consulting.apply(C.COMPLETE)
+    up = consulting.third_joined()
+    conference = up.apply(C.CONFERENCE)
+    assert conference == CallLegs(Legs.CONFERENCE, AGENT, third_up=True)
+    assert up.apply(C.COMPLETE) is None and conference.apply(C.COMPLETE) is None
+    assert up.apply(C.CANCEL) == CallLegs() and conference.apply(C.CANCEL) == CallLegs()
+    assert up.third_gone() == CallLegs(Legs.HELD) and conference.third_gone() == CallLegs()
+    assert CallLegs().apply(C.ADD, AGENT) == CallLegs(Legs.CONFERENCE, AGENT, third_up=False)
 
 
 def test_consult_then_conference_once_the_third_party_is_up() -> None:
@@ -117,3 +135,22 @@ def test_the_flows_back_end_brings_the_caller_back_to_talking() -> None:
         ControlRefused, match=r"^cannot take the customer back from a flow: the customer is on hold"
     ):
         CallLegs(Legs.HELD).returned()
+
+
+def test_mute_and_unmute_keep_the_legs_and_the_mute_stays_through_other_moves() -> None:
+    muted = CallLegs().apply(C.MUTE)
+    assert muted == CallLegs(muted=True)
+    with pytest.raises(ControlRefused, match="cannot mute: the agent is muted"):
+        muted.apply(C.MUTE)
+    with pytest.raises(ControlRefused, match="cannot unmute: the agent is not muted"):
+        CallLegs().apply(C.UNMUTE)
+    consulting = muted.apply(C.CONSULT, AGENT)
+    assert consulting == CallLegs(Legs.CONSULTING, AGENT, muted=True)
+    assert consulting.third_gone() == CallLegs(Legs.HELD, muted=True)
+    assert consulting.third_joined().apply(C.CANCEL) == CallLegs(muted=True)
+    in_flow = muted.apply(C.TRANSFER, FLOW)
+    assert in_flow == CallLegs(Legs.IN_FLOW, muted=True) and in_flow.returned() == CallLegs(muted=True)
+    with pytest.raises(ControlRefused, match="cannot unmute: the customer is in an IVR flow"):
+        in_flow.apply(C.UNMUTE)
+    assert CallLegs(Legs.HELD, muted=True).apply(C.UNMUTE) == CallLegs(Legs.HELD)
+    assert muted.apply(C.UNMUTE) == CallLegs()

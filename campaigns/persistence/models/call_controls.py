@@ -1,10 +1,10 @@
 """`call_controls`: every in-call control an agent used (AGT-4, IVR-6), one row each, in order.
 
 A row says who (`agent_id`), when (`at`), what (`control`: hold, resume, transfer, add, consult,
-conference, complete, cancel, and the engine's own `third_gone`, `returned`), to whom (`target`,
-`agent:NAME`, `queue:NAME`, `flow:NAME` or `number:+86...`), the legs' arrangement after it
-(`legs`), and on which call: `call` is the customer's channel id, and the row names the outbound
-attempt or the inbound call it belongs to (one of the two).
+conference, complete, cancel, mute, unmute, and the engine's own `third_gone`, `flow_returned`,
+`flow_left`), to whom (`target`, `agent:NAME`, `queue:NAME`, `flow:NAME` or `number:+86...`), the
+legs' arrangement after it (`legs`), and on which call: `call` is the customer's channel id, and the
+row names the outbound attempt or the inbound call it belongs to (one of the two).
 """
 
 from __future__ import annotations
