@@ -105,12 +105,18 @@ class CallControls:
         elif control in (Control.ADD, Control.CONSULT):
             assert target is not None
             other = self._ready_other(session, target) if target.kind is TargetKind.AGENT else None
-            if control is Control.CONSULT and legs.state is not Legs.HELD:
+            held_here = control is Control.CONSULT and legs.state is not Legs.HELD
+            if held_here:
                 await self._hold(call)
-            if other is not None:
-                await self.thirds.link_agent(session, call, other)
-            else:
-                await self.thirds.dial(session, call, target.name)
+            try:
+                if other is not None:
+                    await self.thirds.link_agent(session, call, other)
+                else:
+                    await self.thirds.dial(session, call, target.name)
+            except UserError:  # the pbx would not bring the third party in: the legs stay as they were
+                if held_here:
+                    await self.back_to_agent(call, session)
+                raise
         elif control is Control.CONFERENCE:
             await self.back_to_agent(call, session)
         elif control is Control.COMPLETE:
