@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from campaigns.compliance.blocklist_store import Change
-from campaigns.direct_numbers import numbers_to
+from campaigns.direct_numbers import ELSEWHERE_HINT, numbers_to
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import (
     Agent,
@@ -189,7 +189,7 @@ def deactivate_agent(database: Database, name: str, change: Change) -> bool:
         if dids:
             raise UserError(
                 f"agent {name} takes the calls of direct number {', '.join(dids)}",
-                hint="send that number elsewhere first (`ringcast ivr did set DID --agent|--queue|--flow`)",
+                hint=ELSEWHERE_HINT,
             )
         agent.active = False
         audit(session, change, "agent.deactivate", "agent", name)

@@ -15,8 +15,9 @@ ends, measured from its entry:
 - abandoned, overflowed or failed: `end_call` while waiting, by its outcome (abandoned; overflowed
   to a number or voicemail; anything else is a failure: the call was lost while waiting);
 - failed, unmeasured: `close_stale`, the engine's restart reconciliation, for the calls a previous
-  run left open whose channels are gone: when they ended is not known, so neither the wait nor the
-  talk is.
+  run left open that it does not take back (`left_open`; their channels gone, or not waiting in a
+  queue): when they ended is not known, so neither the wait nor the talk is. A caller taken back
+  keeps its open visit, which ends as it would have (one offered call, not two).
 
 The call keeps the queue it was last in, when it first queued, and the agent who first answered it
 (caller memory, `last_agent_for`, sends a repeat caller to that agent). A visit keeps its queue's
@@ -39,6 +40,7 @@ from campaigns.persistence.models.enums import InboundOutcome, QueueResult
 from campaigns.persistence.upsert import insert_unless_present
 from campaigns.queue_store import overflow_text, parse_overflow, settings_by_name
 from dialer.acd.queues import QueueConfig, ToQueue
+from dialer.acd.restart import LeftOpen, LeftWaiting
 
 __all__ = [
     "InboundOutcome",
@@ -47,8 +49,8 @@ __all__ = [
     "end_call",
     "enter_queue",
     "last_agent_for",
+    "left_open",
     "open_call",
-    "open_calls",
     "overflow",
     "record_trail",
 ]
@@ -94,9 +96,17 @@ def record_trail(database: Database, call_id: int, flow: str | None, trail: dict
         call.flow, call.trail = flow, trail
 
 
-def enter_queue(database: Database, call_id: int, queue: str, at: datetime, priority: int) -> None:
-    """The call starts waiting in `queue`: a wait elsewhere ends overflowed to it, an agent's talk
-    ends (a transfer)."""
+def enter_queue(
+    database: Database,
+    call_id: int,
+    queue: str,
+    at: datetime,
+    priority: int,
+    direct_agent: int | None = None,
+    fallback_at: datetime | None = None,
+) -> None:
+    """The call starts waiting in `queue` (for `direct_agent` alone, dialled straight to it, until
+    `fallback_at`): a wait elsewhere ends overflowed to it, an agent's talk ends (a transfer)."""
     with database.session() as session:
         call = _call(session, call_id)
         visit = _last_visit(session, call_id)
@@ -115,6 +125,8 @@ def enter_queue(database: Database, call_id: int, queue: str, at: datetime, prio
                 priority=priority,
                 short_abandon_ms=round(config.short_abandon_s * 1000),
                 answer_within_ms=round(config.service_level.within_s * 1000),
+                direct_agent_id=direct_agent,
+                fallback_at=fallback_at,
             )
         )
         call.queue, call.priority = queue, priority
@@ -183,15 +195,26 @@ def last_agent_for(database: Database, caller: str, since: datetime) -> tuple[in
         return found.agent_id, found.answered_at
 
 
-def open_calls(database: Database) -> list[tuple[int, str]]:
-    """(id, uniqueid) of every call not ended, oldest first: what a previous run left open."""
+def left_open(database: Database) -> list[LeftOpen]:
+    """Every call not ended, oldest first, with its wait when one is open: what a previous run left."""
     with database.session() as session:
         rows = session.execute(
-            select(InboundCall.id, InboundCall.uniqueid)
+            select(InboundCall, QueueVisit)
+            .outerjoin(QueueVisit, (QueueVisit.call_id == InboundCall.id) & QueueVisit.result.is_(None))
             .where(InboundCall.ended_at.is_(None))
             .order_by(InboundCall.id)
         )
-        return [(call_id, uniqueid) for call_id, uniqueid in rows]
+        return [_left(call, visit) for call, visit in rows]
+
+
+def _left(call: InboundCall, visit: QueueVisit | None) -> LeftOpen:
+    flags = tuple((call.trail or {}).get("flags", ()))
+    waiting = None
+    if visit is not None:
+        waiting = LeftWaiting(
+            visit.queue, visit.entered_at, visit.priority, visit.direct_agent_id, visit.fallback_at
+        )
+    return LeftOpen(call.id, call.uniqueid, call.caller, call.region, call.arrived_at, flags, waiting)
 
 
 def close_stale(database: Database, at: datetime, call_ids: Collection[int]) -> int:

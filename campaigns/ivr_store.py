@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
+from campaigns.direct_numbers import plans
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, CallQueue, Campaign, InboundNumber, IvrFlow, QueueMembership
 from campaigns.surveys.document import Prompt
@@ -131,7 +132,7 @@ def deactivate_flow(database: Database, name: str, change: Change) -> StoredFlow
     """Take flow `name` out of service; refused while a DID's plan names it."""
     with database.session() as session:
         row = named(session, IvrFlow, name, lock=True)
-        users = [n.did for n in _numbers(session) if name in n.plan.flows()]
+        users = [did for did, plan in plans(session) if name in plan.flows()]
         if users:
             raise UserError(
                 f"IVR flow {name} is in use by DID {', '.join(users)}",

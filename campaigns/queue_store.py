@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
-from campaigns.direct_numbers import numbers_to
+from campaigns.direct_numbers import ELSEWHERE_HINT, check_leaving_queue, numbers_to
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, CallQueue, QueueMembership, QueueVisit
 from dialer.acd.queues import (
@@ -216,11 +216,13 @@ def add_member(
 def remove_member(database: Database, queue: str, agent: str, change: Change) -> StoredQueue:
     with database.session() as session:
         row = named(session, CallQueue, queue, lock=True)
-        member = session.get(QueueMembership, (row.id, named(session, Agent, agent).id))
+        agent_id = named(session, Agent, agent).id
+        member = session.get(QueueMembership, (row.id, agent_id))
         if member is None:
             raise UserError(
                 f"agent {agent} is not in queue {queue}", hint=f"`ringcast queue show {queue}` lists them"
             )
+        check_leaving_queue(session, agent_id, agent)
         session.delete(member)
         audit(session, change, "queue.member_remove", "queue", queue, agent=agent)
         session.flush()
@@ -241,7 +243,7 @@ def delete_queue(database: Database, name: str, change: Change) -> None:
         if dids:
             raise UserError(
                 f"queue {name} takes the calls of direct number {', '.join(dids)}",
-                hint="send that number elsewhere first (`ringcast ivr did set DID --agent|--queue|--flow`)",
+                hint=ELSEWHERE_HINT,
             )
         if session.scalar(select(QueueVisit.id).where(QueueVisit.queue == name).limit(1)) is not None:
             raise UserError(

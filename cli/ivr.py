@@ -190,6 +190,12 @@ def did_set(
     vip_priority: int | None = typer.Option(
         None, "--vip-priority", help="With --agent/--queue: added to a VIP caller's priority, 0-100 [0]."
     ),
+    fallback_after: str | None = typer.Option(
+        None,
+        "--fallback-after",
+        help="With --agent: after this long (e.g. 30s), or at once when the agent is logged out or not"
+        " in the queue, any agent of its queue takes the call [never].",
+    ),
     blacklisted: str | None = typer.Option(
         None,
         "--blacklisted",
@@ -209,7 +215,13 @@ def did_set(
 ) -> None:
     """Give an inbound number its flow and time rules, or the agent or queue it goes straight to
     (replacing its plan), its default message and who calls back the calls it misses (CB-2)."""
-    direct = {"agent": agent, "queue": queue, "vip_priority": vip_priority, "blacklisted": blacklisted}
+    direct = {
+        "agent": agent,
+        "queue": queue,
+        "vip_priority": vip_priority,
+        "blacklisted": blacklisted,
+        "fallback_after_s": _seconds("--fallback-after", fallback_after),
+    }
     plan = parse_plan(_plan_data(flow, rules or [], zone, direct), f"DID {did}")
     spoken_message = _message(message, message_audio)
     callback = _missed_callback(missed_callback, missed_callback_after)
@@ -226,7 +238,8 @@ def _plan_data(
     if "agent" not in given and "queue" not in given:
         if given:
             raise UserError(
-                "--vip-priority and --blacklisted go with --agent or --queue: a flow has its own settings"
+                "--vip-priority, --blacklisted and --fallback-after go with --agent or --queue:"
+                " a flow has its own settings"
             )
         plan: dict[str, Any] = {"flow": flow, "rules": [rule_from_text(rule) for rule in rules]}
         return plan | ({"zone": zone} if zone else {})
@@ -242,11 +255,19 @@ def _missed_callback(campaign: str | None, after: str) -> store.MissedCallback |
         return store.KEEP
     if campaign.strip().lower() in NEVER:
         return None
-    try:
-        seconds = parse_duration(after)
-    except ValueError as error:
-        raise UserError(f"--missed-callback-after {after!r}: {error}") from None
+    seconds = _seconds("--missed-callback-after", after)
+    assert seconds is not None
     return store.MissedCallback(campaign, round(seconds))
+
+
+def _seconds(option: str, duration: str | None) -> float | None:
+    """The option's duration (`30s`, `5m`) in seconds; None when not given."""
+    if duration is None:
+        return None
+    try:
+        return parse_duration(duration)
+    except ValueError as error:
+        raise UserError(f"{option} {duration!r}: {error}") from None
 
 
 @did_app.command("list")
@@ -421,6 +442,8 @@ def _plan_text(number: store.StoredNumber) -> str:
     direct = number.plan.direct
     if direct is not None:
         text = "straight to " + ", ".join(f"{key} {name}" for key, name in direct.target().items())
+        if direct.fallback_after_s is not None:
+            text += f", then any agent of its queue after {direct.fallback_after_s:g} s"
     else:
         rules = [f"{rule.flow} when {rule_text(rule)}" for rule in number.plan.rules]
         text = "; ".join([*rules, f"otherwise {number.plan.flow or 'the default message'}"])

@@ -5,7 +5,7 @@ call queues (area routing, direct dial, blacklist); `board` indexes the calls an
 `router` decides (which call an agent gets, which agents a call goes to, overflow) with `strategies`'
 rank keys, returning the `commands` the engine carries out; `ringing` how an offer reaches ring-mode
 agents' phones and which of them answered (ACD-6); `announcements` says a caller's position
-and estimated wait, `blending` what inbound holds of blended agents. `baseline` makes the same
-decisions by scanning everything: the reference the router is tested and benchmarked against.
-See docs/acd.md.
+and estimated wait, `blending` what inbound holds of blended agents, `restart` which callers a
+restarted engine takes back. `baseline` makes the same decisions by scanning everything: the
+reference the router is tested and benchmarked against. See docs/acd.md.
 """

@@ -16,6 +16,10 @@ up, at least 1, `OVER_AN_HOUR` past 60), each left out when the queue does not s
 it every `announce_every_s`. `phrases` are the sentences said, one per part, in the queue's
 language: whole sentences rendered by TTS, because the pbx has no Chinese number sounds for
 SayNumber, and a sentence rendered once per distinct number is reused for every later caller.
+
+A `Telling` is that announcement with its interval. The pbx's hold loop reads the interval only as
+it starts a pause of music: `restarts` says when the engine must send the caller back to the start
+of the loop for a new interval to count (the first announcement; another interval).
 """
 
 from __future__ import annotations
@@ -51,6 +55,20 @@ class Announcement:
     @property
     def empty(self) -> bool:
         return self.position is None and self.wait_min is None
+
+
+@dataclass(frozen=True, slots=True)
+class Telling:
+    """What a waiting caller's channel is set to say, and every how many seconds."""
+
+    said: Announcement
+    every_s: int
+
+
+def restarts(looping_every_s: int | None, told: Telling) -> bool:
+    """Whether the caller's hold loop must start again to say `told` at its interval, given the
+    interval it was last started with (None: never, since the caller began to wait)."""
+    return looping_every_s != told.every_s
 
 
 def wait_minutes(ewt_s: float | None) -> int | None:

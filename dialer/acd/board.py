@@ -51,9 +51,12 @@ class Board:
 
     # -- keeping it current ------------------------------------------------------------------------
 
-    def update_agent(self, candidate: Candidate) -> None:
-        """The agent's new status (logged out removes it), state log and maximum occupancy."""
+    def update_agent(self, candidate: Candidate) -> bool:
+        """The agent's new status (logged out removes it), state log and maximum occupancy; whether
+        it became staffed or stopped being so (the estimated waits change, `announcements`)."""
         agent_id, state = candidate.status.agent_id, candidate.status.state
+        before = self.agents.get(agent_id)
+        was_staffed = before is not None and before.status.state not in _UNSTAFFED
         if state is AgentState.LOGGED_OUT:
             self.agents.pop(agent_id, None)
         else:
@@ -72,6 +75,7 @@ class Board:
                 ready.pop(agent_id, None)
             _put(self._logged_in[queue.name], agent_id, state is not AgentState.LOGGED_OUT)
             _put(self._staffed[queue.name], agent_id, state not in _UNSTAFFED)
+        return was_staffed != (state not in _UNSTAFFED)
 
     def add_call(self, call: WaitingCall) -> None:
         queue = self.queues.get(call.queue)

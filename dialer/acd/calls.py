@@ -5,17 +5,22 @@ A queue serves its calls by `priority` (VIP callers jump the queue, ACD-3), then
 
 A call may ask for one agent:
 
-* dialled directly (`direct_agent`, ACD-9): only that agent takes it;
+* dialled directly (`direct_agent`, ACD-9): only that agent takes it, unless its number falls back
+  (`fallback_at`): from then on, or at once while that agent is logged out or not a member of the
+  queue, the call is the queue's like any other, with its first arrival (`fallen_back`);
 * caller memory (`remembered`, ACD-4): the agent who last served the number, looked up by the engine.
   It counts when that call was within the queue's `memory_days` of this one and the agent is a
   member of the queue. The call is offered to that agent first when it is eligible; otherwise it is
   held for it, kept from the other agents, while the agent is logged in and for the queue's
   `memory_wait_s` from the call's arrival; after that anyone may take it.
+
+A call a restarted engine took back (`restart`) waits `patient_until` for its agents to log in
+again: until then, nobody logged in does not make it overflow (its wait limit still does).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dialer.acd.queues import QueueConfig
@@ -43,11 +48,26 @@ class WaitingCall:
     region: str | None = None
     remembered: RememberedAgent | None = None
     direct_agent: int | None = None
+    fallback_at: datetime | None = None
+    patient_until: datetime | None = None
 
     @property
     def key(self) -> CallKey:
         """The queue's order: higher priority first, then the earliest arrival, then the call id."""
         return -self.priority, self.arrived, self.call_id
+
+
+def fallen_back(call: WaitingCall) -> WaitingCall:
+    """A direct call once it falls back: any agent's of its queue, same arrival and priority."""
+    return replace(call, direct_agent=None, fallback_at=None)
+
+
+def falls_back(call: WaitingCall, queue: QueueConfig, logged_in: bool, now: datetime) -> bool:
+    """Whether a direct call goes to its queue's other agents now: its number falls back, and its
+    time came, or its agent is logged out or not a member of the queue."""
+    if call.direct_agent is None or call.fallback_at is None:
+        return False
+    return now >= call.fallback_at or not logged_in or queue.position(call.direct_agent) is None
 
 
 def asks_for(call: WaitingCall, queue: QueueConfig) -> int | None:

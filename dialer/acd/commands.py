@@ -1,8 +1,9 @@
 """What the ACD's decisions ask the engine to do: frozen commands, by call id and agent id.
 
 `Offer` and `Ring` connect a call (the engine takes it off the board while it does); `Overflow`
-moves it out of its queue; `SetNotReady` pauses an agent (the engine applies `AgentStatus.pause`);
-`Announce` tells a waiting caller where they stand; `Refuse` and `FlagMalicious` come from screening.
+moves it out of its queue; `FallBack` makes a direct call its queue's (`calls.fallen_back`);
+`SetNotReady` pauses an agent (the engine applies `AgentStatus.pause`); `Announce` tells a waiting
+caller where they stand; `Refuse` and `FlagMalicious` come from screening.
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ class Overflow:
 
 
 @dataclass(frozen=True, slots=True)
+class FallBack:
+    """The direct call waits for any agent of its queue from now on (`calls.fallen_back`)."""
+
+    call: str
+
+
+@dataclass(frozen=True, slots=True)
 class SetNotReady:
     agent: int
     reason: str
@@ -71,4 +79,4 @@ class FlagMalicious:
     call: str
 
 
-Command = Offer | Ring | Overflow | SetNotReady | Announce | Refuse | FlagMalicious
+Command = Offer | Ring | Overflow | FallBack | SetNotReady | Announce | Refuse | FlagMalicious

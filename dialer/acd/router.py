@@ -6,13 +6,17 @@ strategies' `Turns` and return a `Decision`, the commands for the engine and the
   may take, by `offer_order`: the call's priority, then the calls asking for this agent (dialled
   directly, caller memory), then the queue's priority, the agent's skill level in it, the arrival.
   It may take any call of its queues but those held for another agent (caller memory's wait).
-* `route_call`: a call arrived, or time passed for it (`wake_at`). The agent it asks for if that
-  one is eligible; else it waits for that agent (a direct call until its overflow; caller memory
-  for the queue's `memory_wait_s`); else the queue's strategy among its eligible ready members
-  (`strategies`). With nobody to take it, the call overflows when its wait reached `max_wait_s` or
-  nobody of the queue is logged in (for a direct call: its agent), and otherwise keeps waiting.
+* `route_call`: a call arrived, or time passed for it (`wake_at`). A direct call whose number
+  falls back and whose time came (or whose agent cannot take it, `calls.falls_back`) first becomes
+  its queue's (`FallBack`). The agent it asks for if that one is eligible; else it waits for that
+  agent (a direct call until its fallback or overflow; caller memory for the queue's
+  `memory_wait_s`); else the queue's strategy among its eligible ready members (`strategies`).
+  With nobody to take it, the call overflows when its wait reached `max_wait_s` or nobody of the
+  queue is logged in (for a direct call: its agent; a call taken back after a restart waits for
+  them until its `patient_until`), and otherwise keeps waiting.
 * `ring_no_answer`: ring-mode agents let the call ring out (ACD-6): each is set not ready and the
-  call is routed again without them; a direct call its agent did not answer overflows at once.
+  call is routed again without them; a direct call its agent did not answer falls back at once
+  if its number falls back, else overflows at once.
 
 The engine takes a call off the board while it carries out an `Offer` or a `Ring`, and puts it
 back (same arrival) when no agent took it and no new offer came. `route_call` reads the board
@@ -27,8 +31,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from dialer.acd.board import Board
-from dialer.acd.calls import WaitingCall, asks_for, held, memory_hold_ends
-from dialer.acd.commands import RING_NO_ANSWER, Command, Offer, Overflow, Ring, SetNotReady
+from dialer.acd.calls import WaitingCall, asks_for, fallen_back, falls_back, held, memory_hold_ends
+from dialer.acd.commands import RING_NO_ANSWER, Command, FallBack, Offer, Overflow, Ring, SetNotReady
 from dialer.acd.queues import QueueConfig, QueueMember, Strategy
 from dialer.acd.strategies import QueueCandidate, Turns, rank_for
 from dialer.agents.selection import Candidate, eligible, first_eligible
@@ -103,6 +107,11 @@ def route_call(
 ) -> Decision:
     """Where the call goes now; `skip`: agents not to offer it to (they let it ring out)."""
     queue = floor.queues[call.queue]
+    if call.direct_agent is not None:
+        logged_in = floor.agent(call.direct_agent) is not None and call.direct_agent not in skip
+        if falls_back(call, queue, logged_in, now):
+            routed = route_call(floor, fallen_back(call), now, turns, skip)
+            return Decision((FallBack(call.call_id), *routed.commands), routed.turns)
     asked = asks_for(call, queue)
     if asked is not None and asked not in skip:
         wanted = floor.agent(asked)
@@ -138,22 +147,25 @@ def ring_no_answer(
 
 def wake_at(board: Board, call_id: str, now: datetime) -> datetime:
     """When to route the waiting call again if nothing happens before: the end of caller memory's
-    hold, or the moment it overflows."""
+    hold, a direct call's fallback, the end of a taken-back call's patience, or the moment it
+    overflows, whichever comes first."""
     call = board.calls[call_id]
     queue = board.queues[call.queue]
     overflow_at = call.arrived + timedelta(seconds=queue.max_wait_s)
     asked = board.asks(call_id)
+    hold_ends = None
     if call.direct_agent is None and asked is not None and asked in board.agents:
         hold_ends = memory_hold_ends(call, queue)
-        if now < hold_ends < overflow_at:
-            return hold_ends
-    return overflow_at
+    sooner = [at for at in (hold_ends, call.fallback_at, call.patient_until) if at and now < at < overflow_at]
+    return min(sooner, default=overflow_at)
 
 
 def _wait(
     call: WaitingCall, queue: QueueConfig, now: datetime, turns: Turns, anyone_logged_in: bool
 ) -> Decision:
-    """No agent for the call now: it overflows if nobody can come or its wait is over, else waits."""
-    if not anyone_logged_in or now - call.arrived >= timedelta(seconds=queue.max_wait_s):
+    """No agent for the call now: it overflows if nobody can come (a taken-back call is patient
+    for a while) or its wait is over, else waits."""
+    patient = call.patient_until is not None and now < call.patient_until
+    if (not anyone_logged_in and not patient) or now - call.arrived >= timedelta(seconds=queue.max_wait_s):
         return Decision((Overflow(call.call_id, queue.overflow_to),), turns)
     return Decision((), turns)

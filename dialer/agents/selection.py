@@ -12,7 +12,9 @@ only the candidates ranked ahead of the one chosen pay for it.
 
 Occupancy is the share of the recent window (default 30 minutes, the pacer's) the agent spent
 reserved, on a call or in wrap-up, computed from the state log: paused and logged-out time count
-as rest, like the pacer's own meter, so both see the same agents as resting.
+as rest, like the pacer's own meter, so both see the same agents as resting. A ready agent resting
+becomes eligible again as its busy spells slide out of the window, with no event to say so:
+`rested_at` is when, so that the engine offers it a waiting call then.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 OCCUPANCY_WINDOW = timedelta(minutes=30)
 _BUSY = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})
+_AFTER = timedelta(milliseconds=1)  # occupancy must fall under the maximum, not to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,22 +55,46 @@ def longest_idle(candidate: Candidate) -> tuple[datetime, int]:
     return candidate.status.since, candidate.status.agent_id
 
 
-def occupancy(changes: Sequence[StateChange], now: datetime, window: timedelta = OCCUPANCY_WINDOW) -> float:
-    """The share of [now - window, now] spent busy, from the agent's state log in time order."""
+def _busy_spans(
+    changes: Sequence[StateChange], now: datetime, window: timedelta
+) -> list[tuple[datetime, datetime]]:
+    """The spans of [now - window, now] spent busy, in time order, from the agent's state log."""
     if not changes:
-        return 0.0
+        return []
     start = now - window
     state, since = changes[0].from_state, start
-    busy = timedelta(0)
+    spans = []
     for change in changes:
         if change.at > now:
             break
         if change.at > start and state in _BUSY:
-            busy += change.at - since
+            spans.append((since, change.at))
         state, since = change.to_state, max(change.at, start)
     if state in _BUSY:
-        busy += now - since
-    return busy / window
+        spans.append((since, now))
+    return spans
+
+
+def occupancy(changes: Sequence[StateChange], now: datetime, window: timedelta = OCCUPANCY_WINDOW) -> float:
+    """The share of [now - window, now] spent busy, from the agent's state log in time order."""
+    return sum((end - start for start, end in _busy_spans(changes, now, window)), timedelta(0)) / window
+
+
+def rested_at(candidate: Candidate, now: datetime, window: timedelta = OCCUPANCY_WINDOW) -> datetime | None:
+    """When a ready agent resting now (at or over its maximum occupancy) becomes eligible again,
+    should it stay ready: once enough of its busy time slid out of the window. None when it is not
+    ready, not resting, or never eligible (a maximum of 0)."""
+    if candidate.status.state is not AgentState.READY or not 0 < candidate.max_occupancy < 1.0:
+        return None
+    spans = _busy_spans(candidate.recent, now, window)
+    excess = sum((end - start for start, end in spans), timedelta(0)) - candidate.max_occupancy * window
+    if excess < timedelta(0):
+        return None
+    for start, end in spans:  # the window's start passes through them, earliest first
+        if excess < end - start:
+            return start + excess + window + _AFTER
+        excess -= end - start
+    return None  # not reached: with a maximum above 0 the excess is less than the busy time
 
 
 def eligible(candidate: Candidate, now: datetime, window: timedelta = OCCUPANCY_WINDOW) -> bool:

@@ -26,6 +26,7 @@ OUTBOUND_CONTEXT = "ringcast-outbound"  # dial EXTEN on the trunk (also an inbou
 INBOUND_CONTEXT = "ringcast-inbound"  # calls from the trunk: answered, FastAGI route `inbound`, then NEXT_VAR
 FLOW_CONTEXT = "ringcast-flow"  # a caller an agent sent into flow FLOW_VAR: route `flow`, then NEXT_VAR
 QUEUE_HOLD_CONTEXT = "ringcast-queue-hold"  # an inbound caller waiting in a queue (music, announcements)
+ANNOUNCE_AGAIN_EXTEN = "announce"  # in QUEUE_HOLD_CONTEXT: the loop again from its announcement
 VOICEMAIL_CONTEXT = "ringcast-voicemail"  # record a message into VOICEMAIL_VAR, under the spool directory
 BUSY_CONTEXT = "ringcast-busy"  # a refused inbound caller: busy tone, then hung up with cause 17 (busy)
 
@@ -217,7 +218,9 @@ def _queue_hold() -> list[str]:
     """A waiting caller (ACD-8): its queue's music, and, once the engine has set ANNOUNCEMENT_VAR,
     that announcement every ANNOUNCE_EVERY_VAR seconds (reported by a UserEvent), until the engine
     Redirects it (which cuts any of them short) or PARK_WAIT_S have passed. The engine updates the
-    variables (AMI Setvar) only when what is said changes."""
+    variables (AMI Setvar) only when what is said changes; the interval is read as each pause of
+    music starts, so the engine Redirects the caller to ANNOUNCE_AGAIN_EXTEN when it sets the first
+    one or another (the loop goes on from its announcement, with the same end)."""
     every = f"${{IF($[0${{{ANNOUNCE_EVERY_VAR}}} > 0]?${{{ANNOUNCE_EVERY_VAR}}}:{PARK_WAIT_S})}}"
     said = f"Position: ${{{POSITION_VAR}}},WaitMinutes: ${{{WAIT_MIN_VAR}}}"
     return [
@@ -230,6 +233,7 @@ def _queue_hold() -> list[str]:
         f" same => n(music),MusicOnHold(${{{MOH_VAR}}},{every})",
         " same => n,GotoIf($[${EPOCH} < ${RINGCAST_HELD_UNTIL}]?announce)",
         " same => n,Hangup()",
+        f"exten => {ANNOUNCE_AGAIN_EXTEN},1,Goto(s,announce)",
         "",
     ]
 

@@ -57,15 +57,20 @@ class RouteToQueue:
 
 @dataclass(frozen=True, slots=True)
 class RouteToAgent:
-    """Direct to one agent (ACD-9), waiting in `queue` (None: the agent's first queue)."""
+    """Direct to one agent (ACD-9), waiting in `queue` (None: the agent's first queue); after
+    `fallback_after_s` (None: never) to any agent of that queue."""
 
     agent: str
     queue: str | None = None
     priority: int = 0
+    fallback_after_s: float | None = None
 
     def __str__(self) -> str:
         queue = f" in queue {self.queue}" if self.queue else ""
-        return f"agent {self.agent}{queue}" + (f", priority +{self.priority}" if self.priority else "")
+        priority = f", priority +{self.priority}" if self.priority else ""
+        after = self.fallback_after_s
+        fallback = f", any agent after {after:g} s" if after is not None else ""
+        return f"agent {self.agent}{queue}{priority}{fallback}"
 
 
 @dataclass(frozen=True, slots=True)

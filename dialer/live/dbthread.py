@@ -5,6 +5,9 @@ after its open, a disposition after the close) and suits SQLite's single writer.
 
 - `run(function, *args)`: work whose answer the caller awaits (the hopper, the dial-time check);
   `function` opens its own transactions.
+- `later(function, *args)`: the same work nobody awaits (an inbound call's record), queued at
+  once, so it keeps its place among the writes `submit`ted before and after it; a failure is
+  logged.
 - `submit(function, *args)`: a record written behind the calls (a state change, a call's end):
   `function(session, *args)` runs without anybody waiting for it. Writes queued one after another
   share one transaction (group commit: under load a transaction's begin and commit cost more than
@@ -64,6 +67,13 @@ class DatabaseThread:
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Read(partial(function, *args, **kwargs), loop, future))
         return await future
+
+    def later(self, function: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
+        """Queue `function` (it opens its own transactions) without waiting for it."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        future.add_done_callback(partial(_log_failure, getattr(function, "__name__", repr(function))))
+        self._jobs.put(_Read(partial(function, *args, **kwargs), loop, future))
 
     def submit(
         self, function: Callable[Concatenate[Session, P], Any], *args: P.args, **kwargs: P.kwargs
@@ -140,3 +150,8 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
         future.set_exception(error)
     else:
         future.set_result(result)
+
+
+def _log_failure(name: str, future: asyncio.Future[Any]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("database work %s failed: %s", name, future.exception(), exc_info=future.exception())

@@ -7,7 +7,8 @@ on the pbx:
 - a call's flow ends in a queue (`enqueue`; the dialplan then holds the caller with the queue's
   music, `ringcast-queue-hold`), with caller memory (`inbound_store.last_agent_for`), or asking
   for one agent alone when dialled directly (ACD-9; in the agent's first queue, `home_queue`,
-  unless the flow names one) → `route_call`;
+  unless the flow names one; with its number's fallback, its queue's other agents get it after
+  a while, `FallBack`) → `route_call`;
 - `Offer` and `Ring` (ring-all) → `ringing.phones_for`: the first agent on a persistent connection
   is reserved (`AgentService.take_inbound`) and the caller Redirected into its conference by the
   same move as an answered outbound customer (`LiveDialer.move_to_agent`); when all are in ring
@@ -17,21 +18,20 @@ on the pbx:
   log) and the call, back in its queue with its first arrival, goes to the next agent;
 - `Overflow` → another queue (a new arrival there), an external number (Redirected into
   `ringcast-outbound`) or a voicemail box (`ringcast-voicemail`, with the box's greeting);
-- an agent becomes ready → `agent_ready` before the outbound customers waiting (`serve`: inbound
-  has priority); a waiting call's `wake_at` (caller memory's hold ends, its overflow is due) →
-  routed again, by a `loop.call_at` timer;
+- an agent becomes ready, or a ready member resting (AGT-7) is rested (`rest_watch`) →
+  `agent_ready` before the outbound customers waiting (`serve`: inbound has priority); a waiting
+  call's `wake_at` (caller memory's hold ends, its fallback or overflow is due) → routed again,
+  by a `loop.call_at` timer;
 - the caller hangs up → the call ends as its stage says (`InboundCall.ends_as`) and its agent goes
   to wrap-up, or back to ready, as after an outbound call; the agent's phone lost before the
   caller joined → the call waits again, with its first arrival.
 
-Announcements (ACD-8): for a queue with `announce_every_s`, each waiting caller's position and
-estimated wait (`announcements`; the handle time is the queue's average talk over the last day,
-`queue_store.handle_times`, read with the queues) are worked out again whenever the board changes;
-only when what the caller is to hear changes are its sentences rendered (once per sentence, TTS,
-in a thread) and set on its channel (AMI Setvar); the dialplan says them every `announce_every_s`.
-Voicemail (IVR-4): a caller who hangs up in a box has left a message if its recording has sound
-(`voicemail_store.ended_in_box`; else the call is abandoned), and every agent of the box (its
-agent, or the queue's members) gets a `voicemail` screen-pop event.
+Announcements (ACD-8): `inbound_announce.Announcements`, told whenever the board's order or its
+queues' staffing can have changed; the handle time is the queue's average talk over the last day,
+`queue_store.handle_times`, read with the queues. Voicemail (IVR-4): a caller who hangs up in a
+box has left a message if its recording has sound (`voicemail_store.ended_in_box`; else the call
+is abandoned), and every agent of the box (its agent, or the queue's members) gets a `voicemail`
+screen-pop event.
 
 `screen_pop` is what an agent's status, and the start of its `offered` screen pop
 (`screen_feed`), show of its inbound call (caller, region, queue, priority, flags). Running
@@ -41,8 +41,8 @@ when a call queues; a change rebuilds the board, and a call whose queue is gone 
 queue's voicemail box. Records go through the engine's database thread, in order, unawaited.
 
 At start the engine publishes its FastAGI address to the pbx (the global `RINGCAST_AGI_URL`,
-again after a reconnect) and closes the calls a previous run left open (`inbound_store.close_stale`),
-hanging up first those the pbx still has: nobody follows them any more. Once the engine stops
+again after a reconnect), reads the queues, and takes back the callers a previous run left waiting
+in them (`inbound_restart`); the other calls it left open are closed. Once the engine stops
 (`stop_queueing`, as its drain begins) no new caller is queued: its flow finds no queue and the
 caller hears the number's message (one whose flow found its queue just before is refused busy);
 calls already waiting may still be served during the drain.
@@ -59,35 +59,33 @@ from typing import TYPE_CHECKING
 
 from campaigns import inbound_store, queue_store, voicemail_store
 from campaigns.persistence.models.enums import InboundOutcome
-from campaigns.surveys.document import Prompt
-from dialer.acd.announcements import Announcement, announce, announcement, phrases
 from dialer.acd.blending import waiting_for
 from dialer.acd.board import Board
-from dialer.acd.calls import RememberedAgent, WaitingCall
-from dialer.acd.commands import Offer, Overflow, Ring, SetNotReady
+from dialer.acd.calls import RememberedAgent, WaitingCall, fallen_back
+from dialer.acd.commands import FallBack, Offer, Overflow, Ring, SetNotReady
 from dialer.acd.queues import OverflowTarget, QueueConfig, ToNumber, ToQueue, ToVoicemail
+from dialer.acd.restart import LeftOpen
 from dialer.acd.ringing import ConnectNow, phones_for
 from dialer.acd.router import Decision, agent_ready, ring_no_answer, route_call, wake_at
 from dialer.acd.strategies import Turns
 from dialer.asterisk.ami import AmiError
 from dialer.asterisk.confgen import (
     AGI_URL_VAR,
-    ANNOUNCE_EVERY_VAR,
-    ANNOUNCEMENT_VAR,
     BUSY_CONTEXT,
     GREETING_VAR,
     OUTBOUND_CONTEXT,
-    POSITION_VAR,
     VOICEMAIL_CONTEXT,
     VOICEMAIL_VAR,
-    WAIT_MIN_VAR,
 )
 from dialer.asterisk.events import ChannelHungUp, ConferenceJoined
-from dialer.asterisk.prompts import Message, PromptLibrary
+from dialer.asterisk.prompts import PromptLibrary
 from dialer.live.desk import AgentSession, conference_of
+from dialer.live.inbound_announce import Announcements
 from dialer.live.inbound_call import InboundCall, Stage
+from dialer.live.inbound_restart import take_back
 from dialer.live.inbound_ringing import InboundRinging
 from dialer.live.instants import utc
+from dialer.live.rest_watch import RestWatch
 from dialer.pacing.events import InboundWaiting
 
 if TYPE_CHECKING:
@@ -111,14 +109,14 @@ class InboundAcd:
         self._closed = False  # the engine stops: no new caller is queued
         self.prompts: PromptLibrary | None = None  # renders announcements; given by the FastAGI flows
         self.handle_times: dict[str, float] = {}  # each queue's recent average talk (s), for the EWT
-        self._said: dict[str, Announcement] = {}  # by caller: what its channel is set to say
-        self._rendered: set[tuple[str, str]] = set()  # (language, sentence) rendered by this run
+        self.announcements = Announcements(self)
+        self.rest = RestWatch(dialer)  # ready members resting (AGT-7): served once rested
         self._boxes: dict[str, voicemail_store.Box] = {}  # by caller: the box it leaves a message in
 
     async def start(self) -> None:
         await self.publish_agi_url()
-        await self._close_left_open()
         await self.refresh()
+        await take_back(self)
 
     async def publish_agi_url(self) -> None:
         """Tell the pbx where inbound calls find this engine's FastAGI server (none: no inbound)."""
@@ -131,20 +129,6 @@ class InboundAcd:
         except AmiError as exc:
             log.warning("could not publish the FastAGI address for inbound calls: %s", exc)
 
-    async def _close_left_open(self) -> None:
-        dialer = self.dialer
-        left = await dialer.db.run(inbound_store.open_calls, dialer.database)
-        if not left:
-            return
-        alive = {channel.uniqueid: channel for channel in await dialer.ami.channels()}
-        for _, uniqueid in left:
-            channel = alive.pop(uniqueid, None)
-            if channel is not None:
-                await dialer.hangup_channel_named(channel.channel)
-        ids = [call_id for call_id, _ in left]
-        closed = await dialer.db.run(inbound_store.close_stale, dialer.database, datetime.now(UTC), ids)
-        log.warning("closed %d inbound calls a previous run left open", closed)
-
     async def refresh(self) -> None:
         """Read the queues again if they are older than `RELOAD_S`; a change rebuilds the board."""
         if time.monotonic() - self._loaded_at < RELOAD_S:
@@ -155,13 +139,15 @@ class InboundAcd:
         handle_times = await dialer.db.run(queue_store.handle_times, dialer.database, since)
         if handle_times != self.handle_times:
             self.handle_times = handle_times
-            self._announce_changes()
+            self.announcements.changed()
         queues = await dialer.db.run(queue_store.load_queues, dialer.database)
         if queues == self.board.queues:
             return
         before, self.board = self.board, Board(queues.values())
         for session in self.dialer.desk:
-            self.board.update_agent(session.candidate())
+            candidate = session.candidate()
+            self.board.update_agent(candidate)
+            self.rest.watch(session, candidate, bool(self.board.seats(session.agent_id)))  # joined, left
         gone = [waiting for waiting in before.calls.values() if waiting.queue not in queues]
         kept = [waiting for waiting in before.calls.values() if waiting.queue in queues]
         for waiting in kept:
@@ -171,7 +157,7 @@ class InboundAcd:
         for waiting in kept:
             if waiting.call_id in self.board.calls:  # not taken by the routing of another meanwhile
                 await self._route(self.calls[waiting.call_id])
-        self._announce_changes()  # a queue's announcements may have been turned on or changed
+        self.announcements.changed()  # a queue's announcements may have been turned on or changed
 
     # ---- calls from their flow --------------------------------------------------------------------
 
@@ -208,9 +194,17 @@ class InboundAcd:
         seats = self.board.seats(agent_id)
         return seats[0][0].name if seats else None
 
-    async def enqueue(self, call: InboundCall, queue: str, priority: int, agent: int | None = None) -> None:
+    async def enqueue(
+        self,
+        call: InboundCall,
+        queue: str,
+        priority: int,
+        agent: int | None = None,
+        fallback_after_s: float | None = None,
+    ) -> None:
         """The call waits in `queue` (its flow has sent the caller to hold there); `agent`: dialled
-        directly to that agent (ACD-9), else for any member, its last agent first (caller memory)."""
+        directly to that agent (ACD-9; after `fallback_after_s`, if given, to any member), else for
+        any member, its last agent first (caller memory)."""
         config = self.board.queues.get(queue)  # None: removed meanwhile (`_wait` sends it on)
         now = datetime.now(UTC)
         remembered = None
@@ -225,10 +219,22 @@ class InboundAcd:
             call.stage = Stage.FAILED
             self.dialer.in_background(self.dialer.redirect_or_hang_up(call.uniqueid, BUSY_CONTEXT))
             return
+        fallback_at = None
+        if agent is not None and fallback_after_s is not None:
+            fallback_at = now + timedelta(seconds=fallback_after_s)
         waiting = WaitingCall(
-            call.uniqueid, queue, now, call.caller, priority, call.region, remembered, direct_agent=agent
+            call.uniqueid, queue, now, call.caller, priority, call.region, remembered, agent, fallback_at
         )
         await self._wait(call, waiting)
+
+    async def wait_again(self, left: LeftOpen, waiting: WaitingCall, channel: str) -> None:
+        """A caller a previous run left waiting, still in its hold loop: it waits again as it was
+        (`restart.taken_back`), its queue visit still open."""
+        call = InboundCall(left.call_id, left.uniqueid, left.caller, left.region, left.arrived_at)
+        call.flags, call.queued, call.waiting = left.flags, True, waiting
+        self.arrived(call, channel)
+        call.stage = Stage.WAITING
+        await self._back_on_board(call)
 
     async def _wait(self, call: InboundCall, waiting: WaitingCall) -> None:
         if waiting.queue not in self.board.queues:  # removed meanwhile
@@ -242,17 +248,31 @@ class InboundAcd:
             waiting.queue,
             waiting.arrived,
             waiting.priority,
+            waiting.direct_agent,
+            waiting.fallback_at,
         )
         call.stage, call.queued, call.waiting, call.agent_id = Stage.WAITING, True, waiting, None
-        self.board.add_call(waiting)
-        self._tell_pacers()
-        await self._route(call)
+        await self._back_on_board(call)
+
+    async def _back_on_board(self, call: InboundCall, rang_out: tuple[int, ...] = ()) -> None:
+        """The call (`call.waiting`) waits on the board, if not there yet; the pacers are told, and
+        it is routed (without the agents whose phones it `rang_out`)."""
+        assert call.waiting is not None
+        if call.uniqueid not in self.board.calls:
+            self.board.add_call(call.waiting)
+            self._tell_pacers()
+        await self._route(call, rang_out)
 
     # ---- decisions --------------------------------------------------------------------------------
 
-    async def _route(self, call: InboundCall) -> None:
+    async def _route(self, call: InboundCall, rang_out: tuple[int, ...] = ()) -> None:
         now = datetime.now(UTC)
-        await self._carry_out(route_call(self.board, self.board.calls[call.uniqueid], now, self.turns), now)
+        waiting = self.board.calls[call.uniqueid]
+        if rang_out:
+            decision = ring_no_answer(self.board, waiting, rang_out, now, self.turns)
+        else:
+            decision = route_call(self.board, waiting, now, self.turns)
+        await self._carry_out(decision, now)
         self._wake_later(call, now)
 
     async def rang_out(self, call: InboundCall, agents: tuple[int, ...]) -> None:
@@ -261,11 +281,7 @@ class InboundAcd:
         if self.calls.get(call.uniqueid) is not call or call.waiting is None:
             return
         call.stage, call.agent_id = Stage.WAITING, None
-        self.board.add_call(call.waiting)
-        self._tell_pacers()
-        now = datetime.now(UTC)
-        await self._carry_out(ring_no_answer(self.board, call.waiting, agents, now, self.turns), now)
-        self._wake_later(call, now)
+        await self._back_on_board(call, rang_out=agents)
 
     def _wake_later(self, call: InboundCall, now: datetime) -> None:
         if call.wake is not None:
@@ -299,13 +315,25 @@ class InboundAcd:
                 await self._offer(self.calls[command.call], command.agents, now)
             elif isinstance(command, Overflow):
                 await self._send_on(self.calls[command.call], command.target, now)
+            elif isinstance(command, FallBack):
+                self._fall_back(self.calls[command.call])
             elif isinstance(command, SetNotReady):
                 session = self.dialer.desk.get(command.agent)
                 if session is not None:
                     await self.dialer.agents.set_not_ready(session, command.reason, now)
             else:
                 log.warning("ACD command not carried out: %s", command)
-        self._announce_changes()
+        self.announcements.changed()
+
+    def _fall_back(self, call: InboundCall) -> None:
+        """The direct call is its queue's from now on, with its first arrival (its visit goes on)."""
+        assert call.waiting is not None
+        self.board.remove_call(call.uniqueid)
+        call.waiting = fallen_back(call.waiting)
+        self.board.add_call(call.waiting)
+        log.info(
+            "inbound call %s from %s: falls back to queue %s", call.call_id, call.caller, call.waiting.queue
+        )
 
     async def _offer(self, call: InboundCall, agents: tuple[int, ...], now: datetime) -> None:
         """Connect the call to the first of `agents` on a persistent connection, else ring them all."""
@@ -319,7 +347,12 @@ class InboundAcd:
             return
         session = desk.get(how.agent)
         assert session is not None, "the board lists logged-in agents only"
-        call.stage, call.agent_id = Stage.OFFERED, how.agent
+        await self.connect(call, session, now)
+
+    async def connect(self, call: InboundCall, session: AgentSession, now: datetime) -> None:
+        """Reserve the agent (on a persistent connection) for the call, off the board, and move
+        the caller into its conference: the call is offered to it until the caller joins."""
+        call.stage, call.agent_id = Stage.OFFERED, session.agent_id
         await self.dialer.agents.take_inbound(session, call.uniqueid, now)
         await self.dialer.move_to_agent(call.uniqueid, session)
 
@@ -334,7 +367,7 @@ class InboundAcd:
         if isinstance(target, ToQueue):
             assert call.waiting is not None
             # a new arrival there, for any of its agents: no longer for one agent (direct, remembered)
-            moved = replace(call.waiting, queue=target.queue, arrived=now, direct_agent=None, remembered=None)
+            moved = replace(fallen_back(call.waiting), queue=target.queue, arrived=now, remembered=None)
             await self._wait(call, moved)
         elif isinstance(target, ToNumber):
             call.stage = Stage.DIALLED
@@ -372,59 +405,6 @@ class InboundAcd:
             agents = [session.agent_id for session in self.dialer.desk.dialing(runner.id)]
             runner.observe(InboundWaiting(now, waiting_for(self.board, agents)))
 
-    # ---- announcements (ACD-8) --------------------------------------------------------------------
-
-    def _announce_changes(self) -> None:
-        """Tell each waiting caller of an announcing queue what it is to hear, when that changed."""
-        for call_id, waiting in self.board.calls.items():
-            config = self.board.queues[waiting.queue]
-            if config.announce_every_s is None:
-                continue
-            command = announce(self.board, call_id, self.handle_times.get(waiting.queue))
-            said = announcement(command, config.announced)
-            before = self._said.get(call_id)
-            if said != before:
-                self._said[call_id] = said
-                every = None if before is not None else str(round(config.announce_every_s))
-                self.dialer.in_background(self._tell(call_id, said, config.announce_language, every))
-
-    async def _tell(self, call_id: str, said: Announcement, language: str, every: str | None) -> None:
-        """Set what the caller's channel says (`every`: first, how often), once its sentences exist."""
-        if every is not None:
-            await self._set(call_id, {ANNOUNCE_EVERY_VAR: every})
-        sounds = await self._sounds(phrases(said, language), language)
-        if sounds is None or self._said.get(call_id) != said:
-            return  # no prompt library, or superseded meanwhile
-        variables = {
-            POSITION_VAR: "" if said.position is None else str(said.position),
-            WAIT_MIN_VAR: "" if said.wait_min is None else str(said.wait_min),
-            ANNOUNCEMENT_VAR: "&".join(sounds),  # last: the dialplan reads the others with it
-        }
-        await self._set(call_id, variables)
-        log.debug("inbound call %s told %s", call_id, said)
-
-    async def _sounds(self, sentences: tuple[str, ...], language: str) -> list[str] | None:
-        """The sound of each sentence, rendered first if this run has not yet; None without a library."""
-        if self.prompts is None:
-            log.warning("no prompt library: waiting callers are not told their position")
-            return None
-        messages = [Message(Prompt(text=sentence), language) for sentence in sentences]
-        for message, sentence in zip(messages, sentences, strict=True):
-            if (language, sentence) not in self._rendered:
-                await asyncio.to_thread(self.prompts.render_missing, message)
-                self._rendered.add((language, sentence))
-        return [self.prompts.sound(message.prompt, language) for message in messages]
-
-    async def _set(self, call_id: str, variables: dict[str, str]) -> None:
-        if self.calls.get(call_id) is None:
-            return  # hung up meanwhile
-        channel = self.dialer.channel_name(call_id)
-        try:
-            for name, value in variables.items():
-                await self.dialer.ami.set_var(channel, name, value)
-        except AmiError as exc:
-            log.warning("could not update the announcement of %s: %s", call_id, exc)
-
     def screen_pop(self, uniqueid: str) -> dict[str, object] | None:
         """What the agent's screen shows of the inbound call it has (AGT-3, so far): the caller,
         its region, the queue, the priority and the flags (vip, malicious); None for another call."""
@@ -444,8 +424,10 @@ class InboundAcd:
     # ---- agents and the pbx's events --------------------------------------------------------------
 
     def agent_changed(self, session: AgentSession) -> None:
-        self.board.update_agent(session.candidate())
-        self._announce_changes()  # the staffed agents make the estimated wait
+        candidate = session.candidate()
+        if self.board.update_agent(candidate):
+            self.announcements.changed()  # the staffed agents make the estimated wait
+        self.rest.watch(session, candidate, bool(self.board.seats(session.agent_id)))
 
     async def joined(self, event: ConferenceJoined) -> None:
         """The caller joined the conference of the agent offered its call: the agent is on it."""
@@ -469,9 +451,7 @@ class InboundAcd:
         call = self.calls[uniqueid]
         if call.stage is Stage.OFFERED and call.waiting is not None:
             call.stage, call.agent_id = Stage.WAITING, None
-            self.board.add_call(call.waiting)
-            self._tell_pacers()
-            await self._route(call)
+            await self._back_on_board(call)
 
     def offer_failed(self, uniqueid: str) -> None:
         """Moving the caller into its agent's conference, or ringing the phones, failed (Asterisk
@@ -496,10 +476,7 @@ class InboundAcd:
             or call.waiting is None
         ):
             return
-        if call.uniqueid not in self.board.calls:
-            self.board.add_call(call.waiting)
-            self._tell_pacers()
-        await self._route(call)
+        await self._back_on_board(call)
 
     async def hung_up(self, event: ChannelHungUp) -> None:
         call = self.calls[event.uniqueid]
@@ -516,8 +493,8 @@ class InboundAcd:
         self._off_board(call)
         if waiting:
             self._tell_pacers()
-            self._announce_changes()  # the callers behind it move up
-        self._said.pop(call.uniqueid, None)
+            self.announcements.changed()  # the callers behind it move up
+        self.announcements.forget(call.uniqueid)
         box = self._boxes.pop(call.uniqueid, None)
         outcome = call.ends_as()
         if call.stage is Stage.VOICEMAIL and box is not None and call.voicemail is not None:

@@ -287,7 +287,7 @@ class InboundFlows:
             await self._say_message(agi, arrival)
             return
         queue = final.queue or await self.acd.home_queue(agent.id)
-        await self._queue(agi, call, arrival, queue, final.priority, agent.id)
+        await self._queue(agi, call, arrival, queue, final.priority, agent.id, final.fallback_after_s)
 
     async def _queue(
         self,
@@ -297,8 +297,9 @@ class InboundFlows:
         name: str | None,
         priority: int,
         agent: int | None = None,
+        fallback_after_s: float | None = None,
     ) -> None:
-        """Hold the caller in queue `name` (asking for `agent`, if given)."""
+        """Hold the caller in queue `name` (asking for `agent`, if given, until its fallback)."""
         queue = await self.acd.queue(name) if name is not None else None
         if queue is None:
             log.error("inbound call %s: no queue %r; the number's message instead", call.call_id, name)
@@ -307,7 +308,7 @@ class InboundFlows:
             return
         await agi.set_variable(MOH_VAR, queue.music_class)
         await agi.set_variable(NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))
-        await self.acd.enqueue(call, queue.name, priority, agent)
+        await self.acd.enqueue(call, queue.name, priority, agent, fallback_after_s)
 
     async def _say_message(self, agi: AgiCall, arrival: Arrival) -> None:
         """The number's default message, then the hang-up."""

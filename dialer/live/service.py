@@ -331,13 +331,11 @@ class LiveDialer:
         self.legs.pop(channel_id, None)
 
     def record_later(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        """A store call nobody waits for (it opens its own transaction), run in the database thread
-        after the ones asked for before it; a failure is logged."""
-
-        async def run() -> None:
-            await self.db.run(work, *args, **kwargs)
-
-        self.in_background(run())
+        """A store call nobody waits for (it opens its own transaction: an inbound call's record),
+        queued in the database thread at once (`DatabaseThread.later`): it runs after every write
+        and store call asked for before it, and before those asked for after, as `db.submit`'s
+        records do (an inbound call's answer before its agent's state change); a failure is logged."""
+        self.db.later(work, *args, **kwargs)
 
     # ---- AMI events -------------------------------------------------------------------------------
 

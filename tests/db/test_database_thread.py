@@ -77,3 +77,25 @@ async def test_run_returns_the_answer_or_raises_the_error(database: Database) ->
         assert await thread.run(count, database) == 0  # the thread lives on
     finally:
         thread.close()
+
+
+async def test_work_for_later_keeps_its_place_among_the_writes(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    thread = DatabaseThread(database)
+    gate = threading.Event()
+
+    def add_own(database: Database, name: str) -> None:  # opens its own transaction, as stores do
+        with database.session() as session:
+            add_list(session, name)
+
+    thread.submit(lambda session: gate.wait(5))
+    thread.submit(add_list, "first")
+    thread.later(add_own, database, "second")  # queued at once, between the writes
+    thread.submit(add_list, "third")
+    thread.later(add_own, database, "third")  # the same name again: refused, logged, nothing else lost
+    gate.set()
+    with caplog.at_level(logging.ERROR):
+        assert await thread.run(list_names, database) == ["first", "second", "third"]
+    thread.close()
+    assert "database work add_own failed" in caplog.text

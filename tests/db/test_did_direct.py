@@ -128,11 +128,20 @@ def test_an_agents_number_is_kept_by_its_login_name_and_listed(
         ),
         (
             ("--flow", "day", "--vip-priority", "5"),
-            "--vip-priority and --blacklisted go with --agent or --queue: a flow has its own settings",
+            "--vip-priority, --blacklisted and --fallback-after go with --agent or --queue:"
+            " a flow has its own settings",
         ),
         (
             ("--queue", "sales", "--vip-priority", "101"),
             f"DID {DID}: 1 problem(s): direct.vip_priority: Input should be less than or equal to 100",
+        ),
+        (
+            ("--queue", "sales", "--fallback-after", "30s"),
+            f"DID {DID}: 1 problem(s): direct: a fallback is for a number that goes to an agent",
+        ),
+        (
+            ("--agent", "wang", "--fallback-after", "soon"),
+            "--fallback-after 'soon': not a duration: give seconds or e.g. 10s, 10m, 2h, 1d",
         ),
         (
             ("--queue", "sales", "--blacklisted", "hangup"),
@@ -178,3 +187,32 @@ def test_an_agent_or_queue_a_direct_number_names_stays_until_the_number_goes_els
     ivr_store.set_number(database, "4008005002", DidPlan(direct=DirectRoute(queue="sales")), CHANGE)
     assert agent_store.deactivate_agent(database, "wang", CHANGE)
     queue_store.delete_queue(database, "vip", CHANGE)
+
+
+def test_a_direct_agents_number_falls_back_to_its_queue_after_the_time_given(
+    database: Database, run: Run, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("--agent", "wang", "--queue", "sales", "--fallback-after", "45s")
+    assert output(run, capsys, "did", "set", DID, *args)[1] == (
+        f"DID {DID}: straight to agent wang, queue sales, then any agent of its queue after 45 s\n"
+    )
+    stored = ivr_store.get_number(database, DID)
+    assert stored is not None
+    assert stored.plan.direct == DirectRoute(agent="wang", queue="sales", fallback_after_s=45)
+    assert _plan_audited(database)[-1][2] == {
+        "direct": {"agent": "wang", "queue": "sales", "fallback_after_s": 45.0}
+    }
+
+
+def test_a_direct_agent_is_not_taken_out_of_the_only_queue_its_calls_wait_in(
+    database: Database, floor: None
+) -> None:
+    ivr_store.set_number(database, DID, DidPlan(direct=DirectRoute(agent="wang")), CHANGE)
+    with pytest.raises(
+        UserError, match=f"agent wang takes the calls of direct number {DID} in its only queue"
+    ):
+        queue_store.remove_member(database, "sales", "wang", CHANGE)
+    queue_store.add_member(database, "vip", "wang", CHANGE)  # another queue: its calls wait there then
+    queue_store.remove_member(database, "sales", "wang", CHANGE)
+    ivr_store.set_number(database, DID, DidPlan(direct=DirectRoute(agent="wang", queue="sales")), CHANGE)
+    queue_store.remove_member(database, "vip", "wang", CHANGE)  # its number names the queue they wait in

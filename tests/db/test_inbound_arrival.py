@@ -68,6 +68,7 @@ class FakeAcd:
         self.database = database
         self.calls: list[LiveCall] = []
         self.queued: list[tuple[str, int, int | None]] = []  # queue, priority, agent asked for
+        self.fallbacks: list[float | None] = []  # after how long a direct call falls back
 
     def arrived(self, call: LiveCall, channel: str) -> None:
         self.calls.append(call)
@@ -82,8 +83,16 @@ class FakeAcd:
         queues = queue_store.load_queues(self.database).values()
         return next((q.name for q in queues if q.position(agent_id) is not None), None)
 
-    async def enqueue(self, call: LiveCall, queue: str, priority: int, agent: int | None = None) -> None:
+    async def enqueue(
+        self,
+        call: LiveCall,
+        queue: str,
+        priority: int,
+        agent: int | None = None,
+        fallback_after_s: float | None = None,
+    ) -> None:
         self.queued.append((queue, priority, agent))
+        self.fallbacks.append(fallback_after_s)
 
 
 @dataclass
@@ -255,6 +264,16 @@ def test_an_agents_number_queues_the_caller_for_that_agent_in_its_queue(
         None,
         {"directory": {"agent": "wang"}, "outcome": "agent wang"},
     )
+    assert direct.acd.fallbacks == [None]  # waits for that agent alone
+
+
+def test_an_agents_number_with_a_fallback_passes_it_on_to_the_acd(
+    database: Database, numbers: dict[str, int], arrive: Callable[..., Arrived]
+) -> None:
+    falling_back = DidPlan(direct=DirectRoute(agent="wang", fallback_after_s=20))
+    ivr_store.set_number(database, AGENT_DID, falling_back, CHANGE)
+    direct = arrive(AGENT_DID, CALLER)
+    assert (direct.acd.queued, direct.acd.fallbacks) == ([("sales", 0, numbers["wang"])], [20.0])
 
 
 def test_a_queues_number_queues_the_caller_for_any_agent_a_vip_first(

@@ -15,6 +15,7 @@ from campaigns.persistence.db import Database
 from campaigns.persistence.models import InboundCall, QueueVisit
 from campaigns.persistence.models.enums import QueueResult
 from dialer.acd.queues import ServiceLevel, ToQueue
+from dialer.acd.restart import LeftOpen, LeftWaiting
 from ringcast.errors import UserError
 from tests.db.test_queue_store import CHANGE, add_agents
 
@@ -217,13 +218,13 @@ def test_an_engine_restart_ends_the_calls_whose_channels_are_gone(
         store.enter_queue(database, call, "sales", at(0), priority=0)
     store.answer(database, talking, agents["li"], at(10))
     store.end_call(database, ended, at(20), InboundOutcome.ABANDONED)
-    assert store.open_calls(database) == [
+    assert _left_ids(database) == [
         (waiting, "1700000000.0"),
         (talking, "1700000000.1"),
         (alive, "1700000000.2"),
     ]
     assert store.close_stale(database, at(600), [waiting, talking, ended]) == 2  # ended stays as it was
-    assert store.open_calls(database) == [(alive, "1700000000.2")]
+    assert _left_ids(database) == [(alive, "1700000000.2")]
     assert (call_row(database, waiting).ended_at, call_row(database, waiting).outcome) == (
         at(600),
         InboundOutcome.FAILED,
@@ -237,7 +238,55 @@ def test_an_engine_restart_ends_the_calls_whose_channels_are_gone(
     assert visits(database, waiting)[0][:5] == ("sales", QueueResult.FAILED, None, None, None)
     assert visits(database, talking)[0][:5] == ("sales", QueueResult.ANSWERED, agents["li"], 10_000, None)
     assert store.close_stale(database, at(700), [alive]) == 1
-    assert store.open_calls(database) == []
+    assert store.left_open(database) == []
     in_the_menu = open_call(database, "1700000000.9")  # lost before it reached a queue: not missed
     assert store.close_stale(database, at(800), [in_the_menu]) == 1
     assert call_row(database, in_the_menu).outcome is InboundOutcome.IVR_ONLY
+
+
+def _left_ids(database: Database) -> list[tuple[int, str]]:
+    return [(left.call_id, left.uniqueid) for left in store.left_open(database)]
+
+
+def test_a_call_left_open_comes_back_with_its_wait_its_agent_and_its_flags(
+    database: Database, agents: dict[str, int]
+) -> None:
+    direct = open_call(database, "1700000000.1")
+    store.record_trail(database, direct, None, {"directory": {"agent": "li"}, "flags": ["vip"]})
+    store.enter_queue(database, direct, "sales", at(5), 10, direct_agent=agents["li"], fallback_at=at(35))
+    moved = open_call(database, "1700000000.2")
+    store.enter_queue(database, moved, "sales", at(0), priority=0)
+    store.enter_queue(database, moved, "support", at(30), priority=3)  # overflowed: its wait is there
+    answered = open_call(database, "1700000000.3")
+    store.enter_queue(database, answered, "sales", at(0), priority=0)
+    store.answer(database, answered, agents["wang"], at(10))
+    in_flow = open_call(database, "1700000000.4")
+    assert store.left_open(database) == [
+        LeftOpen(
+            direct,
+            "1700000000.1",
+            CALLER,
+            "广东",
+            T0,
+            ("vip",),
+            LeftWaiting("sales", at(5), 10, agents["li"], at(35)),
+        ),
+        LeftOpen(moved, "1700000000.2", CALLER, "广东", T0, (), LeftWaiting("support", at(30), 3)),
+        LeftOpen(answered, "1700000000.3", CALLER, "广东", T0),  # with its agent: no wait open
+        LeftOpen(in_flow, "1700000000.4", CALLER, "广东", T0),
+    ]
+
+
+def test_a_caller_taken_back_after_a_restart_is_one_visit_answered(
+    database: Database, agents: dict[str, int]
+) -> None:
+    call = open_call(database)
+    store.enter_queue(database, call, "sales", at(0), priority=0)
+    # the engine restarts: the call is taken back, its visit left open; it is then answered
+    [left] = store.left_open(database)
+    assert left.waiting is not None and left.waiting.entered_at == at(0)
+    store.answer(database, call, agents["li"], at(90))
+    store.end_call(database, call, at(150), InboundOutcome.ANSWERED)
+    assert visits(database, call) == [
+        ("sales", QueueResult.ANSWERED, agents["li"], 90_000, 60_000, 5_000, 20_000)
+    ]

@@ -119,7 +119,7 @@ def hand_built_days(calls: Calls) -> None:
     calls.abandoned("sales", utc(23, 16, 30), 5)  # 5 s: not short (short is less than 5 s)
     waiting = calls.enter("sales", utc(24, 10))  # still waiting: offered, nothing else
     store.close_stale(database, utc(24, 11), [lost])
-    assert [call_id for call_id, _ in store.open_calls(database)] == [waiting]
+    assert [left.call_id for left in store.left_open(database)] == [waiting]
     # outside the period
     calls.answered("sales", utc(22, 15, 59), 5, 60)  # 22nd 23:59 local
     calls.answered("sales", utc(24, 16), 5, 60)  # 25th 00:00 local: the end, excluded

@@ -1,11 +1,13 @@
 """Numbers that need no flow, the VIP list and screening at the DID, end to end on the lab.
 
 A caller dialling an agent's number (直拨, ACD-9) reaches that agent, though another agent of its
-queue has been ready longer; a caller dialling a queue's number reaches that queue's agent, though
-an agent of another queue is ready too; a caller on the VIP list, who is no customer and has no
-tag, is answered before one who waited longer (ACD-3); a blacklisted caller is refused busy before
-the flow's first prompt (ACD-10). Each call's record (`inbound_calls`) and the carrier's own log of
-it are checked. Set-up: `tests.support.inbound` and `tests.support.inbound_directory`.
+queue has been ready longer; with the number's fallback, the queue's other agent takes it once the
+fallback's wait is over, the agent dialled being paused; a caller dialling a queue's number
+reaches that queue's agent, though an agent of another queue is ready too; a caller on the VIP
+list, who is no customer and has no tag, is answered before one who waited longer (ACD-3); a
+blacklisted caller is refused busy before the flow's first prompt (ACD-10). Each call's record
+(`inbound_calls`) and the carrier's own log of it are checked. Set-up: `tests.support.inbound`
+and `tests.support.inbound_directory`.
 """
 
 from __future__ import annotations
@@ -16,13 +18,18 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from campaigns import hopper
+from campaigns import hopper, ivr_store
+from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
-from campaigns.persistence.models.enums import InboundOutcome
+from campaigns.persistence.models import QueueVisit
+from campaigns.persistence.models.enums import InboundOutcome, QueueResult
 from dialer.asterisk.ami import AmiLink
 from dialer.asterisk.carrier_caller import InboundCaller, call_pbx
 from dialer.asterisk.lab import Lab
+from dialer.ivr.did_plan import DidPlan
+from dialer.ivr.direct import DirectRoute
 from tests.integration.test_inbound import (
     CALLER_NUMBER,
     _agent,
@@ -41,6 +48,7 @@ from tests.support.inbound import (
 )
 from tests.support.inbound_directory import (
     AGENT_DID,
+    AGENT_NUMBER,
     QUEUE_DID,
     SCREENED_DID,
     VIP_LISTED_NUMBER,
@@ -52,6 +60,7 @@ from tests.support.waiting import until
 
 pytestmark = [pytest.mark.lab, pytest.mark.usefixtures("lab_reset")]
 
+FALLBACK_S = 3.0  # the agent's number falls back to its queue after this long
 BUSY_S = 6.0  # the busy tone's 3 s and the call's set-up: less than the screened flow's welcome takes
 
 
@@ -94,6 +103,27 @@ async def test_a_caller_dialling_an_agents_number_reaches_that_agent(
     assert (call.answered_at - call.queued_at).total_seconds() < 1, "no prompt, no menu: at once"
     [carried] = lab.carrier_log(since=started - 1, number=AGENT_DID)
     assert carried.answered_at is not None and carried.caller_id == CALLER_NUMBER
+
+
+async def test_an_agents_number_that_falls_back_goes_to_the_queues_other_agent_after_its_wait(
+    engine: tuple[Database, httpx.AsyncClient], carrier_ami: AmiLink
+) -> None:
+    database, client = engine
+    falling_back = DirectRoute(agent=AGENT_NUMBER, fallback_after_s=FALLBACK_S)
+    ivr_store.set_number(database, AGENT_DID, DidPlan(direct=falling_back), Change("test", datetime.now(UTC)))
+    other = await _agent(client, "/login", {"campaign": CAMPAIGN})  # ready: the queue's other agent
+    asked = await _agent(client, "/login", {"campaign": CAMPAIGN}, name=OTHER_AGENT)
+    await _agent(client, "/pause", {"reason": "break"}, name=OTHER_AGENT)  # the agent dialled is busy
+    await call_pbx(carrier_ami, InboundCaller(AGENT_DID, CALLER_NUMBER, hang_up_after_s=FALLBACK_S + 4))
+    call = await _ended(database, 30)
+    assert (call.outcome, call.agent_id, call.queue) == (InboundOutcome.ANSWERED, other["agent_id"], QUEUE)
+    assert call.queued_at is not None and call.answered_at is not None
+    assert (call.answered_at - call.queued_at).total_seconds() >= FALLBACK_S, "not before its fallback"
+    with database.session() as session:
+        visits = session.scalars(select(QueueVisit).where(QueueVisit.call_id == call.id)).all()
+    assert [(v.queue, v.result, v.direct_agent_id) for v in visits] == [
+        (QUEUE, QueueResult.ANSWERED, asked["agent_id"])  # one visit: its wait went on, with its arrival
+    ]
 
 
 async def test_a_caller_dialling_a_queues_number_reaches_an_agent_of_that_queue(

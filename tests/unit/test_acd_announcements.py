@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import pytest
 
+from campaigns.persistence.models.enums import AgentState
 from dialer.acd.announcements import OVER_AN_HOUR, Announcement, announcement, phrases, wait_minutes
+from dialer.acd.board import Board
 from dialer.acd.commands import Announce
-from dialer.acd.queues import Announced, QueueConfig
+from dialer.acd.queues import Announced, QueueConfig, QueueMember
+from dialer.agents.selection import Candidate
+from dialer.agents.state import AgentStatus
 from dialer.asterisk.confgen import dialplan
 from ringcast.errors import UserError
 from ringcast.settings import Settings
+from tests.unit.test_agent_selection import NOW
 
 
 @pytest.mark.parametrize(
@@ -64,3 +69,12 @@ def test_voicemail_plays_the_boxs_greeting_else_the_stock_one() -> None:
         " same => n,Goto(record)",
         " same => n(stock),Playback(vm-intro)",
     ]
+
+
+def test_the_board_says_when_an_agent_step_changes_the_staffing_the_estimates_rest_on() -> None:
+    board = Board([QueueConfig("sales", (QueueMember(1),))])
+    assert board.update_agent(Candidate(AgentStatus(1, AgentState.READY, NOW)))  # logged in, staffed
+    assert not board.update_agent(Candidate(AgentStatus(1, AgentState.RESERVED, NOW)))  # still staffed
+    assert not board.update_agent(Candidate(AgentStatus(1, AgentState.ON_CALL, NOW)))
+    assert board.update_agent(Candidate(AgentStatus(1, AgentState.NOT_READY, NOW)))  # paused: not staffed
+    assert not board.update_agent(Candidate(AgentStatus(1, AgentState.LOGGED_OUT, NOW)))  # nor now

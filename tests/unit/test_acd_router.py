@@ -11,7 +11,7 @@ import pytest
 from campaigns.persistence.models.enums import AgentState
 from dialer.acd.board import Board
 from dialer.acd.calls import RememberedAgent, WaitingCall
-from dialer.acd.commands import RING_NO_ANSWER, Offer, Overflow, Ring, SetNotReady
+from dialer.acd.commands import RING_NO_ANSWER, FallBack, Offer, Overflow, Ring, SetNotReady
 from dialer.acd.queues import QueueConfig, QueueMember, Strategy, ToNumber, ToQueue, ToVoicemail
 from dialer.acd.router import Decision, agent_ready, ring_no_answer, route_call, wake_at
 from dialer.acd.strategies import Turns
@@ -258,6 +258,76 @@ def test_a_call_dialled_to_a_logged_out_agent_overflows_at_once() -> None:
     assert route_call(board, call("direct", direct_agent=5), NOW, NO_TURNS).commands == (
         Overflow("direct", ToVoicemail("sales")),
     )
+
+
+def falling_back(after_s: float, waited_s: float = 0, agent_id: int = 5) -> WaitingCall:
+    """A call dialled to `agent_id` whose number falls back `after_s` after its arrival."""
+    arrived = NOW - timedelta(seconds=waited_s)
+    return call(
+        "direct", waited_s=waited_s, direct_agent=agent_id, fallback_at=arrived + timedelta(seconds=after_s)
+    )
+
+
+def test_a_direct_call_waits_for_its_agent_until_its_fallback_then_goes_to_the_queue() -> None:
+    direct = falling_back(after_s=30, waited_s=10)
+    board = board_of(sales(1, 5), [agent(1, A.ON_CALL), agent(5, A.ON_CALL)], [direct])
+    assert route_call(board, direct, NOW, NO_TURNS).commands == ()  # its agent is busy: it waits
+    assert wake_at(board, "direct", NOW) == NOW + timedelta(seconds=20)  # the fallback, before the overflow
+    board.update_agent(agent(1))
+    assert agent_ready(board, 1, NOW, NO_TURNS).commands == ()  # not agent 1's before the fallback
+    later = NOW + timedelta(seconds=20)
+    assert route_call(board, direct, later, NO_TURNS).commands == (FallBack("direct"), Offer("direct", 1))
+
+
+def test_a_fallen_back_call_with_nobody_ready_waits_in_its_queue_with_its_first_arrival() -> None:
+    direct = falling_back(after_s=30, waited_s=40)
+    board = board_of(sales(1, 5, max_wait_s=60), [agent(1, A.ON_CALL), agent(5, A.ON_CALL)], [direct])
+    assert route_call(board, direct, NOW, NO_TURNS).commands == (FallBack("direct"),)
+    moved = call("direct", waited_s=40)  # the engine puts it back as its queue's
+    board.remove_call("direct")
+    board.add_call(moved)
+    assert wake_at(board, "direct", NOW) == NOW + timedelta(seconds=20)  # overflow from the first arrival
+
+
+@pytest.mark.parametrize("why", ["logged out", "not a member"])
+def test_a_direct_call_falls_back_at_once_when_its_agent_cannot_take_it(why: str) -> None:
+    queue_members = (1,) if why == "not a member" else (1, 5)
+    agents = [agent(1), agent(5)] if why == "not a member" else [agent(1)]
+    direct = falling_back(after_s=300)
+    board = board_of(sales(*queue_members), agents, [direct])
+    assert route_call(board, direct, NOW, NO_TURNS).commands == (FallBack("direct"), Offer("direct", 1))
+
+
+def test_a_direct_call_without_fallback_still_overflows_when_its_agent_is_logged_out() -> None:
+    board = board_of(sales(1, 5), [agent(1)])
+    direct = call("direct", direct_agent=5)
+    assert route_call(board, direct, NOW, NO_TURNS).commands == (Overflow("direct", ToVoicemail("sales")),)
+
+
+def test_a_direct_call_its_agent_let_ring_out_falls_back_when_its_number_does() -> None:
+    board = board_of(sales(1, 5), [agent(1), agent(5, A.RESERVED)])
+    decision = ring_no_answer(board, falling_back(after_s=300), [5], NOW, NO_TURNS)
+    assert decision.commands == (SetNotReady(5, RING_NO_ANSWER), FallBack("direct"), Offer("direct", 1))
+
+
+# -- a call taken back after a restart --------------------------------------------------------------
+
+
+def test_a_taken_back_call_waits_for_its_agents_to_log_in_again_until_its_patience_ends() -> None:
+    patient = call("back", waited_s=30, patient_until=NOW + timedelta(seconds=60))
+    board = board_of(sales(1, max_wait_s=300), [], [patient])  # nobody logged in after the restart
+    assert route_call(board, patient, NOW, NO_TURNS).commands == ()
+    assert wake_at(board, "back", NOW) == NOW + timedelta(seconds=60)
+    later = NOW + timedelta(seconds=60)
+    assert route_call(board, patient, later, NO_TURNS).commands == (Overflow("back", ToVoicemail("sales")),)
+    board.update_agent(agent(1))
+    assert route_call(board, patient, NOW, NO_TURNS).commands == (Offer("back", 1),)
+
+
+def test_a_taken_back_call_still_overflows_when_its_wait_is_over() -> None:
+    patient = call("back", waited_s=300, patient_until=NOW + timedelta(seconds=60))
+    board = board_of(sales(1, max_wait_s=300), [], [patient])
+    assert route_call(board, patient, NOW, NO_TURNS).commands == (Overflow("back", ToVoicemail("sales")),)
 
 
 # -- ring-mode agents who do not answer (ACD-6) ----------------------------------------------------

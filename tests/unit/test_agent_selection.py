@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from campaigns.persistence.models.enums import AgentState
-from dialer.agents.selection import Candidate, choose_agent, eligible, longest_idle, occupancy
+from dialer.agents.selection import Candidate, choose_agent, eligible, longest_idle, occupancy, rested_at
 from dialer.agents.state import AgentStatus, StateChange
 
 A = AgentState
@@ -91,6 +91,29 @@ def test_an_agent_over_its_maximum_occupancy_rests() -> None:
     assert choose_agent([allowed_more, fresh], NOW) == allowed_more.status
     no_limit = ready(1, 8, recent=WORKED)
     assert choose_agent([no_limit, fresh], NOW) == no_limit.status
+
+
+def test_a_resting_agent_is_eligible_again_once_its_busy_time_slides_out_of_the_window() -> None:
+    tired = ready(1, 8, recent=WORKED, max_occupancy=0.7)  # 22 busy minutes of 30, 21 allowed
+    at = rested_at(tired, NOW)
+    assert at == NOW + timedelta(minutes=1, milliseconds=1)
+    assert not eligible(tired, at - timedelta(milliseconds=2)) and eligible(tired, at)
+    spells = (
+        change(A.READY, A.ON_CALL, 30),
+        change(A.ON_CALL, A.READY, 25),
+        change(A.READY, A.ON_CALL, 20),
+        change(A.ON_CALL, A.READY, 10),
+    )  # 15 busy minutes, 9 allowed: the first spell's 5, then 1 of the second, must slide out
+    twice = ready(1, 10, recent=spells, max_occupancy=0.3)
+    assert rested_at(twice, NOW) == NOW + timedelta(minutes=11, milliseconds=1)
+
+
+def test_only_a_ready_agent_resting_has_a_time_it_is_rested() -> None:
+    assert rested_at(ready(1, 8, recent=WORKED, max_occupancy=0.8), NOW) is None  # eligible now
+    assert rested_at(ready(1, 8, recent=WORKED), NOW) is None  # no limit
+    assert rested_at(ready(1, 8, recent=WORKED, max_occupancy=0.0), NOW) is None  # never eligible
+    paused = Candidate(AgentStatus(1, A.NOT_READY, ago(8)), WORKED, 0.7)
+    assert rested_at(paused, NOW) is None
 
 
 def test_another_rank_plugs_in() -> None:

@@ -137,6 +137,7 @@ def test_dialplan_contexts(settings: Settings) -> None:
             "${IF($[0${RINGCAST_ANNOUNCE_EVERY} > 0]?${RINGCAST_ANNOUNCE_EVERY}:3600)})",
             "same => n,GotoIf($[${EPOCH} < ${RINGCAST_HELD_UNTIL}]?announce)",
             "same => n,Hangup()",
+            "exten => announce,1,Goto(s,announce)",  # the engine's restart of the loop (a new interval)
         ],
         "ringcast-busy": ["exten => s,1,Busy(3)", "exten => h,1,Hangup(17)"],
         "ringcast-voicemail": [

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from campaigns import inbound_store, queue_store, voicemail_store
 from dialer.acd.queues import QueueConfig, QueueMember, ToQueue
-from dialer.agents.state import AgentStatus, Wrap
+from dialer.agents.state import AgentStatus, StateChange, Wrap
 from dialer.asterisk.confgen import VOICEMAIL_CONTEXT, VOICEMAIL_VAR
 from dialer.live import inbound_acd
 from dialer.live.desk import AgentDesk, AgentSession
@@ -227,3 +227,67 @@ async def test_a_call_sent_to_a_queue_removed_meanwhile_goes_to_its_voicemail() 
     await dialer.inbound.enqueue(call, "gone", 0)
     await asyncio.gather(*dialer.tasks)
     assert call.stage is Stage.VOICEMAIL and dialer.sent[0][1] == VOICEMAIL_CONTEXT
+
+
+async def test_a_direct_call_falls_back_to_its_queue_after_its_numbers_wait() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7), QueueMember(9)), max_wait_s=30)})
+    dialer.login(7, A.READY)
+    dialer.login(9, A.ON_CALL)  # the agent dialled is busy
+    acd = dialer.inbound
+    await acd.refresh()
+    call = InboundCall(1, "1.1", "+8613800138000", "广东省", _now())
+    acd.arrived(call, "PJSIP/carrier-1.1")
+    await acd.enqueue(call, "sales", 0, agent=9, fallback_after_s=0.05)
+    assert call.stage is Stage.WAITING and dialer.moved == []
+    arrived = call.waiting.arrived if call.waiting else None
+    await asyncio.sleep(0.1)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 7)]  # the queue's agent
+    assert call.waiting is not None and call.waiting.direct_agent is None
+    assert call.waiting.arrived == arrived  # its first arrival: the same visit
+
+
+async def test_a_direct_call_to_an_agent_logged_out_falls_back_at_once_when_its_number_does() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7), QueueMember(8)), max_wait_s=30)})
+    dialer.login(7, A.NOT_READY)  # a member is logged in: the call waits for the queue
+    acd = dialer.inbound
+    await acd.refresh()
+    call = InboundCall(1, "1.1", "+8613800138000", None, _now())
+    acd.arrived(call, "PJSIP/carrier-1.1")
+    await acd.enqueue(call, "sales", 0, agent=8, fallback_after_s=300)
+    assert call.stage is Stage.WAITING and call.waiting is not None and call.waiting.direct_agent is None
+    assert dialer.recorded == ["enter_queue"]  # not overflowed
+    seven = dialer.desk.sessions[7]
+    seven.status = seven.status.ready(_now()).agent
+    acd.agent_changed(seven)
+    assert await acd.serve(7) and dialer.moved == [("1.1", 7)]
+
+
+class ServingDialer(FakeDialer):
+    def __init__(self, queues: Mapping[str, QueueConfig]) -> None:
+        super().__init__(queues)
+        self.served: list[int] = []
+
+    async def serve_waiting(self, session: AgentSession) -> None:
+        self.served.append(session.agent_id)
+        await self.inbound.serve(session.agent_id)
+
+
+async def test_a_ready_agent_resting_gets_the_waiting_call_as_soon_as_it_is_rested() -> None:
+    dialer = ServingDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=300)})
+    now = _now()
+    window = timedelta(minutes=30)
+    # busy for half the window and 50 ms more; allowed half: rested in about 50 ms, if still ready
+    worked = (
+        StateChange(7, A.READY, A.ON_CALL, None, now - window),
+        StateChange(7, A.ON_CALL, A.READY, None, now - window / 2 + timedelta(milliseconds=50)),
+    )
+    session = AgentSession(7, "agent7", 1, AgentStatus(7, A.READY, worked[-1].at), Wrap(), max_occupancy=0.5)
+    session.recent.extend(worked)
+    dialer.desk.sessions[7] = session
+    dialer.inbound.agent_changed(session)
+    call = await _queued(dialer)
+    assert call.stage is Stage.WAITING and dialer.moved == []  # resting: not eligible
+    await asyncio.sleep(0.2)
+    await asyncio.gather(*dialer.tasks)
+    assert dialer.served == [7] and dialer.moved == [("1.1", 7)]

@@ -10,20 +10,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from campaigns import queue_store, voicemail_store
 from campaigns.surveys.document import Prompt
-from dialer.acd.queues import Announced, QueueConfig, QueueMember
+from dialer.acd.announcements import Announcement, Telling, restarts
+from dialer.acd.queues import Announced, QueueConfig, QueueMember, ToQueue
 from dialer.asterisk.confgen import (
+    ANNOUNCE_AGAIN_EXTEN,
     ANNOUNCE_EVERY_VAR,
     ANNOUNCEMENT_VAR,
     GREETING_VAR,
     POSITION_VAR,
+    QUEUE_HOLD_CONTEXT,
     VOICEMAIL_CONTEXT,
     VOICEMAIL_VAR,
     WAIT_MIN_VAR,
 )
 from dialer.asterisk.events import ChannelHungUp
 from dialer.asterisk.prompts import Message
+from dialer.live import inbound_acd
 from dialer.live.inbound_call import InboundCall
 from tests.unit.test_agent_selection import A
 from tests.unit.test_inbound_acd import FakeDialer, _now
@@ -61,6 +67,7 @@ class Dialer(FakeDialer):
         self.has_sound = True  # whether the caller's recording has sound
         self.ended_in_box: list[tuple[Path | None, int, str, str]] = []
         self.variables: list[tuple[str, str, str]] = []
+        self.restarted: list[str] = []  # the callers whose hold loop was started again
         self.ami = self
         self.screen = self
         self.pops = Pops()
@@ -85,6 +92,10 @@ class Dialer(FakeDialer):
 
     async def set_var(self, channel: str, name: str, value: str) -> None:
         self.variables.append((channel, name, value))
+
+    async def redirect(self, channel: str, context: str, exten: str = "s", priority: int = 1) -> None:
+        assert (context, exten) == (QUEUE_HOLD_CONTEXT, ANNOUNCE_AGAIN_EXTEN)
+        self.restarted.append(channel.removeprefix("PJSIP/carrier-"))
 
     def forget_leg(self, channel_id: str) -> None:
         pass
@@ -135,6 +146,7 @@ async def test_a_waiting_caller_is_told_its_place_and_wait_and_told_again_as_it_
         (ANNOUNCEMENT_VAR, "/prompts/zh/您现在排在第1位。&/prompts/zh/预计等待约4分钟。"),
     ]
     assert dialer.prompts.rendered.count("您现在排在第1位。") == 1  # each sentence rendered once
+    assert dialer.restarted == ["1.1", "1.2"]  # once each, when first told: not as they move up
 
 
 async def test_nothing_is_set_for_a_queue_without_announcements_or_a_caller_served_at_once() -> None:
@@ -187,3 +199,42 @@ async def test_a_caller_gone_before_its_recording_has_sound_is_told_to_nobody() 
     assert dialer.ended_in_box == [(Path("/spool"), 1, message, "overflowed_voicemail")]
     assert dialer.pops.published == [], "no message: nobody told"
     assert "end_call" not in dialer.recorded, "ended by `ended_in_box` alone"
+
+
+async def test_a_caller_waiting_when_its_queue_turns_announcements_on_hears_one_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    quiet = QueueConfig("sales", (QueueMember(7),), max_wait_s=600)
+    dialer = Dialer({"sales": quiet}, {})
+    dialer.login(7, A.ON_CALL)
+    await _arrive(dialer, "1.1")
+    assert dialer.variables == [] and dialer.restarted == []  # its hold loop pauses for PARK_WAIT_S
+    dialer.queues = {"sales": ANNOUNCING}
+    monkeypatch.setattr(inbound_acd, "RELOAD_S", 0.0)  # read again now
+    await dialer.inbound.refresh()
+    await asyncio.gather(*dialer.tasks)
+    assert _said(dialer, "1.1")[0] == (ANNOUNCE_EVERY_VAR, "30")
+    assert dialer.restarted == ["1.1"]  # the loop starts again: the new interval counts now
+
+
+async def test_a_caller_overflowing_into_an_announcing_queue_hears_one_at_once() -> None:
+    quiet = QueueConfig("quiet", (QueueMember(7),), max_wait_s=0.05, overflow=ToQueue("sales"))
+    dialer = Dialer({"quiet": quiet, "sales": ANNOUNCING}, {})
+    dialer.login(7, A.ON_CALL)
+    acd = dialer.inbound
+    await acd.refresh()
+    call = InboundCall(1, "1.1", "+8613800138000", None, _now())
+    acd.arrived(call, "PJSIP/carrier-1.1")
+    await acd.enqueue(call, "quiet", 0)
+    assert dialer.restarted == []
+    await asyncio.sleep(0.1)  # its wait in quiet is over
+    await asyncio.gather(*dialer.tasks)
+    assert call.waiting is not None and call.waiting.queue == "sales"
+    assert (ANNOUNCE_EVERY_VAR, "30") in _said(dialer, "1.1") and dialer.restarted == ["1.1"]
+
+
+def test_the_hold_loop_starts_again_for_the_first_interval_or_another_only() -> None:
+    told = Telling(Announcement(2, None), 30)
+    assert restarts(None, told)
+    assert not restarts(30, told)
+    assert restarts(20, told)

@@ -23,6 +23,15 @@ def test_an_agents_number_asks_for_that_agent_in_its_own_queue_or_the_one_given(
     assert direct_final(DirectRoute(agent="wang", queue="vip"), CALLER) == RouteToAgent("wang", "vip", 0)
 
 
+def test_an_agents_number_with_a_fallback_passes_it_on() -> None:
+    route = DirectRoute(agent="wang", fallback_after_s=30)
+    final = direct_final(route, CALLER)
+    assert final == RouteToAgent("wang", None, 0, 30)
+    assert str(final) == "agent wang, any agent after 30 s"
+    with pytest.raises(ValueError, match="a fallback is for a number that goes to an agent"):
+        DirectRoute(queue="sales", fallback_after_s=30)
+
+
 def test_a_queues_number_queues_the_caller_for_any_of_its_agents() -> None:
     assert direct_final(DirectRoute(queue="sales"), CALLER) == RouteToQueue("sales", 0)
 

@@ -13,7 +13,10 @@ call waited in: a call that overflows from queue A to queue B has a visit to A e
 and a visit to B, so each queue counts it offered (docs/metrics.md, "Queues"). A visit keeps the
 queue's short-abandon and service-level thresholds as they were when the call entered, so a later
 change of the queue's settings does not rewrite past figures; `wait_ms` and `talk_ms` are the
-measured spans, NULL where unknown (a call found gone at an engine restart).
+measured spans, NULL where unknown (a call found gone at an engine restart). A visit of a call
+dialled straight to one agent (ACD-9) keeps that agent (`direct_agent_id`) and when its number
+falls back to the queue's other agents (`fallback_at`): a restarted engine takes the caller back
+as it was waiting (docs/acd.md, "Restart").
 
 Indexes: the queues report counts a period's visits per queue from `ix_queue_visits_queue_entered`
 alone (queue, entry time, and every column it reads; `reports/queues_report.py`); caller memory
@@ -121,3 +124,5 @@ class QueueVisit(Base):
     talk_ms: Mapped[int | None] = mapped_column(Integer)
     short_abandon_ms: Mapped[int] = mapped_column(Integer)  # the queue's thresholds at entry
     answer_within_ms: Mapped[int] = mapped_column(Integer)
+    direct_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # dialled straight to it
+    fallback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # then the queue's other agents
