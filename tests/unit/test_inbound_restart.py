@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,9 +23,12 @@ SALES = QueueConfig("sales", (QueueMember(7), QueueMember(9)), max_wait_s=600)
 WAITED = LeftWaiting("sales", NOW - timedelta(seconds=40), 10, direct_agent=9)
 
 
-def left(call_id: int, waiting: LeftWaiting | None = WAITED) -> LeftOpen:
+def left(call_id: int, waiting: LeftWaiting | None = WAITED, now: datetime = NOW) -> LeftOpen:
+    """A call left open, arrived 50 s before `now` (the live engine below reads the clock)."""
+    if waiting is not None:
+        waiting = replace(waiting, entered_at=waiting.entered_at - NOW + now)
     return LeftOpen(
-        call_id, f"1.{call_id}", "+8613800138000", "广东省", NOW - timedelta(seconds=50), ("vip",), waiting
+        call_id, f"1.{call_id}", "+8613800138000", "广东省", now - timedelta(seconds=50), ("vip",), waiting
     )
 
 
@@ -81,7 +85,8 @@ class RestartedDialer(FakeDialer):
 
 
 async def test_the_engine_takes_back_its_waiting_callers_and_closes_the_rest() -> None:
-    records = [left(1), left(2), left(3, None), left(4)]
+    now = datetime.now(UTC)
+    records = [left(1, now=now), left(2, now=now), left(3, None, now), left(4, now=now)]
     alive = [
         channel("1.1", QUEUE_HOLD_CONTEXT),  # waiting: taken back
         channel("1.2", "ringcast-agent-conf"),  # with an agent whose session is gone
