@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -51,6 +51,7 @@ from dialer.live.screen_pop import (
 )
 
 if TYPE_CHECKING:
+    from campaigns.persistence.db import Database
     from dialer.live.service import LiveDialer
 
 
@@ -58,6 +59,7 @@ class ScreenFeed:
     def __init__(self, dialer: LiveDialer) -> None:
         self.dialer = dialer
         self.pops = ScreenPops()
+        self._reading: dict[str, asyncio.Future[Mapping[str, Any]]] = {}  # details being read, by call
 
     async def start(self) -> None:
         """Go on from the events the last run kept, and keep this run's in the database."""
@@ -112,15 +114,28 @@ class ScreenFeed:
     def _offered(self, call: str, at: datetime) -> tuple[dict[str, Any], asyncio.Future[Mapping[str, Any]]]:
         dialer = self.dialer
         acd = dialer.inbound
+        facts: Callable[[Database, str], Mapping[str, Any]]
         if acd.follows(call):
             waiting = acd.calls[call].waiting
             waited = round((at - waiting.arrived).total_seconds(), 3) if waiting is not None else None
             data = {"call": call, "direction": "inbound", **(acd.screen_pop(call) or {}), "wait_s": waited}
-            details = dialer.db.run(screen_facts.inbound_facts, dialer.database, call)
+            facts = screen_facts.inbound_facts
         else:
             data = {"call": call, "direction": "outbound"}
-            details = dialer.db.run(screen_facts.outbound_facts, dialer.database, call)
-        return data, asyncio.ensure_future(details)
+            facts = screen_facts.outbound_facts
+        return data, self._details(call, facts)
+
+    def _details(
+        self, call: str, facts: Callable[[Database, str], Mapping[str, Any]]
+    ) -> asyncio.Future[Mapping[str, Any]]:
+        """The call's details from the database: one read for every agent offered the call at once
+        (ring-all), shared while it is under way."""
+        reading = self._reading.get(call)
+        if reading is None:
+            dialer = self.dialer
+            reading = self._reading[call] = asyncio.ensure_future(dialer.db.run(facts, dialer.database, call))
+            reading.add_done_callback(lambda _: self._reading.pop(call, None))
+        return reading
 
 
 def state_of(status: AgentStatus) -> dict[str, Any]:

@@ -92,3 +92,20 @@ async def test_an_outbound_call_is_offered_with_its_lead_card_and_nothing_is_rea
     assert reserved.data == {"state": "reserved", "reason": None, "since": AT.isoformat(), "call": "rc-1"}
     assert feed.current("bot1")["state"] == "reserved"
     assert feed.current("nobody") == {"state": "logged_out", "reason": None, "since": None, "call": None}
+
+
+async def test_agents_offered_one_call_at_once_share_one_read_of_its_details() -> None:
+    feed, dialer, first = _feed()
+    second = AgentSession(8, "bot2", 1, AgentStatus(8, AgentState.READY, AT), Wrap())
+    dialer.desk.sessions[8] = second
+    with feed.pops.subscribe("bot1") as one, feed.pops.subscribe("bot2") as two:
+        _step(feed, first, first.status.reserve(AT, "1.1"))  # ring-all: both at once
+        _step(feed, second, second.status.reserve(AT, "1.1"))
+        offers = [await one.next(), await two.next()]
+        assert dialer.db.asked == [("inbound_facts", "1.1")]
+        assert all(offer is not None and offer.data["did"] == "4008001000" for offer in offers)
+        _step(feed, first, first.status.hangup(AT, "1.1", Wrap()))  # not answered: ready again
+        _step(feed, first, first.status.reserve(AT, "1.1"))  # offered again later: read again
+        kinds = [event.kind for event in [await one.next() for _ in range(4)] if event is not None]
+    assert kinds == ["state", "ended", "state", "offered"]
+    assert dialer.db.asked == [("inbound_facts", "1.1")] * 2
