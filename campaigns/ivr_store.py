@@ -3,14 +3,14 @@
 
 A flow is saved as the text its author wrote, once it parses (`dialer.ivr.flow`); each save bumps
 its version. A flow with problems (`dialer.ivr.checks`: unknown targets, unreachable nodes, loops,
-missing sounds) can be saved as a draft but never be active: `activate_flow`, a save with
-`activate`, and a save over an active flow refuse it and list every problem (`FlowError`). A DID's
-plan names active flows only, and a flow a DID names stays active; a DID always has a default
-message, so a call the plan gives no flow hears it rather than dead air. A number dialled straight
-to an agent or a queue (the plan's `direct`, 直拨) names an active agent, given by login name or by
-its number (工号) and kept by name, and a queue that exists; an agent with no queue of its own names
-one for its calls to wait in. Every change writes an audit row (`agent_store.audit`) in its
-transaction.
+a menu key #, missing sounds, surveys not stored) can be saved as a draft but never be active:
+`activate_flow`, a save with `activate`, and a save over an active flow refuse it and list every
+problem (`FlowError`). A DID's plan names active flows only, and a flow a DID names stays active; a
+DID always has a default message, so a call the plan gives no flow hears it rather than dead air. A
+number dialled straight to an agent or a queue (the plan's `direct`, 直拨) names an active agent,
+given by login name or by its number (工号) and kept by name, and a queue that exists; an agent with
+no queue of its own names one for its calls to wait in. Every change writes an audit row
+(`agent_store.audit`) in its transaction.
 
 For the engine: `get_number(did)` (None for an unknown DID), `flow_for(number.plan, at)`, then
 `get_flow(name).flow` for the `FlowRun`.
@@ -31,7 +31,15 @@ from campaigns.agent_store import audit, named
 from campaigns.compliance.blocklist_store import Change
 from campaigns.direct_numbers import plans
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, CallQueue, Campaign, InboundNumber, IvrFlow, QueueMembership
+from campaigns.persistence.models import (
+    Agent,
+    CallQueue,
+    Campaign,
+    InboundNumber,
+    IvrFlow,
+    QueueMembership,
+    Survey,
+)
 from campaigns.surveys.document import Prompt
 from dialer.ivr.checks import flow_problems
 from dialer.ivr.did_plan import DidPlan, parse_plan
@@ -96,6 +104,7 @@ def save_flow(
     active if `activate` or if it was: then the document must have no problem (else a `FlowError`)."""
     flow = parse_flow(document, source)
     with database.session() as session:
+        surveys = _survey_names(session)
         if new:
             if session.scalar(select(IvrFlow.id).where(IvrFlow.name == flow.name)) is not None:
                 raise UserError(
@@ -106,7 +115,7 @@ def save_flow(
         else:
             row = named(session, IvrFlow, flow.name, lock=True)
         if activate or row.active:
-            _check_good(flow, known_sound)
+            _check_good(flow, known_sound, surveys)
         row.document, row.version, row.active = document, row.version + 1, row.active or activate
         action = "ivr_flow.create" if new else "ivr_flow.update"
         audit(session, change, action, "ivr_flow", flow.name, version=row.version, active=row.active)
@@ -120,7 +129,7 @@ def activate_flow(
     """Make flow `name` active (DIDs may then run it); a `FlowError` listing its problems if it has any."""
     with database.session() as session:
         row = named(session, IvrFlow, name, lock=True)
-        flow = _check_good(parse_flow(row.document, name), known_sound)
+        flow = _check_good(parse_flow(row.document, name), known_sound, _survey_names(session))
         if not row.active:
             row.active = True
             audit(session, change, "ivr_flow.activate", "ivr_flow", name, version=row.version)
@@ -253,9 +262,19 @@ def _checked_direct(session: Session, route: DirectRoute) -> DirectRoute:
     return route.model_copy(update={"agent": agent.name})
 
 
-def _check_good(flow: Flow, known_sound: KnownSound | None) -> Flow:
+def known_surveys(database: Database) -> Callable[[str], bool]:
+    """Whether a survey of that name is stored (for a flow's survey nodes)."""
+    with database.session() as session:
+        return _survey_names(session).__contains__
+
+
+def _survey_names(session: Session) -> set[str]:
+    return set(session.scalars(select(Survey.name)))
+
+
+def _check_good(flow: Flow, known_sound: KnownSound | None, surveys: set[str]) -> Flow:
     """`flow`, if it may be active; else a `FlowError` listing its problems."""
-    problems = flow_problems(flow, known_sound)
+    problems = flow_problems(flow, known_sound, surveys.__contains__)
     if problems:
         raise FlowError(f"flow {flow.name} cannot be active", problems)
     return flow

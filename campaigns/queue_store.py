@@ -8,6 +8,9 @@ listed order (`member add` puts a new one last, and changes a member's level in 
 another overflows to, or with calls recorded (reports name it), is not deleted. Every change
 writes an audit row (`agent_store.audit`) in its transaction.
 
+A queue's post-call survey (SRV-2) is given by name (`survey`, None for none) and stored by id
+(`survey_id`); an unknown name is a one-line `UserError`.
+
 Overflow targets are written `queue:NAME`, `number:+8613800138000` or `voicemail:BOX`
 (`parse_overflow`, `overflow_text`), in the settings and in the call records alike; a service
 level is `80/20`: 80 % of calls answered within 20 s (`parse_service_level`).
@@ -33,6 +36,7 @@ from campaigns.compliance.blocklist_store import Change
 from campaigns.direct_numbers import ELSEWHERE_HINT, check_leaving_queue, numbers_to
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, CallQueue, QueueMembership, QueueVisit
+from campaigns.persistence.models import Survey as SurveyRow
 from dialer.acd.queues import (
     MAX_SKILL,
     MIN_SKILL,
@@ -60,6 +64,7 @@ class StoredQueue:
     config: QueueConfig
     agents: Mapping[int, str]  # the members' names by agent id
     updated_at: datetime
+    survey: str | None = None  # the name of `config.survey_id`
 
     def describe(self) -> dict[str, Any]:
         """`queue show --json`: the stored settings, and the members in order."""
@@ -76,6 +81,7 @@ class StoredQueue:
         return {
             "name": self.config.name,
             **settings,
+            "survey": self.survey,
             "members": members,
             "updated_at": self.updated_at.isoformat(),
         }
@@ -130,15 +136,17 @@ def settings_json(config: QueueConfig) -> dict[str, Any]:
         "announce_language": config.announce_language,
         "memory_days": config.memory_days,
         "memory_wait_s": config.memory_wait_s,
+        "survey_id": config.survey_id,
     }
 
 
 def create_queue(database: Database, name: str, settings: Mapping[str, Any], change: Change) -> StoredQueue:
-    """A new queue without members; `settings` are `QueueConfig` fields (the others take its defaults)."""
+    """A new queue without members; `settings` are `QueueConfig` fields (the others take its
+    defaults), the survey by name (`survey`)."""
     if not _NAME.fullmatch(name):
         raise UserError(f"queue name {name!r}: give up to 64 letters, digits and _ . @ -, e.g. sales")
-    config = QueueConfig(name, (), **settings)
     with database.session() as session:
+        config = QueueConfig(name, (), **_survey_by_id(session, settings))
         if session.scalar(select(CallQueue.id).where(CallQueue.name == name)) is not None:
             raise UserError(
                 f"queue {name} already exists", hint=f"change it with `ringcast queue update {name}`"
@@ -152,9 +160,11 @@ def create_queue(database: Database, name: str, settings: Mapping[str, Any], cha
 
 
 def update_queue(database: Database, name: str, settings: Mapping[str, Any], change: Change) -> StoredQueue:
-    """Change the given `settings` (`QueueConfig` fields) of queue `name`; the others stay."""
+    """Change the given `settings` (`QueueConfig` fields, the survey by name) of queue `name`; the
+    others stay."""
     with database.session() as session:
         row = named(session, CallQueue, name, lock=True)
+        settings = _survey_by_id(session, settings)
         config = replace(_config(row), **settings)
         _check_overflows(session, config)
         row.settings = settings_json(config)
@@ -301,6 +311,15 @@ def settings_by_name(session: Session, name: str | None = None) -> dict[str, Que
     return {row.name: _config(row) for row in rows}
 
 
+def _survey_by_id(session: Session, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """`settings` with the survey given by name (`survey`; None: none) as its id (`survey_id`)."""
+    resolved = {key: value for key, value in settings.items() if key != "survey"}
+    if "survey" in settings:
+        survey = settings["survey"]
+        resolved["survey_id"] = None if survey is None else named(session, SurveyRow, survey).id
+    return resolved
+
+
 def _check_overflows(session: Session, config: QueueConfig) -> None:
     """A `UserError` unless `config`'s overflow, with every other queue's, ends without a loop (a
     loop is shown from `config`)."""
@@ -331,6 +350,7 @@ def _config(row: CallQueue, members: tuple[QueueMember, ...] = ()) -> QueueConfi
         announce_language=settings["announce_language"],
         memory_days=settings["memory_days"],
         memory_wait_s=settings["memory_wait_s"],
+        survey_id=settings["survey_id"],
     )
 
 
@@ -342,7 +362,9 @@ def _stored(session: Session, row: CallQueue) -> StoredQueue:
         .order_by(QueueMembership.position)
     ).all()
     config = _config(row, tuple(_member(member) for member, _ in members))
-    return StoredQueue(config, {member.agent_id: agent for member, agent in members}, row.updated_at)
+    survey = None if config.survey_id is None else session.get_one(SurveyRow, config.survey_id).name
+    agents = {member.agent_id: agent for member, agent in members}
+    return StoredQueue(config, agents, row.updated_at, survey)
 
 
 def _member(row: QueueMembership) -> QueueMember:

@@ -1,10 +1,11 @@
 """`ringcast ivr ...`: IVR flows as data (IVR-1..IVR-3, IVR-5), and which inbound number runs which flow.
 
-`validate` checks a YAML or JSON flow without a database and lists every problem, one line each
-with its place in the document; `--sounds DIR` also checks audio prompts against the sound files
-the PBX has. `create` and `update` store a flow (the document its name says); a flow with problems
-is kept as an inactive draft, with its problems listed, and becomes active only once it has none
-(`--activate`, or `activate` later). `test` walks a stored flow or a file with given key presses,
+`validate` checks a YAML or JSON flow and lists every problem, one line each with its place in
+the document; `--sounds DIR` also checks audio prompts against the sound files the PBX has. Only a
+flow with survey nodes needs the database: their surveys must be stored. `create` and `update`
+store a flow (the document its name says); a flow with problems is kept as an inactive draft,
+with its problems listed, and becomes active only once it has none (`--activate`, or `activate`
+later). `test` walks a stored flow or a file with given key presses,
 caller facts and time, and prints the actions and the path, without a phone. `did set` gives a
 DID its flows by time of day (`--rule 'flow=night hours=18:00-09:00'`) and the message played
 when none applies, or sends it straight to an agent or a queue (`--agent`, `--queue`: 直拨, ACD-9).
@@ -56,9 +57,9 @@ def validate(
     file: Path = typer.Argument(..., help=FILE_HELP),
     sounds: list[Path] | None = typer.Option(None, "--sounds", help=SOUNDS_HELP),
 ) -> None:
-    """Check a flow: shapes, DTMF keys, targets, unreachable nodes, loops without exit, sounds."""
+    """Check a flow: shapes, DTMF keys, targets, unreachable nodes, loops without exit, sounds, surveys."""
     flow = _read(file)
-    _listed(str(file), flow_problems(flow, _sound_finder(sounds)))
+    _listed(str(file), flow_problems(flow, _sound_finder(sounds), _survey_finder(flow)))
     console.print(f"{file}: flow {flow.name}, {len(flow.nodes)} nodes: valid", markup=False)
 
 
@@ -316,7 +317,7 @@ def _save(file: Path, activate: bool, sounds: list[Path] | None, actor: str | No
                 known_sound=known_sound,
             ),
         )
-    problems = [] if stored.active else flow_problems(stored.flow, known_sound)
+    problems = [] if stored.active else flow_problems(stored.flow, known_sound, _survey_finder(stored.flow))
     for problem in problems:
         console.print(f"{file}: {problem}", markup=False)
     state = _state(stored.active)
@@ -377,6 +378,14 @@ def _flow_to_test(flow_ref: str) -> Flow:
             flow = store.get_flow(database, flow_ref).flow
     _listed(flow_ref, flow_problems(flow))
     return flow
+
+
+def _survey_finder(flow: Flow) -> Callable[[str], bool] | None:
+    """Whether a survey is stored, for a flow with survey nodes; None (not checked) for another."""
+    if next(flow.placed_surveys(), None) is None:
+        return None
+    with open_database() as database:
+        return store.known_surveys(database)
 
 
 def _sound_finder(directories: list[Path] | None) -> Callable[[str], bool] | None:

@@ -1,6 +1,8 @@
 """`ringcast queue ...`: inbound queues (skill groups, 技能组, ACD-1) and the agents who serve them.
 
-`create` and `update` take the same options; `update` changes only those given. A setting is
+`create` and `update` take the same options; `update` changes only those given. `--survey NAME`
+gives the queue a post-call survey (SRV-2: the caller answers it after the agent ends the call),
+`--survey none` takes it away. A setting is
 checked as the router will read it (`dialer.acd.queues.QueueConfig`), and the overflows of all
 queues together may not loop. `member add` puts an agent last in the queue's order, or changes a
 member's skill level or supervisor flag in its place; `member remove` takes it out. `show` and
@@ -28,6 +30,7 @@ member_app = typer.Typer(no_args_is_help=True, help="The agents of a queue, in o
 queue_app.add_typer(member_app, name="member")
 
 NAME_HELP = "The queue's name."
+NO_SURVEY = "none"
 Apply = Callable[[Database, str, Mapping[str, Any], Change], store.StoredQueue]
 
 
@@ -73,6 +76,11 @@ def _settings_command(apply: Apply, done: str) -> Callable[..., None]:
         memory_wait: float | None = typer.Option(
             None, "--memory-wait", help="Seconds a repeat caller waits for that agent [5]."
         ),
+        survey: str | None = typer.Option(
+            None,
+            "--survey",
+            help="The survey callers answer after the agent hangs up; none: no survey [none].",
+        ),
         actor: str | None = typer.Option(None, "--actor", help=ACTOR_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print the queue as JSON."),
     ) -> None:
@@ -94,6 +102,8 @@ def _settings_command(apply: Apply, done: str) -> Callable[..., None]:
         settings: dict[str, Any] = {key: value for key, value in given.items() if value is not None}
         if announce_every == 0:
             settings["announce_every_s"] = None
+        if survey is not None:
+            settings["survey"] = None if survey.lower() == NO_SURVEY else survey
         with open_database() as database:
             stored = apply(database, name, settings, change_by(actor))
         if as_json:
@@ -206,9 +216,10 @@ def _summary(stored: store.StoredQueue) -> str:
     config = stored.config
     overflow = store.overflow_text(config.overflow_to)
     level = store.service_level_text(config.service_level)
+    survey = f", survey {stored.survey}" if stored.survey is not None else ""
     return (
         f"{config.strategy.value}, waits {config.max_wait_s:g} s then {overflow}, service level {level},"
-        f" {len(config.members)} agent(s)"
+        f" {len(config.members)} agent(s){survey}"
     )
 
 
@@ -233,6 +244,7 @@ def _settings(stored: store.StoredQueue) -> list[tuple[str, str]]:
         ("music", config.music_class),
         ("announcements", announce),
         ("caller memory", memory),
+        ("post-call survey", stored.survey or NO_SURVEY),
         ("settings updated", f"{stored.updated_at:%Y-%m-%d %H:%M} UTC"),
     ]
 

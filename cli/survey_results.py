@@ -5,7 +5,9 @@ for `export`); the figures and their definitions are in `reports/surveys.py`. Wi
 format is `--out`'s suffix (.csv, .xlsx or .json), else `results` prints a table. CSV and XLSX are
 written by the list export's writers (UTF-8 with a BOM, which Excel needs for Chinese; text that a
 spreadsheet would run as a formula neutralised); JSON is UTF-8. `--since` and `--until` are UTC
-days, both included. An unknown survey, a bad day or a file that cannot be written is a `UserError`.
+days, both included; `--queue Q` keeps the responses of the inbound calls queue Q served last
+(SRV-2), and `--by queue` groups by that queue. An unknown survey or queue, a bad day or a file
+that cannot be written is a `UserError`.
 """
 
 from __future__ import annotations
@@ -25,12 +27,11 @@ from rich.text import Text
 from cli.campaign import open_database, print_json
 from cli.output import OutputFormat, format_of
 from reports.files import write_csv, write_xlsx
+from reports.survey_export import export_header, response_rows
 from reports.surveys import (
     By,
     Period,
     display_rows,
-    export_header,
-    response_rows,
     result_header,
     result_rows,
     results_json,
@@ -40,6 +41,7 @@ from ringcast.errors import UserError
 
 SINCE_HELP = "First UTC day, YYYY-MM-DD (default: the first response)."
 UNTIL_HELP = "Last UTC day, YYYY-MM-DD, included (default: the last response)."
+QUEUE_HELP = "Only the responses of inbound calls this queue served last (default: all)."
 
 
 class ExportFormat(StrEnum):
@@ -51,7 +53,7 @@ class ExportFormat(StrEnum):
 def results(
     name: str = typer.Argument(..., help="The survey's name."),
     by: By | None = typer.Option(
-        None, "--by", help="A group per agent, campaign or UTC day (default: the whole survey)."
+        None, "--by", help="A group per agent, campaign, queue or UTC day (default: the whole survey)."
     ),
     output_format: OutputFormat | None = typer.Option(
         None, "--format", help="What to print or write (default: --out's suffix, else a table)."
@@ -59,6 +61,7 @@ def results(
     out: Path | None = typer.Option(None, "--out", help="Write to this file (default: print)."),
     since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    queue: str | None = typer.Option(None, "--queue", help=QUEUE_HELP),
 ) -> None:
     """Responses, completion rate, answers per key, CSAT and mean score of score questions."""
     period = Period.parse(since, until)
@@ -70,7 +73,7 @@ def results(
             "--format table is printed, not written to --out", hint="give --format csv, xlsx or json"
         )
     with open_database() as database:
-        report = survey_results(database, name, by, period)
+        report = survey_results(database, name, by, period, queue)
     if chosen is OutputFormat.TABLE:
         _print_table(result_header(by), display_rows(report), report.survey)
     elif out is None:
@@ -92,13 +95,14 @@ def export(
     out: Path = typer.Option(..., "--out", help="The file to write: .csv, .xlsx or .json."),
     since: str | None = typer.Option(None, "--since", help=SINCE_HELP),
     until: str | None = typer.Option(None, "--until", help=UNTIL_HELP),
+    queue: str | None = typer.Option(None, "--queue", help=QUEUE_HELP),
 ) -> None:
-    """Write one row per response: its call, campaign, agent, number, then each question's key and meaning."""
+    """Write one row per response: its call, campaign, agent, number, queue, then each key and meaning."""
     period = Period.parse(since, until)
     chosen = output_format or ExportFormat(format_of(out))
     with (
         open_database() as database,
-        response_rows(database, name, period) as (questions, rows),
+        response_rows(database, name, period, queue) as (questions, rows),
         _writing(out),
     ):
         if chosen is ExportFormat.JSON:

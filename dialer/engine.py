@@ -42,6 +42,7 @@ from dialer.asterisk.fastagi import FastAgiServer
 from dialer.asterisk.lab import pbx_spool_dir
 from dialer.asterisk.ports import free_tcp_port
 from dialer.asterisk.prompts import PromptLibrary
+from dialer.asterisk.rendering import RenderOnce
 from dialer.live.inbound_flows import InboundFlows
 from dialer.live.reconcile import reconcile_after_restart
 from dialer.live.service import LiveDialer
@@ -97,8 +98,9 @@ class Engine:
             dialer = LiveDialer(self.database, self.ami, self.default_region, agi_url)
             dialer.pbx_spool = self.pbx_spool
             if self.prompts is not None:
-                self.fastagi.route(SURVEY_ROUTE, SurveyCalls(dialer, self.prompts).handle)
-                flows = InboundFlows(dialer, self.prompts)
+                surveys = SurveyCalls(dialer, RenderOnce(self.prompts))
+                self.fastagi.route(SURVEY_ROUTE, surveys.handle)
+                flows = InboundFlows(dialer, surveys)  # a flow's survey nodes are asked by `surveys`
                 self.fastagi.route(INBOUND_ROUTE, flows.handle)
                 self.fastagi.route(FLOW_ROUTE, flows.handle_sent)  # a caller an agent sent into a flow
             await dialer.start()

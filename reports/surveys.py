@@ -12,30 +12,30 @@ its current definition, followed by any other question or key the answers hold):
   answers are its answered answers with a key on that scale; CSAT = share of the score answers in
   the top two keys (N and N-1); mean score = mean of the score answers' keys;
 - grouped by agent (survey_responses.agent_id → agents name), campaign (survey_responses.campaign_id
-  → campaigns name), or day (UTC date of started_at; not the campaign's time zone, which SQLite
-  cannot convert to); responses without an agent or a campaign make one group, `(none)`;
-- date range: `since` and `until` are UTC days, both included.
+  → campaigns name), queue (survey_responses.queue_id → queues name: the queue that served an
+  inbound call last, SRV-2) or day (UTC date of started_at; not the campaign's time zone, which
+  SQLite cannot convert to); responses without an agent, a campaign or a queue make one group,
+  `(none)`;
+- date range: `since` and `until` are UTC days, both included; `queue`: only the responses of
+  inbound calls that queue served last.
 
 The database returns one count per group, question, result and key (`GROUP BY`), so a report reads
 a few hundred rows however many answers there are; `aggregate` turns those counts into rates and
-scores. The export (`response_rows`) streams one row per response with its answers as columns.
+scores. The export (`reports.survey_export`) streams one row per response with its answers as
+columns, over the same `response_conditions`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from itertools import groupby
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Select,
     SQLColumnExpression,
     String,
@@ -46,15 +46,15 @@ from sqlalchemy import (
     select,
 )
 
+from campaigns.agent_store import named
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import Agent, Attempt, Campaign, SurveyAnswer, SurveyResponse
+from campaigns.persistence.models import Agent, CallQueue, Campaign, SurveyAnswer, SurveyResponse
 from campaigns.persistence.models.enums import AnswerResult
 from campaigns.surveys.document import Question
 from campaigns.surveys.store import load_survey_named
-from reports.files import neutralise
 from ringcast.errors import UserError
 
-NONE = "(none)"  # the group of responses without an agent or a campaign
+NONE = "(none)"  # the group of responses without an agent, a campaign or a queue
 RESULT_COLUMNS = (
     "responses",
     "complete",
@@ -67,22 +67,12 @@ RESULT_COLUMNS = (
     "CSAT",
     "mean score",
 )
-EXPORT_COLUMNS = (
-    "response_id",
-    "started_at",
-    "ended_at",
-    "status",
-    "campaign",
-    "agent",
-    "attempt_id",
-    "phone",
-)
-_BATCH = 10_000
 
 
 class By(StrEnum):
     AGENT = "agent"
     CAMPAIGN = "campaign"
+    QUEUE = "queue"
     DAY = "day"
 
 
@@ -349,86 +339,14 @@ _GROUP_CELLS = (0, 1, 2, 3)  # group, responses, complete, completion rate
 _QUESTION_CELLS = (4, 9, 10)  # question, CSAT, mean score
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    key: str | None
-    meaning: str | None
-    result: AnswerResult
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseRow:
-    """One response with its answers by question id."""
-
-    id: int
-    started_at: datetime
-    ended_at: datetime | None
-    complete: bool
-    campaign: str | None
-    agent: str | None
-    attempt_id: int | None
-    phone: str | None  # the number the attempt dialled
-    answers: Mapping[str, Answer]
-
-    @property
-    def status(self) -> str:
-        return "complete" if self.complete else "partial"
-
-    def cells(self, questions: Sequence[str]) -> list[Any]:
-        """The row of a CSV or XLSX file under `export_header(questions)`, text neutralised.
-
-        An unanswered question has an empty key and its result as meaning: `(invalid)`, `(no_input)`.
-        """
-        cells: list[Any] = [
-            self.id,
-            _iso(self.started_at),
-            _iso(self.ended_at),
-            self.status,
-            neutralise(self.campaign or ""),
-            neutralise(self.agent or ""),
-            self.attempt_id,
-            self.phone,
-        ]
-        for question in questions:
-            answer = self.answers.get(question)
-            if answer is None:
-                cells += [None, None]
-            elif answer.result is AnswerResult.ANSWERED:
-                cells += [answer.key, neutralise(answer.meaning or "")]
-            else:
-                cells += [None, f"({answer.result.value})"]
-        return cells
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "response_id": self.id,
-            "started_at": _iso(self.started_at),
-            "ended_at": _iso(self.ended_at),
-            "status": self.status,
-            "campaign": self.campaign,
-            "agent": self.agent,
-            "attempt_id": self.attempt_id,
-            "phone": self.phone,
-            "answers": {
-                question: {"key": a.key, "meaning": a.meaning, "result": a.result.value}
-                for question, a in self.answers.items()
-            },
-        }
-
-
-def export_header(questions: Sequence[str]) -> list[str]:
-    return [*EXPORT_COLUMNS, *(f"{q}.{part}" for q in questions for part in ("key", "meaning"))]
-
-
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat(timespec="seconds") if at is not None else None
-
-
 # -- queries ------------------------------------------------------------------------------------------
 
 
-def survey_results(database: Database, name: str, by: By | None, period: Period) -> SurveyResults:
-    """The results of survey `name` over `period`, grouped `by` (None: the whole survey)."""
+def survey_results(
+    database: Database, name: str, by: By | None, period: Period, queue: str | None = None
+) -> SurveyResults:
+    """The results of survey `name` over `period` (of the inbound calls `queue` served, if given),
+    grouped `by` (None: the whole survey)."""
     label = _label(by, database.backend)
     keys = [label] if by is not None else []
     response_query = select(
@@ -445,7 +363,7 @@ def survey_results(database: Database, name: str, by: By | None, period: Period)
         func.count(),
     ).join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
     survey = load_survey_named(database, name)
-    where = (SurveyResponse.survey_id == survey.id, *period.conditions())
+    where = response_conditions(database, survey.id, period, queue)
     with database.connect() as connection:
         response_counts = [
             ResponseCount(group if by is not None else name, int(n), int(complete or 0))
@@ -466,69 +384,27 @@ def survey_results(database: Database, name: str, by: By | None, period: Period)
     return SurveyResults(name, by, period, groups)
 
 
-@contextmanager
-def response_rows(
-    database: Database, name: str, period: Period
-) -> Iterator[tuple[list[str], Iterator[ResponseRow]]]:
-    """The question ids (defined ones first, then any other the answers hold) and the responses of
-    survey `name` over `period`, by id, streamed from the database while the block runs."""
-    survey = load_survey_named(database, name)
-    where = (SurveyResponse.survey_id == survey.id, *period.conditions())
-    defined = [q.id for q in survey.survey.questions]
-    with database.connect() as connection:
-        answered = connection.scalars(
-            select(SurveyAnswer.question_id)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(*where)
-            .group_by(SurveyAnswer.question_id)
-        )
-        yield [*defined, *sorted(set(answered) - set(defined))], _stream(connection, where)
-
-
-def _stream(connection: Connection, where: Iterable[ColumnElement[bool]]) -> Iterator[ResponseRow]:
-    query = (
-        select(
-            SurveyResponse.id,
-            SurveyResponse.started_at,
-            SurveyResponse.ended_at,
-            SurveyResponse.completed_at,
-            Campaign.name,
-            Agent.name,
-            SurveyResponse.attempt_id,
-            Attempt.e164,
-            SurveyAnswer.question_id,
-            SurveyAnswer.key,
-            SurveyAnswer.meaning,
-            SurveyAnswer.result,
-        )
-        .select_from(SurveyResponse)
-        .outerjoin(Campaign, Campaign.id == SurveyResponse.campaign_id)
-        .outerjoin(Agent, Agent.id == SurveyResponse.agent_id)
-        .outerjoin(Attempt, Attempt.id == SurveyResponse.attempt_id)
-        .outerjoin(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .where(*where)
-        .order_by(SurveyResponse.id)
-    )
-    rows = connection.execution_options(stream_results=True, yield_per=_BATCH).execute(query)
-    for response_id, group in groupby(rows, key=itemgetter(0)):
-        lines = list(group)
-        _, started, ended, completed, campaign, agent, attempt_id, phone = lines[0][:8]
-        answers = {
-            question: Answer(key, meaning, result)
-            for question, key, meaning, result in (line[8:] for line in lines)
-            if question is not None
-        }
-        yield ResponseRow(
-            response_id, started, ended, completed is not None, campaign, agent, attempt_id, phone, answers
-        )
+def response_conditions(
+    database: Database, survey_id: int, period: Period, queue: str | None
+) -> list[ColumnElement[bool]]:
+    """The responses of survey `survey_id` over `period`, those of queue `queue` only if given (a
+    `UserError` for a queue there is not)."""
+    conditions = [SurveyResponse.survey_id == survey_id, *period.conditions()]
+    if queue is not None:
+        with database.session() as session:
+            conditions.append(SurveyResponse.queue_id == named(session, CallQueue, queue).id)
+    return conditions
 
 
 def _label(by: By | None, backend: str) -> SQLColumnExpression[Any]:
-    """The group's name as text: the agent's or campaign's name, the UTC day, or NULL (no `by`)."""
+    """The group's name as text: the agent's, campaign's or queue's name, the UTC day, or NULL (no
+    `by`)."""
     if by is By.AGENT:
         return Agent.name
     if by is By.CAMPAIGN:
         return Campaign.name
+    if by is By.QUEUE:
+        return CallQueue.name
     if by is By.DAY:
         if backend == "sqlite":  # naive UTC text
             return func.date(SurveyResponse.started_at, type_=String)
@@ -543,4 +419,6 @@ def _joined(query: Select[Any], by: By | None) -> Select[Any]:
         return query.outerjoin(Agent, Agent.id == SurveyResponse.agent_id)
     if by is By.CAMPAIGN:
         return query.outerjoin(Campaign, Campaign.id == SurveyResponse.campaign_id)
+    if by is By.QUEUE:
+        return query.outerjoin(CallQueue, CallQueue.id == SurveyResponse.queue_id)
     return query

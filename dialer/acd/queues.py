@@ -86,7 +86,8 @@ class QueueConfig:
     `overflow` None is the queue's own voicemail box; `announce_every_s` None: no announcements,
     else the caller hears `announced` (position, estimated wait or both) in `announce_language`;
     caller memory (ACD-4) counts a previous call within `memory_days` (0: off) and holds the call
-    for that agent up to `memory_wait_s`."""
+    for that agent up to `memory_wait_s`; `survey_id`: the survey a caller answers after its agent
+    ends the call (SRV-2), None: none."""
 
     name: str
     members: tuple[QueueMember, ...]
@@ -103,6 +104,7 @@ class QueueConfig:
     announce_language: str = "zh"
     memory_days: int = 30
     memory_wait_s: float = 5.0
+    survey_id: int | None = None
     _positions: Mapping[int, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -1,10 +1,11 @@
 """What a running flow asks of the channel (`Action`), and what the channel reports back (`Event`).
 
 `FlowRun.start()` and `FlowRun.feed()` answer with a tuple of actions: any number of `Play`, then
-exactly one `Collect` (wait for the caller's keys, then `feed` what came) or one final action,
-after which the flow is done with the call: `RouteToQueue`, `RouteToAgent`, `Dial`, `Voicemail`,
-`RunSurvey`, `BackToAgent` or `Hangup`. The events are `Digits` (what GET DATA returned; empty is a timeout),
-`Timeout` and `HungUp`. Each action prints as the line `ringcast ivr test` shows.
+exactly one `Collect` (wait for the caller's keys, then `feed` what came), one `RunSurvey` (ask the
+survey's questions, then `feed` `SurveyEnded`) or one final action, after which the flow is done
+with the call: `RouteToQueue`, `RouteToAgent`, `Dial`, `Voicemail`, `BackToAgent` or `Hangup`. The
+events are `Digits` (what GET DATA returned; empty is a timeout), `Timeout`, `SurveyEnded` and
+`HungUp`. Each action prints as the line `ringcast ivr test` shows.
 """
 
 from __future__ import annotations
@@ -96,10 +97,13 @@ class Voicemail:
 
 @dataclass(frozen=True, slots=True)
 class RunSurvey:
+    """Ask the questions of survey `survey` (by name) on the call; `node` is the survey node."""
+
+    node: str
     survey: str
 
     def __str__(self) -> str:
-        return f"survey {self.survey}"
+        return f"survey {self.survey} at {self.node}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +124,8 @@ class Hangup:
         return f"hang up ({self.reason})"
 
 
-Final = RouteToQueue | RouteToAgent | Dial | Voicemail | RunSurvey | BackToAgent | Hangup
-Action = Play | Collect | Final
+Final = RouteToQueue | RouteToAgent | Dial | Voicemail | BackToAgent | Hangup
+Action = Play | Collect | RunSurvey | Final
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +141,13 @@ class Timeout:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyEnded:
+    """The survey of a survey node came to its end (complete or not) with the caller still on."""
+
+
+@dataclass(frozen=True, slots=True)
 class HungUp:
     """The caller hung up."""
 
 
-Event = Digits | Timeout | HungUp
+Event = Digits | Timeout | SurveyEnded | HungUp

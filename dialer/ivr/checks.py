@@ -3,14 +3,17 @@
 - a target naming no node (`nodes.main.keys.1: no node sales`), a `start` naming none;
 - nodes no path from `start` leads to;
 - nodes from which no path reaches an end: a final node (hangup, queue, agent, external,
-  voicemail, survey, back) or a menu or read that hangs up after its retries (no `on_invalid` or
-  `on_timeout`). A loop of play, set and goto nodes is named as such: the call would go round it
-  without ever waiting for the caller. A node with an unknown target is not blamed again here.
-  (A loop through conditions may be left when a variable changes; `FlowRun` stops one that is
-  not, after its step limit.)
+  voicemail, back), a survey node without `next` or a menu or read that hangs up after its
+  retries (no `on_invalid` or `on_timeout`). A loop of play, set and goto nodes is named as
+  such: the call would go round it without ever waiting for the caller. A node with an unknown
+  target is not blamed again here. (A loop through conditions may be left when a variable
+  changes; `FlowRun` stops one that is not, after its step limit.)
 - a condition testing a variable no read, menu or set node gives a value;
+- a menu key `#`: GET DATA ends the caller's input on it, so the menu never hears it (a flow
+  stored with one still loads and lists; it is refused here, so never activated);
 - with `known_sound` (what the PBX has), audio prompts naming a sound it lacks; text prompts are
-  rendered by TTS and need none.
+  rendered by TTS and need none;
+- with `known_survey` (the surveys stored), survey nodes naming a survey there is not.
 
 A flow is activated only without problems (`campaigns.ivr_store`). Pure.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 
 from dialer.ivr.flow import (
+    UNHEARD_MENU_KEY,
     ConditionNode,
     FinalNode,
     Flow,
@@ -28,23 +32,43 @@ from dialer.ivr.flow import (
     OnwardNode,
     ReadNode,
     SetNode,
+    SurveyNode,
     parse_flow,
 )
 from dialer.ivr.problems import FlowError
 
-ENDS = "hangup, queue, agent, external, voicemail, survey or back"
+ENDS = "hangup, queue, agent, external, voicemail, back or survey"  # survey: one without `next`
+Known = Callable[[str], bool]
 
 
-def flow_problems(flow: Flow, known_sound: Callable[[str], bool] | None = None) -> list[str]:
+def flow_problems(
+    flow: Flow, known_sound: Known | None = None, known_survey: Known | None = None
+) -> list[str]:
     """Every problem of `flow`, in the document's order within each kind; empty when it is good."""
     problems = _target_problems(flow) + _path_problems(flow) + _variable_problems(flow)
+    problems += _key_problems(flow)
     if known_sound is not None:
         problems += [
             f"{path}: no sound {prompt.audio} on the PBX"
             for path, prompt in flow.placed_prompts()
             if prompt.audio is not None and not known_sound(prompt.audio)
         ]
+    if known_survey is not None:
+        problems += [
+            f"{path}: no survey {name} (`ringcast survey list` shows them)"
+            for path, name in flow.placed_surveys()
+            if not known_survey(name)
+        ]
     return problems
+
+
+def _key_problems(flow: Flow) -> list[str]:
+    return [
+        f"nodes.{node_id}.keys.{UNHEARD_MENU_KEY}: # ends what the caller keys on the PBX, "
+        "so a menu never hears it: use 0-9 or *"
+        for node_id, node in flow.nodes.items()
+        if isinstance(node, MenuNode) and UNHEARD_MENU_KEY in node.keys
+    ]
 
 
 def _target_problems(flow: Flow) -> list[str]:
@@ -89,7 +113,11 @@ def _path_problems(flow: Flow) -> list[str]:
 
 
 def _ends(node: object) -> bool:
-    return isinstance(node, FinalNode) or (isinstance(node, InputNode) and node.may_hang_up)
+    return (
+        isinstance(node, FinalNode)
+        or (isinstance(node, SurveyNode) and node.next is None)
+        or (isinstance(node, InputNode) and node.may_hang_up)
+    )
 
 
 def _goes_astray(flow: Flow, node_id: str) -> bool:
@@ -138,10 +166,12 @@ def _variable_problems(flow: Flow) -> list[str]:
     ]
 
 
-def check_flow(text: str, source: str = "document", known_sound: Callable[[str], bool] | None = None) -> Flow:
+def check_flow(
+    text: str, source: str = "document", known_sound: Known | None = None, known_survey: Known | None = None
+) -> Flow:
     """The flow in `text` if it has no problem at all; else a `FlowError` listing them."""
     flow = parse_flow(text, source)
-    problems = flow_problems(flow, known_sound)
+    problems = flow_problems(flow, known_sound, known_survey)
     if problems:
         raise FlowError(f"flow {source}", problems)
     return flow

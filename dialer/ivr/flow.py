@@ -19,7 +19,8 @@ A flow is a YAML or JSON document:
 Each node has a `type`; a prompt is the surveys' `Prompt`, TTS `text` or a sound file's `audio`:
 
 - `play`: `prompt`, then `next`;
-- `menu`: `prompt`, `keys` (a DTMF key 0-9 * # -> node), `timeout_s` (5), `retries` (2),
+- `menu`: `prompt`, `keys` (a DTMF key 0-9 or * -> node; `#` is read, but `checks` refuse it:
+  GET DATA ends the input on it, so a menu never hears it), `timeout_s` (5), `retries` (2),
   `invalid_prompt` / `timeout_prompt` (said before a retry), `on_invalid` / `on_timeout` (where
   the call goes after the retries; without them it is hung up), `variable` (keeps the key);
 - `read`: `prompt`, `variable` (gets the digits), `min_digits` (1), `max_digits` (20),
@@ -28,10 +29,13 @@ Each node has a `type`; a prompt is the surveys' `Prompt`, TTS `text` or a sound
 - `condition`: `branches` (`when` a test holds, `next`; the first that holds wins), `otherwise`;
 - `time`: `when` (a `TimeWindow`: hours, weekdays, dates, holidays, zone), `next`, `otherwise`;
 - `set`: `variables` (name -> value), `next`; `goto`: `next`;
+- `survey`: an optional `prompt`, then the keypress survey `survey` (SRV-2, by name) asked on the
+  call, its response linked to it; then `next` (without `next`, the call is hung up after the
+  survey, as after an outbound campaign's);
 - final nodes, each with an optional `prompt` said first: `queue` (`queue`, `priority` 0-10,
   `area_routing`: region -> queue, for callers of those regions, ACD-5), `agent` (`agent`, and
   the `queue` whose music, wait limit and overflow apply, ACD-9), `external` (`number`),
-  `voicemail` (the box of an `agent` or a `queue`), `survey` (`survey`), `hangup` (`reason`),
+  `voicemail` (the box of an `agent` or a `queue`), `hangup` (`reason`),
   `back` (IVR-6: the caller goes back to the agent who sent it into the flow; `fallback`, a
   queue, when that agent has left the call meanwhile or nobody sent it, e.g. a DID's caller).
 
@@ -68,7 +72,7 @@ from campaigns.surveys.document import KEYS, Prompt, Texts
 from dialer.ivr.problems import FlowError, place, read_mapping
 from dialer.ivr.windows import DEFAULT_ZONE, TimeWindow, known_zone
 
-MENU_KEYS = KEYS - {"#"}  # GET DATA takes # for the end of the input: it never reaches a menu
+UNHEARD_MENU_KEY = "#"  # GET DATA takes # for the end of the input: it never reaches a menu
 _NODE_ID = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,31}")
 _NUMBER = re.compile(r"\+?\d{3,20}")
@@ -178,11 +182,9 @@ class MenuNode(InputNode):
     def _dtmf_keys(self) -> MenuNode:
         if not self.keys:
             raise ValueError("a menu needs at least one key in keys")
-        bad = [key for key in self.keys if key not in MENU_KEYS]
+        bad = [key for key in self.keys if key not in KEYS]
         if bad:
-            raise ValueError(
-                f"keys {', '.join(bad)}: a key is one of 0-9 or * (# ends what the caller keys on the PBX)"
-            )
+            raise ValueError(f"keys {', '.join(bad)}: a key is one of 0-9, * or #")
         return self
 
     def exits(self) -> list[tuple[str, str]]:
@@ -305,9 +307,17 @@ class VoicemailNode(FinalNode):
         return self
 
 
-class SurveyNode(FinalNode):
+class SurveyNode(_Node):
+    """The caller answers survey `survey`, then goes on to `next`; None: hung up after it (a flow
+    stored when a survey ended the flow still reads)."""
+
     type: Literal["survey"]
     survey: Name
+    prompt: Prompt | None = None
+    next: Target | None = None
+
+    def exits(self) -> list[tuple[str, str]]:
+        return [] if self.next is None else [("next", self.next)]
 
 
 class BackNode(FinalNode):
@@ -360,6 +370,12 @@ class Flow(BaseModel):
         """Every prompt, in the document's order (as `Survey.prompts`, for rendering TTS)."""
         for _, prompt in self.placed_prompts():
             yield prompt
+
+    def placed_surveys(self) -> Iterator[tuple[str, str]]:
+        """Every survey node's survey with its path (`nodes.csat.survey`), in the document's order."""
+        for node_id, node in self.nodes.items():
+            if isinstance(node, SurveyNode):
+                yield f"nodes.{node_id}.survey", node.survey
 
     def placed_prompts(self) -> Iterator[tuple[str, Prompt]]:
         """Every prompt with its path (`nodes.main.prompt`), in the document's order."""

@@ -6,11 +6,13 @@
     run.trail                             # path, inputs, variables: kept with the call (随路信息)
 
 Each answer is zero or more `Play` then one `Collect` (feed what the caller keyed: `Digits`,
-`Timeout`, `HungUp`) or one final action, after which the run is `finished` (see
-`dialer.ivr.actions`). A menu or read accepts a valid input and goes on; a miss (a key the menu
-lacks, too few or too many digits, nothing before the timeout) plays the node's invalid or
-timeout prompt and collects again, up to `retries` times; then the call goes to `on_invalid` or
-`on_timeout` (after the last miss's kind), else is hung up ("invalid input", "no input").
+`Timeout`, `HungUp`), one `RunSurvey` (feed `SurveyEnded` once the survey is over, or `HungUp`; a
+survey node without `next` then hangs up, "survey done") or one final action, after which the run
+is `finished` (see `dialer.ivr.actions`). A menu or read accepts a valid input and goes on; a
+miss (a key the menu lacks, too few or too many digits, nothing before the timeout) plays the
+node's invalid or timeout prompt and collects again, up to `retries` times; then the call goes to
+`on_invalid` or `on_timeout` (after the last miss's kind), else is hung up ("invalid input", "no
+input").
 
 Conditions read the `CallerFacts` and the variables; time nodes the call's instant `at`, given
 once (the clock is never read). A queue node's queue follows its `area_routing` for the caller's
@@ -44,6 +46,7 @@ from dialer.ivr.actions import (
     RouteToAgent,
     RouteToQueue,
     RunSurvey,
+    SurveyEnded,
     Voicemail,
 )
 from dialer.ivr.facts import VIP, CallerFacts, holds
@@ -71,6 +74,7 @@ log = logging.getLogger(__name__)
 
 STEP_LIMIT = 1000
 CALLER_HUNG_UP = "caller hung up"
+SURVEY_DONE = "survey done"  # a survey node without `next`: the call ends with the survey
 DIGITS = frozenset("0123456789")
 
 
@@ -117,7 +121,7 @@ class FlowRun:
         self._path: list[str] = []
         self._inputs: list[CallerInput] = []
         self._variables: dict[str, str] = {}
-        self._waiting: str | None = None  # the menu or read node collecting
+        self._waiting: str | None = None  # the menu or read node collecting, or the survey node asking
         self._misses = 0  # at the waiting node
         self._outcome: str | None = None
 
@@ -136,15 +140,20 @@ class FlowRun:
         return self._walk(self.flow.start)
 
     def feed(self, event: Event) -> tuple[Action, ...]:
-        """What the caller did at the node collecting; the actions that follow."""
+        """What the caller did at the waiting node (keys, or its survey's end); the actions that follow."""
         if self._waiting is None:
             raise RuntimeError(f"flow {self.flow.name}: no node is waiting for the caller")
         node_id, node = self._waiting, self.flow.nodes[self._waiting]
-        assert isinstance(node, InputNode)
         if isinstance(event, HungUp):
             self._waiting = None
             self._outcome = CALLER_HUNG_UP
             return ()
+        if isinstance(node, SurveyNode) or isinstance(event, SurveyEnded):
+            if not (isinstance(node, SurveyNode) and isinstance(event, SurveyEnded)):
+                raise RuntimeError(f"flow {self.flow.name}: {event} does not answer node {node_id}")
+            self._waiting = None
+            return self._walk(node.next) if node.next is not None else (self._end(Hangup(SURVEY_DONE)),)
+        assert isinstance(node, InputNode)
         keys = event.keys if isinstance(event, Digits) and event.keys else None
         target = _accepted(node, keys)
         log.debug("flow %s: %s at %s -> %s", self.flow.name, keys or "timeout", node_id, target or "miss")
@@ -176,6 +185,13 @@ class FlowRun:
             if isinstance(node, InputNode):
                 self._waiting, self._misses = node_id, 0
                 return (*actions, _collect(node_id, node))
+            if isinstance(node, SurveyNode):
+                self._waiting = node_id
+                return (
+                    *actions,
+                    *([Play(node.prompt)] if node.prompt else []),
+                    RunSurvey(node_id, node.survey),
+                )
             if isinstance(node, FinalNode):
                 if node.prompt is not None:
                     actions.append(Play(node.prompt))
@@ -245,8 +261,6 @@ def _final(node: FinalNode) -> Final:
         return (
             Voicemail("agent", node.agent) if node.agent is not None else Voicemail("queue", str(node.queue))
         )
-    if isinstance(node, SurveyNode):
-        return RunSurvey(node.survey)
     if isinstance(node, BackNode):
         return BackToAgent(node.fallback)
     assert isinstance(node, HangupNode)

@@ -485,6 +485,13 @@ class InboundAcd:
         await self.ringing.caller_gone(call, event.received_at)
         await self.dialer.release_agent(agent_id, call.uniqueid, event.received_at)
 
+    async def surveyed(self, call: InboundCall, at: datetime) -> None:
+        """The caller went on to its queue's survey after its agent (SRV-2): the call ends here,
+        answered, and the agent goes to wrap-up; the survey's FastAGI session has the caller."""
+        agent_id = call.agent_id
+        self._end(call, at, None)
+        await self.dialer.release_agent(agent_id, call.uniqueid, at.timestamp())
+
     def _end(self, call: InboundCall, at: datetime, cause: int | None) -> None:
         dialer = self.dialer
         del self.calls[call.uniqueid]

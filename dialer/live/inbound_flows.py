@@ -9,9 +9,11 @@ with the flows it has parsed: `flow_cache`, one parse per flow version), opens i
 - screening (`dialer.acd.screening`, ACD-10): a blacklisted caller is refused at once as the
   number's flow or direct route says (`blacklisted`: busy, or the number's message), whatever the
   flow would have played or asked; a malicious one goes on, flagged;
-- a flow: its text prompts rendered (once per flow version), the pure `FlowRun` driven. `Play` →
-  STREAM FILE; `Collect` → GET DATA: the prompt (a key cuts it short), then the timeout, for up to
-  `max_digits` keys (`#` also ends it: GET DATA's only terminator) → `Digits`, `Timeout`;
+- a flow: its text prompts rendered (once per flow version, `RenderOnce`), the pure `FlowRun`
+  driven. `Play` → STREAM FILE; `Collect` → GET DATA: the prompt (a key cuts it short), then the
+  timeout, for up to `max_digits` keys (`#` also ends it: GET DATA's only terminator) → `Digits`,
+  `Timeout`; `RunSurvey` → the survey asked in this same session (`SurveyCalls.ask_named`, its
+  response linked to the call; a hang-up leaves it partial) → `SurveyEnded`;
 - a number dialled straight to an agent or a queue (`direct`, ACD-9): the final action a one-node
   flow would give (`direct.direct_final`);
 - neither at that moment: the number's default message, then the hang-up: never dead air.
@@ -20,8 +22,10 @@ The end: `RouteToQueue` → the dialplan holds the caller with the queue's music
 it (`InboundAcd.enqueue`); `RouteToAgent` → the same, in the given queue (or the agent's first), the
 call asking for that agent alone; `Dial` → where the dialplan sends the caller after this route
 (NEXT_VAR); `Voicemail` → the same, with the box's greeting (`InboundAcd.voicemail_variables`);
-`Hangup` → hung up. `RunSurvey` is not carried out yet: the caller hears the number's message and
-the call ends failed.
+`BackToAgent` (a DID's caller: nobody sent it) → its fallback queue; `Hangup` → hung up. A
+caller held in a queue has the channel variable of the survey route set, so that when its agent
+leaves the conference first it goes to route `survey`, which asks the survey of the queue that
+served it last, if that queue has one (SRV-2), and hangs up otherwise.
 
 The trail (随路信息) is recorded with the caller's flags (vip, malicious) for the screen pop: a
 flow's path, inputs, variables and outcome when it ends or the caller hangs up in it; a direct
@@ -39,30 +43,31 @@ transfer to a queue makes it, `CallControls.as_inbound`).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
-from collections.abc import Hashable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from campaigns import agent_store, control_store, hopper, inbound_store, ivr_store
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Lead
+from campaigns.surveys.responses import SurveyedCall
 from dialer.acd.commands import FlagMalicious, Refusal, Refuse
 from dialer.acd.screening import CallerFlags, screen
 from dialer.asterisk.confgen import (
+    AGI_ROUTE_VAR,
     BRIDGE_CONTEXT,
     BUSY_CONTEXT,
     MOH_VAR,
     NEXT_VAR,
     OUTBOUND_CONTEXT,
     QUEUE_HOLD_CONTEXT,
+    SURVEY_ROUTE,
     VOICEMAIL_CONTEXT,
     goto,
 )
 from dialer.asterisk.fastagi import AgiCall, AgiHangup
-from dialer.asterisk.prompts import Message, PromptLibrary, Spoken
+from dialer.asterisk.prompts import Message
 from dialer.ivr.actions import (
     BackToAgent,
     Collect,
@@ -74,6 +79,8 @@ from dialer.ivr.actions import (
     Play,
     RouteToAgent,
     RouteToQueue,
+    RunSurvey,
+    SurveyEnded,
     Timeout,
     Voicemail,
 )
@@ -83,6 +90,7 @@ from dialer.ivr.run import CallTrail, FlowRun
 from dialer.live.flow_cache import FlowCache
 from dialer.live.inbound_call import InboundCall, Stage
 from dialer.live.inbound_lookup import Arrival, look_up
+from dialer.live.surveys import SurveyCalls
 from ringcast.errors import UserError
 
 if TYPE_CHECKING:
@@ -95,14 +103,14 @@ FLAGGED = (VIP, MALICIOUS)  # the caller's tags shown as flags on the agent's sc
 
 
 class InboundFlows:
-    def __init__(self, dialer: LiveDialer, prompts: PromptLibrary) -> None:
+    def __init__(self, dialer: LiveDialer, surveys: SurveyCalls) -> None:
         self.dialer = dialer
         self.acd = dialer.inbound
-        self.acd.prompts = prompts  # the queues' announcements are rendered by the same library
-        self.prompts = prompts
+        self.surveys = surveys  # asks a flow's survey nodes
+        self.rendered = surveys.rendered  # one for the engine: a prompt is rendered once
+        self.prompts = surveys.prompts
+        self.acd.prompts = self.prompts  # the queues' announcements are rendered by the same library
         self._flows = FlowCache()  # the flows' parsed versions, used in the database thread
-        self._rendered: set[Hashable] = set()
-        self._rendering = asyncio.Lock()
 
     async def handle(self, agi: AgiCall) -> None:
         dialer = self.dialer
@@ -149,10 +157,15 @@ class InboundFlows:
                 _sent_arrival, dialer.database, self._flows, name, None, outbound.lead_id
             )
         assert arrival.flow is not None
-        await self._render((arrival.flow.name, arrival.flow.version), arrival.flow.flow)
+        await self.rendered.ready(("flow", arrival.flow.name, arrival.flow.version), arrival.flow.flow)
         run = FlowRun(arrival.flow.flow, arrival.caller, datetime.now(UTC))
+        if inbound is not None:
+            surveyed = SurveyedCall(agent_id=inbound.agent_id, inbound_call_id=inbound.call_id)
+        else:
+            assert outbound is not None
+            surveyed = SurveyedCall(outbound.attempt_id, outbound.agent_id, outbound.campaign_id)
         try:
-            final = await self._walk_to_end(agi, run)
+            final = await self._walk_to_end(agi, run, surveyed)
         finally:
             ids = {
                 "inbound_call_id": inbound.call_id if inbound is not None else None,
@@ -217,10 +230,10 @@ class InboundFlows:
     async def _run_flow(self, agi: AgiCall, call: InboundCall, arrival: Arrival) -> None:
         stored = arrival.flow
         assert stored is not None
-        await self._render((stored.name, stored.version), stored.flow)
+        await self.rendered.ready(("flow", stored.name, stored.version), stored.flow)
         run = FlowRun(stored.flow, arrival.caller, call.arrived_at)
         try:
-            final = await self._walk_to_end(agi, run)
+            final = await self._walk_to_end(agi, run, SurveyedCall(inbound_call_id=call.call_id))
         finally:
             self._record_trail(call, arrival, run.trail.as_json())
         await self._carry_out(agi, call, arrival, final)
@@ -245,24 +258,24 @@ class InboundFlows:
             for name, value in (await self.acd.voicemail_variables(call, final.owner, final.name)).items():
                 await agi.set_variable(name, value)
             await agi.set_variable(NEXT_VAR, goto(VOICEMAIL_CONTEXT))
-        elif isinstance(final, Hangup):
-            await agi.hangup()
+        elif isinstance(final, BackToAgent):  # a DID's caller: nobody sent it, so `back`'s fallback
+            await self._queue(agi, call, arrival, final.fallback, 0)
         else:
-            log.error("inbound call %s: %s is not carried out yet: the number's message", call.call_id, final)
-            call.stage = Stage.FAILED
-            await self._say_message(agi, arrival)
+            assert isinstance(final, Hangup)
+            await agi.hangup()
 
-    async def _walk_to_end(self, agi: AgiCall, run: FlowRun) -> Final:
+    async def _walk_to_end(self, agi: AgiCall, run: FlowRun, surveyed: SurveyedCall) -> Final:
         """`_walk`; a caller hanging up in the flow ends its run (`caller hung up` in its trail)."""
         try:
-            return await self._walk(agi, run)
+            return await self._walk(agi, run, surveyed)
         except AgiHangup:
             if not run.finished:
                 run.feed(HungUp())
             raise
 
-    async def _walk(self, agi: AgiCall, run: FlowRun) -> Final:
-        """Play and collect what the flow asks, up to its end."""
+    async def _walk(self, agi: AgiCall, run: FlowRun, surveyed: SurveyedCall) -> Final:
+        """Play, collect and ask surveys as the flow says, up to its end; a survey's response is
+        linked to `surveyed`."""
         language = run.flow.language
         actions = deque(run.start())
         while True:
@@ -273,6 +286,9 @@ class InboundFlows:
                 sound = self.prompts.sound(action.prompt, language)
                 keys = await agi.get_data(sound, round(action.timeout_s * 1000), action.max_digits)
                 actions.extend(run.feed(Digits(keys) if keys else Timeout()))
+            elif isinstance(action, RunSurvey):
+                await self.surveys.ask_named(agi, action.survey, surveyed)
+                actions.extend(run.feed(SurveyEnded()))
             else:
                 return action
 
@@ -307,24 +323,16 @@ class InboundFlows:
             await self._say_message(agi, arrival)
             return
         await agi.set_variable(MOH_VAR, queue.music_class)
+        await agi.set_variable(AGI_ROUTE_VAR, SURVEY_ROUTE)  # after the agent: its queue's survey, if any
         await agi.set_variable(NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))
         await self.acd.enqueue(call, queue.name, priority, agent, fallback_after_s)
 
     async def _say_message(self, agi: AgiCall, arrival: Arrival) -> None:
         """The number's default message, then the hang-up."""
         message = Message(arrival.message, MESSAGE_LANGUAGE)
-        await self._render(message, message)
+        await self.rendered.ready(("message", message), message)
         await agi.stream_file(self.prompts.sound(message.prompt, message.language))
         await agi.hangup()
-
-    async def _render(self, key: Hashable, spoken: Spoken) -> None:
-        """Make the text prompts' sound files, once per `key` (a flow's version, a message)."""
-        if key in self._rendered:
-            return
-        async with self._rendering:
-            if key not in self._rendered:
-                await asyncio.to_thread(self.prompts.render_missing, spoken)
-                self._rendered.add(key)
 
 
 def _sent_arrival(

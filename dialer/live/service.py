@@ -12,8 +12,9 @@ the runners open, and routes every AMI event to the call or agent leg it concern
 - a call dialled for a reserved agent (preview, click-to-call) goes to that agent on answer;
 - a broadcast campaign's call goes to its survey (FastAGI, `dialer.live.surveys`) or its recorded
   message on answer, or on AMD's human verdict (DIAL-5);
-- the agent hangs up on a call whose campaign has a post-call survey → the customer is Redirected
-  into the survey, and the agent goes to wrap-up when the survey starts (SRV-2);
+- the agent hangs up on a call whose campaign has a post-call survey, or on an inbound caller last
+  served by a queue with one → the customer is Redirected into the survey, and the agent goes to
+  wrap-up when the survey starts (the attempt or the inbound call ends there, SRV-2);
 - a machine → hung up; a hang-up → the attempt is closed (`dial_store.close_attempt`) and the
   agent, if any, goes to wrap-up;
 - an agent's leg joined its conference or hung up → `agents.AgentService`, which owns the agents;
@@ -46,6 +47,7 @@ from campaigns.config import CampaignConfig
 from campaigns.dial_store import AttemptResult, OpenedAttempt
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import AgentState, AmdResult, CallOutcome, DialMode
+from campaigns.surveys.responses import SurveyedCall
 from dialer.asterisk.ami import AmiError, AmiLink, OriginateRequest
 from dialer.asterisk.confgen import (
     AGI_CONTEXT,
@@ -79,9 +81,11 @@ from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk, AgentSession
 from dialer.live.inbound_acd import InboundAcd
+from dialer.live.inbound_call import Stage
 from dialer.live.instants import utc
 from dialer.live.runner import CampaignRunner
 from dialer.live.screen_feed import ScreenFeed
+from dialer.live.surveys import PostCall
 from dialer.live.why import DialingFacts, why_not_dialing
 from dialer.outcomes import unanswered_outcome
 from dialer.pacing import events as pe
@@ -552,35 +556,72 @@ class LiveDialer:
 
     async def end_agent_call(self, channel_id: str) -> None:
         """The agent ends its call: the customer goes on to the post-call survey if the campaign has
-        one (SRV-2), else is hung up. A caller the agent sent into a flow stays in it (IVR-6)."""
+        one (SRV-2), an inbound caller if the queue that served it last has one; else it is hung
+        up. A caller the agent sent into a flow stays in it (IVR-6)."""
         if await self.controls.leave_flow(channel_id):
             return
-        call = self.calls.get(channel_id)
         if channel_id in self._to_survey:
             return  # on its way already
-        if call is not None and call.state is CallState.BRIDGED and self.agi_url is not None:
-            config = await self.config(call.campaign_id)
-            if config.survey_id is not None:
-                self._to_survey.add(channel_id)
-                await self.redirect_or_hang_up(channel_id, AGI_CONTEXT)
-                return
+        if self.agi_url is not None and await self._survey_due(channel_id):
+            self._to_survey.add(channel_id)
+            variables = {AGI_URL_VAR: self.agi_url, AGI_ROUTE_VAR: SURVEY_ROUTE}
+            await self.redirect_or_hang_up(channel_id, AGI_CONTEXT, variables=variables)
+            return
         await self.hangup_channel(channel_id)
 
-    async def entered_survey(self, channel_id: str) -> OutboundCall | None:
-        """A customer's call reached the survey. After its agent: the agent is free (wrap-up), and
-        the attempt, the agent's call, ends here, so that the agent can give its disposition while
-        the customer answers the survey (its response is kept apart, linked to the attempt)."""
+    async def _survey_due(self, channel_id: str) -> bool:
+        """Whether the call with an agent has a post-call survey: its campaign's, its queue's."""
         call = self.calls.get(channel_id)
-        if call is None or call.ivr:  # a broadcast call, answered into it (its answer may not be told yet)
-            return call
-        if call.state is not CallState.BRIDGED:
+        if call is not None:
+            return (
+                call.state is CallState.BRIDGED
+                and (await self.config(call.campaign_id)).survey_id is not None
+            )
+        return self._inbound_survey(channel_id) is not None
+
+    async def entered_survey(self, channel_id: str) -> PostCall | None:
+        """A customer's call reached the survey; which survey, linked to which call (None: none is
+        due). After its agent: the agent is free (wrap-up), and the agent's call (an outbound
+        attempt, an inbound call) ends here, so that the agent can give its disposition while the
+        customer answers the survey (its response is kept apart, linked to that call)."""
+        call = self.calls.get(channel_id)
+        if call is None:
+            return await self._inbound_entered_survey(channel_id)
+        if not call.ivr and call.state is not CallState.BRIDGED:
             return None  # not with an agent (yet, or any more): no survey
-        now = time.time()
-        self.calls[channel_id] = surveyed = call.surveyed()
-        await self.release_agent(call.agent_id, channel_id, now)
         config = await self.config(call.campaign_id)
+        if config.survey_id is None:
+            return None
+        surveyed = SurveyedCall(call.attempt_id, call.agent_id, call.campaign_id)
+        if call.ivr:  # a broadcast call, answered into it (its answer may not be told yet)
+            return PostCall(config.survey_id, surveyed, config)
+        now = time.time()
+        self.calls[channel_id] = call.surveyed()
+        await self.release_agent(call.agent_id, channel_id, now)
         self.db.submit(dial_store.close_attempt, config, _attempt_result(call.hung_up(now, None)))
-        return surveyed
+        return PostCall(config.survey_id, surveyed, config)
+
+    def _inbound_survey(self, channel_id: str) -> int | None:
+        """The survey of the queue that served an inbound caller now with its agent, if it has one."""
+        call = self.inbound.calls.get(channel_id)
+        if call is None or call.stage is not Stage.TALKING or call.waiting is None:
+            return None
+        queue = self.inbound.board.queues.get(call.waiting.queue)
+        return queue.survey_id if queue is not None else None
+
+    async def _inbound_entered_survey(self, channel_id: str) -> PostCall | None:
+        """An inbound caller after its agent: its queue's survey; its call ends answered here."""
+        survey_id = self._inbound_survey(channel_id)
+        call = self.inbound.calls.get(channel_id)
+        if survey_id is None or call is None or call.waiting is None:
+            return None
+        self._to_survey.discard(channel_id)
+        surveyed = SurveyedCall(
+            agent_id=call.agent_id, inbound_call_id=call.call_id, queue=call.waiting.queue
+        )
+        await self.controls.call_ended(channel_id)
+        await self.inbound.surveyed(call, datetime.now(UTC))
+        return PostCall(survey_id, surveyed)
 
     async def serve_waiting(self, session: AgentSession) -> None:
         """An agent became ready: a waiting inbound call of its queues goes to it (inbound has

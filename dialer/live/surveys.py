@@ -1,9 +1,12 @@
-"""Keypress surveys as a FastAGI application (SRV-1, SRV-2, DIAL-5): one respondent per session.
+"""Keypress surveys as a FastAGI application (SRV-1, SRV-2, DIAL-5, IVR-2): one respondent per session.
 
-Asterisk runs route `survey` for a customer's call: a broadcast campaign's answered call, or the
-customer after the agent (post-call). The handler finds the call by the channel's uniqueid, takes
-its campaign's survey (loaded once per version, its text prompts rendered then), and drives the
-pure `SurveySession`:
+Asterisk runs route `survey` for a customer's call: a broadcast campaign's answered call, the
+customer after the agent (post-call), or an inbound caller after the agent. The handler asks the
+dialer which call it is (`LiveDialer.entered_survey`: its survey, the call the response is linked
+to, an outbound one's campaign), takes that survey (loaded once per version, its text prompts
+rendered then, `RenderOnce`), and drives the pure `SurveySession`; at its end the call is hung up.
+An IVR flow's survey node asks its survey the same way inside the flow's own FastAGI session
+(`ask_named`, from `InboundFlows`), and the flow goes on after it instead of hanging up.
 
 - `Say` is queued and played before the next question (the intro, the invalid-input message), or
   at the end (the closing);
@@ -11,7 +14,8 @@ pure `SurveySession`:
   who knows the answer need not listen to the end), then waits the question's timeout for a key;
   the key, or None, goes back to the session;
 - `Record` is written at once through the database thread (`campaigns.surveys.responses`);
-- `Finish` closes the response (complete or not) before the closing plays, then hangs up.
+- `Finish` closes the response (complete or not) before the closing plays, then hangs up (a
+  flow's survey: goes back to the flow).
 
 A hang-up anywhere closes the response as partial, with the answers given so far.
 """
@@ -28,11 +32,18 @@ from typing import TYPE_CHECKING
 
 from campaigns.config import CampaignConfig
 from campaigns.surveys.document import Prompt, Survey
-from campaigns.surveys.responses import ResponseRef, end_response, open_response, record_answer
+from campaigns.surveys.responses import (
+    ResponseRef,
+    SurveyedCall,
+    end_response,
+    open_response,
+    record_answer,
+)
 from campaigns.surveys.session import Ask, Command, Finish, Record, Say, SurveySession
-from campaigns.surveys.store import StoredSurvey, load_survey
+from campaigns.surveys.store import StoredSurvey, load_survey, load_survey_named
 from dialer.asterisk.fastagi import AgiCall
-from dialer.asterisk.prompts import PromptLibrary
+from dialer.asterisk.rendering import RenderOnce
+from ringcast.errors import UserError
 
 if TYPE_CHECKING:
     from dialer.live.service import LiveDialer
@@ -49,38 +60,72 @@ class _Loaded:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class PostCall:
+    """A call entering its survey (`LiveDialer.entered_survey`): which survey, the call its response
+    is linked to, and an outbound call's campaign (its follow-ups)."""
+
+    survey_id: int
+    call: SurveyedCall
+    campaign: CampaignConfig | None = None
+
+
 class SurveyCalls:
-    def __init__(self, dialer: LiveDialer, prompts: PromptLibrary) -> None:
+    def __init__(self, dialer: LiveDialer, rendered: RenderOnce) -> None:
         self.dialer = dialer
-        self.prompts = prompts
+        self.rendered = rendered
+        self.prompts = rendered.library
         self._surveys: dict[int, _Loaded] = {}
-        self._rendered: set[tuple[int, int]] = set()  # (survey id, version) whose prompts exist
+        self._ids: dict[str, int] = {}  # by name: a survey keeps its name and id
         self._loading: dict[int, asyncio.Lock] = {}
 
     async def handle(self, agi: AgiCall) -> None:
-        call = await self.dialer.entered_survey(agi.uniqueid)
-        if call is None:
-            log.warning(
-                "survey requested for %s, a call this engine does not follow: hanging up", agi.uniqueid
+        post = await self.dialer.entered_survey(agi.uniqueid)
+        if post is None:
+            log.info(
+                "no survey for %s (not a call this engine follows, or none is due): hung up", agi.uniqueid
             )
             await agi.hangup()
             return
-        config = await self.dialer.config(call.campaign_id)
-        if config.survey_id is None:
-            log.warning("campaign %s has no survey any more: hanging up %s", config.name, agi.uniqueid)
-            await agi.hangup()
-            return
-        stored = await self._survey(config.survey_id)
-        ref = ResponseRef(stored.id, stored.version, call.attempt_id, call.agent_id, call.campaign_id)
+        stored = await self._survey(post.survey_id)
+        await self._respond(agi, stored, post.call, post.campaign, hang_up=True)
+
+    async def ask_named(self, agi: AgiCall, name: str, call: SurveyedCall) -> None:
+        """Ask survey `name` on a call in an IVR flow (its response linked to `call`); back to the
+        flow at its end. A survey that cannot be loaded is skipped (logged)."""
+        survey_id = self._ids.get(name)
+        if survey_id is None:
+            dialer = self.dialer
+            try:
+                stored = await dialer.db.run(load_survey_named, dialer.database, name)
+            except UserError as exc:
+                log.error("flow survey %s not asked: %s", name, exc)
+                return
+            survey_id = self._ids[name] = stored.id
+        await self._respond(agi, await self._survey(survey_id), call, None, hang_up=False)
+
+    async def _respond(
+        self,
+        agi: AgiCall,
+        stored: StoredSurvey,
+        call: SurveyedCall,
+        campaign: CampaignConfig | None,
+        *,
+        hang_up: bool,
+    ) -> None:
+        """Open the response, drive the session, close the response (partial on a hang-up)."""
+        ref = ResponseRef(stored.id, stored.version, call)
         self.dialer.db.submit(open_response, ref, datetime.now(UTC))
         finished = False
         try:
-            finished = await self._run(agi, stored.survey, ref, config)
+            finished = await self._run(agi, stored.survey, ref, campaign, hang_up)
         finally:
             if not finished:  # hung up before the end: the answers so far stay, partial
                 self.dialer.db.submit(end_response, ref, datetime.now(UTC), complete=False)
 
-    async def _run(self, agi: AgiCall, survey: Survey, ref: ResponseRef, config: CampaignConfig) -> bool:
+    async def _run(
+        self, agi: AgiCall, survey: Survey, ref: ResponseRef, campaign: CampaignConfig | None, hang_up: bool
+    ) -> bool:
         """Drive the respondent's session to its end; True once the response is closed."""
         session = SurveySession(survey)
         questions = {question.id: question for question in survey.questions}
@@ -96,12 +141,13 @@ class SurveyCalls:
                 commands.extend(session.on_key(key))
             elif isinstance(command, Record):
                 at = datetime.now(UTC)
-                self.dialer.db.submit(record_answer, ref, command, questions[command.question], config, at)
+                self.dialer.db.submit(record_answer, ref, command, questions[command.question], campaign, at)
             elif isinstance(command, Finish):
                 self.dialer.db.submit(end_response, ref, datetime.now(UTC), complete=command.complete)
                 for prompt in queued:  # the closing
                     await agi.stream_file(self.prompts.sound(prompt, survey.language))
-                await agi.hangup()
+                if hang_up:
+                    await agi.hangup()
                 return True
         return False
 
@@ -122,7 +168,5 @@ class SurveyCalls:
                 stored = await self.dialer.db.run(database.in_transaction, load_survey, survey_id)
                 loaded = self._surveys[survey_id] = _Loaded(stored, time.monotonic())
             stored = loaded.stored
-            if (stored.id, stored.version) not in self._rendered:
-                await asyncio.to_thread(self.prompts.render_missing, stored.survey)
-                self._rendered.add((stored.id, stored.version))
+            await self.rendered.ready(("survey", stored.id, stored.version), stored.survey)
             return stored

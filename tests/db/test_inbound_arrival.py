@@ -27,15 +27,25 @@ from campaigns.persistence.models import ContactList, InboundCall, Lead
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, LeadState
 from campaigns.surveys.document import Prompt
 from dialer.acd.queues import QueueConfig
-from dialer.asterisk.confgen import BUSY_CONTEXT, MOH_VAR, NEXT_VAR, QUEUE_HOLD_CONTEXT, goto
+from dialer.asterisk.confgen import (
+    AGI_ROUTE_VAR,
+    BUSY_CONTEXT,
+    MOH_VAR,
+    NEXT_VAR,
+    QUEUE_HOLD_CONTEXT,
+    SURVEY_ROUTE,
+    goto,
+)
 from dialer.asterisk.fastagi import AgiCall
 from dialer.asterisk.prompts import PromptLibrary
+from dialer.asterisk.rendering import RenderOnce
 from dialer.ivr.did_plan import DidPlan
 from dialer.ivr.direct import DirectRoute
 from dialer.live.inbound_call import InboundCall as LiveCall
 from dialer.live.inbound_call import Stage
 from dialer.live.inbound_flows import InboundFlows
 from dialer.live.service import LiveDialer
+from dialer.live.surveys import SurveyCalls
 from tests.db.test_did_direct import add_agents
 from tests.db.test_ivr_store import CHANGE
 
@@ -164,7 +174,8 @@ def arrive(database: Database) -> Callable[..., Arrived]:
     def arrive(did: str, caller: str, keys: tuple[str, ...] = ()) -> Arrived:
         acd = FakeAcd(database)
         dialer = FakeDialer(database, acd)
-        flows = InboundFlows(cast(LiveDialer, dialer), cast(PromptLibrary, FakePrompts()))
+        surveys = SurveyCalls(cast(LiveDialer, dialer), RenderOnce(cast(PromptLibrary, FakePrompts())))
+        flows = InboundFlows(cast(LiveDialer, dialer), surveys)
         channel = FakeChannel(did, caller, list(keys))
         asyncio.run(flows.handle(cast(AgiCall, channel)))
         [call] = acd.calls
@@ -213,7 +224,11 @@ def _refused_busy() -> list[Step]:
 
 
 def _queued() -> list[Step]:
-    return [("set", MOH_VAR, "default"), ("set", NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))]
+    return [
+        ("set", MOH_VAR, "default"),
+        ("set", AGI_ROUTE_VAR, SURVEY_ROUTE),  # the queue's survey, if any, after the agent
+        ("set", NEXT_VAR, goto(QUEUE_HOLD_CONTEXT)),
+    ]
 
 
 def test_a_blacklisted_caller_is_refused_busy_before_the_flows_first_prompt(

@@ -70,6 +70,8 @@ def test_create_and_update_take_the_settings_as_options(run: Run, capsys: pytest
             "announce_language": "en",
             "memory_days": 7,
             "memory_wait_s": 8.0,
+            "survey_id": None,
+            "survey": None,
             "members": [],
         },
     )

@@ -59,6 +59,8 @@ def test_a_queue_is_created_with_the_routers_defaults_and_updated_setting_by_set
         "announce_language": "zh",
         "memory_days": 30,
         "memory_wait_s": 5.0,
+        "survey_id": None,
+        "survey": None,
         "members": [],
         "updated_at": None,
     }

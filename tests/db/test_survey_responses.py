@@ -17,7 +17,7 @@ from campaigns.persistence.db import Database
 from campaigns.persistence.models import Lead, SmsMessage, SurveyAnswer, SurveyResponse
 from campaigns.persistence.models.enums import CallbackState, LeadState, SmsEncoding, SmsState
 from campaigns.surveys.document import Survey, parse_survey
-from campaigns.surveys.responses import ResponseRef, end_response, open_response, record_answer
+from campaigns.surveys.responses import ResponseRef, SurveyedCall, end_response, open_response, record_answer
 from campaigns.surveys.session import Record
 from campaigns.surveys.store import create_survey
 from ringcast.errors import UserError
@@ -41,7 +41,7 @@ def survey_call(
     survey_id = create_survey(database, survey)
     campaign = create(database, survey=survey.name, **given)
     attempt_id = answered_attempt(database, campaign)
-    ref = ResponseRef(survey_id, 1, attempt_id, None, campaign.id)
+    ref = ResponseRef(survey_id, 1, SurveyedCall(attempt_id, None, campaign.id))
     database.in_transaction(open_response, ref, NOW)
     return campaign, attempt_id, ref
 

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from campaigns.persistence.db import Database
-from reports.surveys import Answer, By, Period, ResponseRow, SurveyResults, response_rows, survey_results
+from reports.survey_export import Answer, ResponseRow, response_rows
+from reports.surveys import By, Period, SurveyResults, survey_results
 from ringcast.errors import UserError
 from tests.db.rows import Seed
 from tests.db.survey_rows import NAME, PHONE, A, SurveyData, add_survey_data, at

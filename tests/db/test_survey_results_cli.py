@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 import cli.main
 from campaigns.persistence.db import Database
 from cli.survey_results import export, results
-from reports.surveys import By, Period, export_header, result_header, result_rows, survey_results
+from reports.survey_export import export_header
+from reports.surveys import By, Period, result_header, result_rows, survey_results
 from tests.db.importing import Run, cli_on
 from tests.db.rows import Seed
 from tests.db.survey_rows import NAME, PHONE, SurveyData, add_survey_data
@@ -150,6 +151,9 @@ def test_results_json_printed_and_written(
     assert json.loads(out.read_text(encoding="utf-8")) == data
 
 
+NO_QUEUE = ("", "")  # an outbound response's queue and inbound call
+
+
 def expected_export(data: SurveyData) -> list[list[str]]:
     r1, r2, r3, r4, r5, r6 = (str(n) for n in data.responses)
     a1, a2, a3, a4 = (str(n) for n in data.attempts)
@@ -159,7 +163,22 @@ def expected_export(data: SurveyData) -> list[list[str]]:
 
     return [
         export_header(QUESTIONS),
-        line(r1, "23T01:30", "complete", "秋季回访", "agent1", a1, PHONE, "5", "很满意", "", "", "", ""),
+        line(
+            r1,
+            "23T01:30",
+            "complete",
+            "秋季回访",
+            "agent1",
+            a1,
+            PHONE,
+            *NO_QUEUE,
+            "5",
+            "很满意",
+            "",
+            "",
+            "",
+            "",
+        ),
         line(
             r2,
             "23T23:30",
@@ -168,6 +187,7 @@ def expected_export(data: SurveyData) -> list[list[str]]:
             "agent1",
             a2,
             PHONE,
+            *NO_QUEUE,
             "1",
             "很不满意",
             "1",
@@ -175,10 +195,55 @@ def expected_export(data: SurveyData) -> list[list[str]]:
             "",
             "",
         ),
-        line(r3, "24T02:00", "partial", "冬季回访", "agent2", a3, PHONE, "", "(invalid)", "", "", "", ""),
-        line(r4, "24T03:00", "partial", "冬季回访", "", "", "", "", "(no_input)", "", "", "", ""),
-        line(r5, "24T04:00", "complete", "秋季回访", "agent2", a4, PHONE, "4", "满意", "", "", "", ""),
-        line(r6, "25T00:10", "complete", "秋季回访", "agent1", "", "", "4", "满意", "", "", "2", "是"),
+        line(
+            r3,
+            "24T02:00",
+            "partial",
+            "冬季回访",
+            "agent2",
+            a3,
+            PHONE,
+            *NO_QUEUE,
+            "",
+            "(invalid)",
+            "",
+            "",
+            "",
+            "",
+        ),
+        line(r4, "24T03:00", "partial", "冬季回访", "", "", "", *NO_QUEUE, "", "(no_input)", "", "", "", ""),
+        line(
+            r5,
+            "24T04:00",
+            "complete",
+            "秋季回访",
+            "agent2",
+            a4,
+            PHONE,
+            *NO_QUEUE,
+            "4",
+            "满意",
+            "",
+            "",
+            "",
+            "",
+        ),
+        line(
+            r6,
+            "25T00:10",
+            "complete",
+            "秋季回访",
+            "agent1",
+            "",
+            "",
+            *NO_QUEUE,
+            "4",
+            "满意",
+            "",
+            "",
+            "2",
+            "是",
+        ),
     ]
 
 
@@ -211,6 +276,8 @@ def test_export_json(run: Run, data: SurveyData, tmp_path: Path) -> None:
         "agent": "agent1",
         "attempt_id": data.attempts[1],
         "phone": PHONE,
+        "queue": None,
+        "inbound_call_id": None,
         "answers": {
             "score": {"key": "1", "meaning": "很不满意", "result": "answered"},
             "callback": {"key": "1", "meaning": "需要回电", "result": "answered"},

@@ -211,7 +211,10 @@ nodes:
         (CallerFacts("1", region="广东省"), RouteToQueue("south", 0)),
         (CallerFacts("1", region="guangxi"), RouteToQueue("south", 0)),
         (CallerFacts("1", region="广东省", customer={"id": 7}), RouteToQueue("south", 0)),  # first wins
-        (CallerFacts("1", region="北京市", customer={"id": 7, "level": "silver"}), RunSurvey("welcome-back")),
+        (
+            CallerFacts("1", region="北京市", customer={"id": 7, "level": "silver"}),
+            RunSurvey("known", "welcome-back"),
+        ),
         (CallerFacts("1", customer={"id": ""}), Voicemail("agent", "bob")),  # an empty field has no value
         (CallerFacts("1"), Voicemail("agent", "bob")),
     ],
@@ -267,7 +270,7 @@ def test_every_final_action_prints_as_a_line() -> None:
         str(RouteToAgent("alice", "direct", 10)),
         str(Dial("10086")),
         str(Voicemail("agent", "bob")),
-        str(RunSurvey("csat")),
+        str(RunSurvey("thanks", "csat")),
         str(Hangup("loop")),
         str(Play(Prompt(audio="custom/hi"))),
     ]
@@ -277,7 +280,7 @@ def test_every_final_action_prints_as_a_line() -> None:
         "agent alice in queue direct, priority +10",
         "dial 10086",
         "voicemail of agent bob",
-        "survey csat",
+        "survey csat at thanks",
         "hang up (loop)",
         "play audio custom/hi",
     ]

@@ -8,19 +8,17 @@ import pytest
 
 from campaigns.persistence.models.enums import AnswerResult
 from campaigns.surveys.document import parse_survey
+from reports.survey_export import Answer, ResponseRow, export_header
 from reports.surveys import (
-    Answer,
     AnswerCount,
     By,
     KeyCount,
     Period,
     QuestionResults,
     ResponseCount,
-    ResponseRow,
     SurveyResults,
     aggregate,
     display_rows,
-    export_header,
     result_header,
     result_rows,
     results_json,
@@ -252,9 +250,13 @@ def test_an_export_row_neutralises_text_and_says_why_a_question_has_no_key() -> 
         attempt_id=None,
         phone="+8613800138000",
         answers={"score": Answer("5", "@很满意", A.ANSWERED), "callback": Answer(None, None, A.NO_INPUT)},
+        queue="=售后",
+        inbound_call_id=12,
     )
     questions = ["score", "callback", "old"]
     assert export_header(questions)[8:] == [
+        "queue",
+        "inbound_call_id",
         "score.key",
         "score.meaning",
         "callback.key",
@@ -271,6 +273,8 @@ def test_an_export_row_neutralises_text_and_says_why_a_question_has_no_key() -> 
         "",
         None,
         "+8613800138000",
+        "'=售后",
+        12,
         "5",
         "'@很满意",
         None,
@@ -287,6 +291,8 @@ def test_an_export_row_neutralises_text_and_says_why_a_question_has_no_key() -> 
         "agent": None,
         "attempt_id": None,
         "phone": "+8613800138000",
+        "queue": "=售后",
+        "inbound_call_id": 12,
         "answers": {
             "score": {"key": "5", "meaning": "@很满意", "result": "answered"},
             "callback": {"key": None, "meaning": None, "result": "no_input"},

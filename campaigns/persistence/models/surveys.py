@@ -1,7 +1,9 @@
 """Keypress surveys (SRV-1..4): the definition, one response per surveyed call, one row per answer.
 
 A survey's questions live in `definition` JSON; editing it bumps `version`, and each response
-records the version it was given under. Each answer keeps the meaning its key had when it was given,
+records the version it was given under. A response is asked on an outbound attempt (its campaign
+and agent) or on an inbound call (after its agent: the queue that served it last; or by a survey
+node of its IVR flow). Each answer keeps the meaning its key had when it was given,
 so old answers stay interpretable after edits. A response is `partial` until the respondent reaches
 the end (`completed_at`); `ended_at` is when the call left the survey, either way. The answer of a
 question asked through every retry without a valid key has no key and says why (`result`).
@@ -33,6 +35,7 @@ class SurveyResponse(Base):
     __table_args__ = (
         Index("ix_survey_responses_campaign_started", "campaign_id", "started_at"),
         Index("ix_survey_responses_agent_started", "agent_id", "started_at"),
+        Index("ix_survey_responses_queue_started", "queue_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -45,6 +48,8 @@ class SurveyResponse(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     partial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    inbound_call_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("inbound_calls.id"), index=True)
+    queue_id: Mapped[int | None] = mapped_column(ForeignKey("queues.id"))  # that served the inbound call last
 
 
 class SurveyAnswer(Base):
