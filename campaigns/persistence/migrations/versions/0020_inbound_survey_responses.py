@@ -1,7 +1,7 @@
 """Surveys after inbound calls and in IVR flows (SRV-2, IVR-2): a response's inbound call and queue.
 
-Revision ID: 0018_surveys
-Revises: 0017
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-11-30
 
 `survey_responses` gains `inbound_call_id` (the inbound call the survey was asked on: after its
@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0018_surveys"
-down_revision = "0017"
+revision = "0020"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
