@@ -78,7 +78,7 @@ from dialer.asterisk.confgen import (
     VOICEMAIL_VAR,
 )
 from dialer.asterisk.events import ChannelHungUp, ConferenceJoined
-from dialer.asterisk.prompts import PromptLibrary
+from dialer.asterisk.rendering import RenderOnce
 from dialer.live.desk import AgentSession, conference_of
 from dialer.live.inbound_announce import Announcements
 from dialer.live.inbound_call import InboundCall, Stage
@@ -107,7 +107,7 @@ class InboundAcd:
         self.ringing = InboundRinging(self)  # ring-mode agents' phones (ACD-6)
         self._loaded_at = -RELOAD_S
         self._closed = False  # the engine stops: no new caller is queued
-        self.prompts: PromptLibrary | None = None  # renders announcements; given by the FastAGI flows
+        self.rendered: RenderOnce | None = None  # renders announcements; given by the FastAGI flows
         self.handle_times: dict[str, float] = {}  # each queue's recent average talk (s), for the EWT
         self.announcements = Announcements(self)
         self.rest = RestWatch(dialer)  # ready members resting (AGT-7): served once rested

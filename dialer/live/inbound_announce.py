@@ -4,7 +4,7 @@ For a queue with `announce_every_s`, each waiting caller's position and estimate
 (`dialer.acd.announcements`; the handle time is the queue's average talk over the last day,
 `InboundAcd.handle_times`) are worked out again whenever the board's order or staffing can have
 changed (`changed`); only when what the caller is to hear changes are its sentences rendered (once
-per sentence, TTS, in a thread) and set on its channel (AMI Setvar); the hold loop
+per sentence, TTS, by the engine's one `RenderOnce`) and set on its channel (AMI Setvar); the hold loop
 (`ringcast-queue-hold`) says them every `announce_every_s`.
 
 The hold loop reads the interval only as it starts a pause of music, which lasts up to
@@ -17,7 +17,6 @@ interval.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -45,7 +44,6 @@ class Announcements:
         self.acd = acd
         self._told: dict[str, Telling] = {}  # by caller: what its channel is to say, how often
         self._looping: dict[str, int] = {}  # by caller: the interval its hold loop was restarted with
-        self._rendered: set[tuple[str, str]] = set()  # (language, sentence) rendered by this run
 
     def changed(self) -> None:
         """Tell each waiting caller of an announcing queue what it is to hear, when that changed."""
@@ -91,16 +89,14 @@ class Announcements:
 
     async def _sounds(self, sentences: tuple[str, ...], language: str) -> list[str] | None:
         """The sound of each sentence, rendered first if this run has not yet; None without a library."""
-        prompts = self.acd.prompts
-        if prompts is None:
+        rendered = self.acd.rendered
+        if rendered is None:
             log.warning("no prompt library: waiting callers are not told their position")
             return None
         messages = [Message(Prompt(text=sentence), language) for sentence in sentences]
-        for message, sentence in zip(messages, sentences, strict=True):
-            if (language, sentence) not in self._rendered:
-                await asyncio.to_thread(prompts.render_missing, message)
-                self._rendered.add((language, sentence))
-        return [prompts.sound(message.prompt, language) for message in messages]
+        for message in messages:
+            await rendered.ready(("message", message), message)
+        return [rendered.library.sound(message.prompt, language) for message in messages]
 
     async def _set(self, call_id: str, variables: dict[str, str]) -> bool:
         """Set the variables on the caller's channel; whether it is still followed and they were."""

@@ -109,7 +109,7 @@ class InboundFlows:
         self.surveys = surveys  # asks a flow's survey nodes
         self.rendered = surveys.rendered  # one for the engine: a prompt is rendered once
         self.prompts = surveys.prompts
-        self.acd.prompts = self.prompts  # the queues' announcements are rendered by the same library
+        self.acd.rendered = self.rendered  # the queues' announcements are rendered by the same one
         self._flows = FlowCache()  # the flows' parsed versions, used in the database thread
 
     async def handle(self, agi: AgiCall) -> None:

@@ -29,6 +29,7 @@ from dialer.asterisk.confgen import (
 )
 from dialer.asterisk.events import ChannelHungUp
 from dialer.asterisk.prompts import Message
+from dialer.asterisk.rendering import RenderOnce
 from dialer.live import inbound_acd
 from dialer.live.inbound_call import InboundCall
 from tests.unit.test_agent_selection import A
@@ -72,7 +73,7 @@ class Dialer(FakeDialer):
         self.screen = self
         self.pops = Pops()
         self.prompts = FakePrompts()
-        self.inbound.prompts = self.prompts  # type: ignore[assignment]
+        self.inbound.rendered = RenderOnce(self.prompts)  # type: ignore[arg-type]
 
     async def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if work is queue_store.handle_times:
