@@ -49,12 +49,14 @@ from campaigns.persistence.models.enums import AgentState, InboundOutcome
 from dialer.agents.call_controls import CallLegs, Control, Legs, Target, TargetKind
 from dialer.asterisk.ami import AmiError
 from dialer.asterisk.confgen import (
+    AGI_ROUTE_VAR,
     BRIDGE_CONTEXT,
     FLOW_CONTEXT,
     FLOW_VAR,
     MOH_VAR,
     OUTBOUND_CONTEXT,
     QUEUE_HOLD_CONTEXT,
+    SURVEY_ROUTE,
 )
 from dialer.asterisk.events import ConferenceJoined
 from dialer.ivr.run import CallTrail
@@ -191,6 +193,8 @@ class CallControls:
             if queue is None:
                 raise UserError(f"no queue {target.name} takes calls now")
             await self._set_var(call, MOH_VAR, queue.music_class)
+            if dialer.agi_url is not None:  # after its next agent: the survey of the queue, if any
+                await self._set_var(call, AGI_ROUTE_VAR, SURVEY_ROUTE)
             await self._hold(call)  # the customer moved first: a refusal leaves the agent on the call
             await self.release(session, call)
             inbound = await self.as_inbound(call)
