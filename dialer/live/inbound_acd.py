@@ -447,7 +447,8 @@ class InboundAcd:
 
     async def rescue(self, uniqueid: str) -> None:
         """The agent offered the call lost its phone before the caller joined: the call waits again.
-        (A caller already with the agent leaves the conference with it, and is hung up.)"""
+        (A caller already with the agent leaves the conference with it: to its queue's post-call
+        survey, if any, else hung up.)"""
         call = self.calls[uniqueid]
         if call.stage is Stage.OFFERED and call.waiting is not None:
             call.stage, call.agent_id = Stage.WAITING, None
