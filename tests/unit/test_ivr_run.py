@@ -101,6 +101,28 @@ def test_outside_the_hours_the_time_node_sends_the_call_to_voicemail() -> None:
     assert call.trail.path == ("welcome", "open", "closed")
 
 
+def test_the_time_of_day_chooses_the_queue_in_the_numbers_zone() -> None:
+    """ACD-7: the day's queue during its hours, the evening's after, weekends to a third."""
+    by_hour = parse_flow(
+        """
+name: shifts
+start: day
+nodes:
+  day: {type: time, when: {hours: 09:00-18:00, days: mon-fri}, next: office, otherwise: evening}
+  evening: {type: time, when: {hours: 18:00-23:00, days: mon-fri}, next: late, otherwise: weekend}
+  office: {type: queue, queue: sales}
+  late: {type: queue, queue: night-shift}
+  weekend: {type: queue, queue: outsourced, priority: 1}
+"""
+    )
+    saturday_10 = datetime(2026, 12, 5, 10, tzinfo=SHANGHAI)
+    new_york_21 = datetime(2026, 12, 1, 8, tzinfo=ZoneInfo("America/New_York"))  # 21:00 in Shanghai
+    assert run(by_hour, at=TUESDAY_10).start() == (RouteToQueue("sales", 0),)
+    assert run(by_hour, at=TUESDAY_20).start() == (RouteToQueue("night-shift", 0),)
+    assert run(by_hour, at=new_york_21).start() == (RouteToQueue("night-shift", 0),)
+    assert run(by_hour, at=saturday_10).start() == (RouteToQueue("outsourced", 1),)
+
+
 def test_misses_are_retried_with_their_prompt_then_go_where_the_menu_says() -> None:
     call = run()
     call.start()
