@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from campaigns import control_store, customer_records
 from campaigns.customer_records import CustomerRecord
 from dialer.agents.call_controls import TARGETED, Control, parse_target
+from dialer.live import campaign_view
 from dialer.live.screen_pop import MISSED, STATE, ScreenEvent
 from dialer.live.service import LiveDialer
 from ringcast.errors import UserError
@@ -202,11 +203,11 @@ def create_app(dialer: LiveDialer, token: str, sms: SmsService | None = None) ->
 
     @control.get("/campaigns/{name}/status")
     async def campaign_status(name: str) -> dict[str, Any]:
-        return dialer.campaign_status(name)
+        return campaign_view.campaign_status(dialer, name)
 
     @control.get("/campaigns/{name}/why")
     async def campaign_why(name: str) -> dict[str, Any]:
-        return await dialer.why(name)
+        return await campaign_view.why(dialer, name)
 
     control.include_router(voicemail_routes(dialer))  # GET /agents/NAME/voicemail, mark heard (IVR-4)
     app.include_router(control)

@@ -277,7 +277,7 @@ class AgentService:
         if session.status.call is None:
             raise UserError(f"agent {agent_name} has no call to hang up")
         if not await self.dialer.controls.thirds.consulted_hangs_up(session):  # consulted: it leaves alone
-            await self.dialer.end_agent_call(session.status.call)
+            await self.dialer.post_call.agent_left(session.status.call)
         return self.status(session.agent_id)
 
     async def dispose(

@@ -14,7 +14,7 @@ the runners open, and routes every AMI event to the call or agent leg it concern
   message on answer, or on AMD's human verdict (DIAL-5);
 - the agent hangs up on a call whose campaign has a post-call survey, or on an inbound caller last
   served by a queue with one → the customer is Redirected into the survey, and the agent goes to
-  wrap-up when the survey starts (the attempt or the inbound call ends there, SRV-2);
+  wrap-up when the survey starts (the attempt or the inbound call ends there, SRV-2; `post_call`);
 - a machine → hung up; a hang-up → the attempt is closed (`dial_store.close_attempt`) and the
   agent, if any, goes to wrap-up;
 - an agent's leg joined its conference or hung up → `agents.AgentService`, which owns the agents;
@@ -42,12 +42,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import campaign_store, dial_store, hopper
+from campaigns import campaign_store, dial_store
 from campaigns.config import CampaignConfig
-from campaigns.dial_store import AttemptResult, OpenedAttempt
+from campaigns.dial_store import OpenedAttempt
 from campaigns.persistence.db import Database
 from campaigns.persistence.models.enums import AgentState, AmdResult, CallOutcome, DialMode
-from campaigns.surveys.responses import SurveyedCall
 from dialer.asterisk.ami import AmiError, AmiLink, OriginateRequest
 from dialer.asterisk.confgen import (
     AGI_CONTEXT,
@@ -76,17 +75,16 @@ from dialer.asterisk.events import (
 )
 from dialer.calls.outbound import CallState, OutboundCall
 from dialer.live.agents import AgentService
+from dialer.live.attempt_result import attempt_result
 from dialer.live.call_controls import CallControls
 from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk, AgentSession
 from dialer.live.inbound_acd import InboundAcd
-from dialer.live.inbound_call import Stage
 from dialer.live.instants import utc
+from dialer.live.post_call import PostCallSurveys
 from dialer.live.runner import CampaignRunner
 from dialer.live.screen_feed import ScreenFeed
-from dialer.live.surveys import PostCall
-from dialer.live.why import DialingFacts, why_not_dialing
 from dialer.outcomes import unanswered_outcome
 from dialer.pacing import events as pe
 from ringcast.errors import UserError
@@ -128,10 +126,10 @@ class LiveDialer:
         self.inbound = InboundAcd(self)
         self.screen = ScreenFeed(self)  # agents' screen pops (AGT-3), read by the control API
         self.controls = CallControls(self)  # in-call controls (AGT-4)
+        self.post_call = PostCallSurveys(self)  # customers into the survey after their agent (SRV-2)
         self.runners: dict[int, CampaignRunner] = {}
         self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
         self._unrunnable: set[int] = set()  # broadcast survey campaigns this engine cannot serve
-        self._to_survey: set[str] = set()  # calls Redirected to the post-call survey
         self.calls: dict[str, OutboundCall] = {}  # by channel id
         self.legs: dict[str, _Leg] = {}  # by channel id: customers and agent legs
         self._supervisor: asyncio.Task[None] | None = None
@@ -332,7 +330,9 @@ class LiveDialer:
         self.legs[channel_id] = _Leg(channel)
 
     def forget_leg(self, channel_id: str) -> None:
+        """The channel is gone for good (an outbound customer, an inbound caller, an agent's leg)."""
         self.legs.pop(channel_id, None)
+        self.post_call.forget(channel_id)
 
     def record_later(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         """A store call nobody waits for (it opens its own transaction: an inbound call's record),
@@ -554,75 +554,6 @@ class LiveDialer:
             log.warning("could not send %s on to %s: %s", channel_id, context, exc)
             await self.hangup_channel(channel_id)
 
-    async def end_agent_call(self, channel_id: str) -> None:
-        """The agent ends its call: the customer goes on to the post-call survey if the campaign has
-        one (SRV-2), an inbound caller if the queue that served it last has one; else it is hung
-        up. A caller the agent sent into a flow stays in it (IVR-6)."""
-        if await self.controls.leave_flow(channel_id):
-            return
-        if channel_id in self._to_survey:
-            return  # on its way already
-        if self.agi_url is not None and await self._survey_due(channel_id):
-            self._to_survey.add(channel_id)
-            variables = {AGI_URL_VAR: self.agi_url, AGI_ROUTE_VAR: SURVEY_ROUTE}
-            await self.redirect_or_hang_up(channel_id, AGI_CONTEXT, variables=variables)
-            return
-        await self.hangup_channel(channel_id)
-
-    async def _survey_due(self, channel_id: str) -> bool:
-        """Whether the call with an agent has a post-call survey: its campaign's, its queue's."""
-        call = self.calls.get(channel_id)
-        if call is not None:
-            return (
-                call.state is CallState.BRIDGED
-                and (await self.config(call.campaign_id)).survey_id is not None
-            )
-        return self._inbound_survey(channel_id) is not None
-
-    async def entered_survey(self, channel_id: str) -> PostCall | None:
-        """A customer's call reached the survey; which survey, linked to which call (None: none is
-        due). After its agent: the agent is free (wrap-up), and the agent's call (an outbound
-        attempt, an inbound call) ends here, so that the agent can give its disposition while the
-        customer answers the survey (its response is kept apart, linked to that call)."""
-        call = self.calls.get(channel_id)
-        if call is None:
-            return await self._inbound_entered_survey(channel_id)
-        if not call.ivr and call.state is not CallState.BRIDGED:
-            return None  # not with an agent (yet, or any more): no survey
-        config = await self.config(call.campaign_id)
-        if config.survey_id is None:
-            return None
-        surveyed = SurveyedCall(call.attempt_id, call.agent_id, call.campaign_id)
-        if call.ivr:  # a broadcast call, answered into it (its answer may not be told yet)
-            return PostCall(config.survey_id, surveyed, config)
-        now = time.time()
-        self.calls[channel_id] = call.surveyed()
-        await self.release_agent(call.agent_id, channel_id, now)
-        self.db.submit(dial_store.close_attempt, config, _attempt_result(call.hung_up(now, None)))
-        return PostCall(config.survey_id, surveyed, config)
-
-    def _inbound_survey(self, channel_id: str) -> int | None:
-        """The survey of the queue that served an inbound caller now with its agent, if it has one."""
-        call = self.inbound.calls.get(channel_id)
-        if call is None or call.stage is not Stage.TALKING or call.waiting is None:
-            return None
-        queue = self.inbound.board.queues.get(call.waiting.queue)
-        return queue.survey_id if queue is not None else None
-
-    async def _inbound_entered_survey(self, channel_id: str) -> PostCall | None:
-        """An inbound caller after its agent: its queue's survey; its call ends answered here."""
-        survey_id = self._inbound_survey(channel_id)
-        call = self.inbound.calls.get(channel_id)
-        if survey_id is None or call is None or call.waiting is None:
-            return None
-        self._to_survey.discard(channel_id)
-        surveyed = SurveyedCall(
-            agent_id=call.agent_id, inbound_call_id=call.call_id, queue=call.waiting.queue
-        )
-        await self.controls.call_ended(channel_id)
-        await self.inbound.surveyed(call, datetime.now(UTC))
-        return PostCall(survey_id, surveyed)
-
     async def serve_waiting(self, session: AgentSession) -> None:
         """An agent became ready: a waiting inbound call of its queues goes to it (inbound has
         priority), else, on a persistent connection, the longest-waiting human of its campaign."""
@@ -768,7 +699,6 @@ class LiveDialer:
     async def _finish(self, call: OutboundCall, cause_text: str = "") -> None:
         """Forget the call and record its attempt."""
         self.calls.pop(call.channel_id, None)
-        self._to_survey.discard(call.channel_id)
         leg = self.legs.get(call.channel_id)
         if not self.inbound.follows(call.channel_id):  # else gone on as an inbound call, still followed
             self.forget_leg(call.channel_id)
@@ -781,7 +711,7 @@ class LiveDialer:
             runner.lines.discard(call.channel_id)
             runner.wake()
         config = await self.config(call.campaign_id)
-        result = _attempt_result(call, cause_text or (leg.hangup_text if leg else ""))
+        result = attempt_result(call, cause_text or (leg.hangup_text if leg else ""))
         self.db.submit(dial_store.close_attempt, config, result)
         session = self.desk.get(call.agent_id) if call.agent_id is not None else None
         if call.outcome is CallOutcome.ANSWERED and (
@@ -834,69 +764,6 @@ class LiveDialer:
         await self.inbound.publish_agi_url()  # a restarted pbx has lost it
 
     # ---- views ------------------------------------------------------------------------------------
-
-    async def why(self, name: str) -> dict[str, Any]:
-        """Every reason campaign `name` is not dialing right now (`campaign why`)."""
-        config = await self.db.run(campaign_store.load_campaign, self.database, name)
-        now = datetime.now(UTC)
-        counts = await self.db.run(hopper.lead_counts, self.database, config, now)
-        runner = self.runners.get(config.id)
-        facts = DialingFacts(
-            campaign=name,
-            state=config.state.value,
-            engine_running=True,
-            ami_up=self.ami.up.is_set(),
-            agents=self.desk.counts(config.id),
-            needs_agents=config.dial_mode is not DialMode.BROADCAST,
-            lines=len(runner.lines) if runner else 0,
-            max_lines=config.max_lines,
-            hopper=len(runner.hopper) if runner else 0,
-            due_leads=counts.due,
-            later_leads=counts.later,
-            next_due_at=counts.next_due_at,
-            refused=dict(runner.refused) if runner else {},
-            refused_until=dict(runner.last_refusal_until) if runner else {},
-            abandon_rate=runner.pacer.controller.observed_rate if runner else 0.0,
-            abandon_cap=config.compliance.abandon_cap,
-            off_schedule=not config.schedule.is_open(now),
-            reopens_at=config.schedule.next_open(now),
-        )
-        return {"campaign": name, "reasons": why_not_dialing(facts), "leads": counts.by_state}
-
-    def campaign_status(self, name: str) -> dict[str, Any]:
-        for runner in self.runners.values():
-            if runner.config.name == name:
-                sessions = self.desk.of_campaign(runner.id)
-                now = datetime.now(UTC)
-                return runner.telemetry() | {
-                    "running": True,
-                    "ami_up": self.ami.up.is_set(),
-                    "agents": self.desk.counts(runner.id),
-                    "agents_idle_s": {
-                        s.name: round((now - s.status.since).total_seconds(), 1)
-                        for s in sessions
-                        if s.status.state is AgentState.READY
-                    },
-                }
-        return {"campaign": name, "running": False, "ami_up": self.ami.up.is_set()}
-
-
-def _attempt_result(call: OutboundCall, cause_text: str = "") -> AttemptResult:
-    """What an ended call's attempt records."""
-    assert call.outcome is not None and call.ended_at is not None
-    return AttemptResult(
-        attempt_id=call.attempt_id,
-        outcome=call.outcome,
-        answered_at=utc(call.answered_at) if call.answered_at else None,
-        bridged_at=utc(call.bridged_at) if call.bridged_at else None,
-        ended_at=utc(call.ended_at),
-        agent_id=call.agent_id if call.bridged_at else None,
-        amd_result=call.amd_result.value if call.amd_result else None,
-        amd_cause=call.amd_cause,
-        hangup_cause=call.hangup_cause,
-        hangup_cause_text=cause_text[:64] or None,
-        connect_ms=call.connect_ms,
-    )
 
 
 def _ivr_context(config: CampaignConfig) -> str:

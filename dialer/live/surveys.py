@@ -2,7 +2,7 @@
 
 Asterisk runs route `survey` for a customer's call: a broadcast campaign's answered call, the
 customer after the agent (post-call), or an inbound caller after the agent. The handler asks the
-dialer which call it is (`LiveDialer.entered_survey`: its survey, the call the response is linked
+dialer which call it is (`PostCallSurveys.entered`: its survey, the call the response is linked
 to, an outbound one's campaign), takes that survey (loaded once per version, its text prompts
 rendered then, `RenderOnce`), and drives the pure `SurveySession`; at its end the call is hung up.
 An IVR flow's survey node asks its survey the same way inside the flow's own FastAGI session
@@ -62,7 +62,7 @@ class _Loaded:
 
 @dataclass(frozen=True, slots=True)
 class PostCall:
-    """A call entering its survey (`LiveDialer.entered_survey`): which survey, the call its response
+    """A call entering its survey (`PostCallSurveys.entered`): which survey, the call its response
     is linked to, and an outbound call's campaign (its follow-ups)."""
 
     survey_id: int
@@ -80,7 +80,7 @@ class SurveyCalls:
         self._loading: dict[int, asyncio.Lock] = {}
 
     async def handle(self, agi: AgiCall) -> None:
-        post = await self.dialer.entered_survey(agi.uniqueid)
+        post = await self.dialer.post_call.entered(agi.uniqueid)
         if post is None:
             log.info(
                 "no survey for %s (not a call this engine follows, or none is due): hung up", agi.uniqueid

@@ -1,7 +1,7 @@
 """Surveys on inbound calls in the engine (SRV-2, IVR-2), on a real database with a stub pbx.
 
-After the agent: `LiveDialer.end_agent_call` sends the caller of a queue with a survey into the
-survey route (the queue that served it last decides), or hangs up one without; `entered_survey`
+After the agent: `PostCallSurveys.agent_left` sends the caller of a queue with a survey into the
+survey route (the queue that served it last decides), or hangs up one without; `PostCallSurveys.entered`
 then ends the inbound call answered and says which survey, linked to the call, agent and queue.
 In a flow: a survey node asks its survey in the flow's own FastAGI session, the response linked
 to the inbound call, and the flow goes on (a hang-up leaves the response partial).
@@ -119,18 +119,18 @@ def test_after_the_agent_the_caller_answers_the_survey_of_the_queue_that_served_
             for call in (transferred, plain):
                 dialer.inbound.arrived(call, f"PJSIP/carrier-{call.uniqueid}")
 
-            await dialer.end_agent_call("1700.1")
+            await dialer.post_call.agent_left("1700.1")
             channel = "PJSIP/carrier-1700.1"
             assert ami.sent == [
                 ("setvar", channel, AGI_URL_VAR, AGI_URL),
                 ("setvar", channel, AGI_ROUTE_VAR, SURVEY_ROUTE),
                 ("redirect", channel, AGI_CONTEXT, "s"),
             ]
-            await dialer.end_agent_call("1700.2")  # sales has no survey: hung up
+            await dialer.post_call.agent_left("1700.2")  # sales has no survey: hung up
             assert ami.sent[3:] == [("hangup", "PJSIP/carrier-1700.2")]
 
-            assert await dialer.entered_survey("1700.2") is None
-            post = await dialer.entered_survey("1700.1")
+            assert await dialer.post_call.entered("1700.2") is None
+            post = await dialer.post_call.entered("1700.1")
             surveyed = SurveyedCall(
                 agent_id=queues["wang"], inbound_call_id=transferred.call_id, queue="support"
             )
