@@ -10,9 +10,10 @@ file's own earlier rows are in `SeenNumbers`. For each row, in order:
 3. a lead of the list with this number that this same file made, from this same line: accepted
    again, nothing written (this is what makes a re-import idempotent);
 4. any other lead with this number in the list or another list of its campaigns: `duplicate`;
-5. otherwise a new lead, flagged `sms_opt_out` if the number has opted out of SMS.
+5. otherwise a new lead (its candidate as it is), flagged `sms_opt_out` if the number has opted
+   out of SMS (`Decision.opted_out`).
 
-Rows travel as tuples (`Candidate`, `NewLead`, `Reject`): chunks cross a process boundary,
+Rows travel as tuples (`Candidate`, `Reject`): chunks cross a process boundary,
 and pickling plain tuples of strings and ints costs a tenth of pickling richer objects.
 """
 
@@ -21,23 +22,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 
 import numpy as np
+import numpy.typing as npt
 
 from campaigns.compliance.blocklist import Blocklist
 from campaigns.persistence.models.enums import BlockKind
 from imports.reasons import Reason
-from imports.seen import SeenNumbers, number_key
+from imports.seen import Keys, Lines, SeenNumbers, number_key
 
 # A row with a valid number: line, the cell as written, E.164, extension, a NumberType value,
 # its place (an index into the import's list of `Place`s), attributes (a JSON object)
 Candidate = tuple[int, str, str, str | None, str, int, str]
 
 
-NewLead = tuple[int, str, str, str | None, str, int, str, bool]  # a Candidate, then sms_opt_out
-
-
 Reject = tuple[int, str, str, str]  # line, the cell as written, a Reason value, detail
+
+_LINE, _NUMBER = itemgetter(0), itemgetter(2)  # a candidate's line and E.164
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,8 @@ class Lookups:
 
 @dataclass
 class Decision:
-    new: list[NewLead] = field(default_factory=list)
+    new: list[Candidate] = field(default_factory=list)  # the rows that become new leads
+    opted_out: frozenset[str] = frozenset()  # the numbers of those that opted out of SMS
     kept: int = 0  # accepted rows whose lead this file already made
     rejects: list[Reject] = field(default_factory=list)
 
@@ -80,40 +83,100 @@ class Decision:
 def decide(
     candidates: Sequence[Candidate], lookups: Lookups, context: Context, seen: SeenNumbers
 ) -> Decision:
-    """Decide every candidate of a chunk, and remember the accepted numbers in `seen`."""
-    keys = [number_key(candidate[2]) for candidate in candidates]
-    earlier = seen.lines_of(np.array(keys, dtype=np.int64)).tolist()
+    """Decide every candidate of a chunk, and remember the accepted numbers in `seen`.
+
+    The rows of one number must come in line order (the first one wins); the importer gives
+    them sorted by number, so the new leads come out in that order, ready to write. The
+    rejects come out in line order.
+
+    Most numbers concern no lookup (no entry lists them, no lead holds them): their rows are
+    decided by the earlier lines alone, with a few array operations for the whole chunk. The
+    rows of the other numbers go through the steps one by one (`_one_by_one`).
+    """
     decision = Decision()
-    new, rejects = decision.new, decision.rejects
+    if not candidates:
+        return decision
+    count = len(candidates)
+    keys = np.fromiter(map(number_key, map(_NUMBER, candidates)), np.int64, count)
+    lines = np.fromiter(map(_LINE, candidates), np.int64, count)
+    earlier = seen.lines_of(keys)
+    concerned = _concerned(keys, lookups)
+    first = np.where(earlier >= 0, earlier, _first_lines(keys, lines))  # the line each row repeats
+    fresh = ~concerned & (first == lines)
+    repeated = ~concerned & ~fresh
+    duplicate = Reason.DUPLICATE.value
+    for index, line in zip(np.flatnonzero(repeated).tolist(), first[repeated].tolist(), strict=True):
+        candidate = candidates[index]
+        decision.rejects.append((candidate[0], candidate[1], duplicate, f"same number as line {line}"))
+    new = np.flatnonzero(fresh).tolist()
+    accepted = list(new)
+    _one_by_one(
+        candidates, np.flatnonzero(concerned).tolist(), earlier, lookups, context, decision, new, accepted
+    )
+    seen.add(keys[accepted], lines[accepted])
+    decision.new = list(map(candidates.__getitem__, sorted(new)))
+    if lookups.opted_out:
+        decision.opted_out = lookups.opted_out.intersection(map(_NUMBER, decision.new))
+    decision.rejects.sort()  # by line: no two rows share one
+    return decision
+
+
+def _concerned(keys: Keys, lookups: Lookups) -> npt.NDArray[np.bool_]:
+    """Which rows have a number some lookup concerns (all, when every number needs a `check`)."""
+    if lookups.listed is None:
+        return np.ones(len(keys), dtype=bool)
+    numbers = [*lookups.listed, *lookups.existing]
+    return np.isin(keys, np.fromiter(map(number_key, numbers), np.int64, len(numbers)))
+
+
+def _first_lines(keys: Keys, lines: Lines) -> Lines:
+    """For each row, the line of the chunk's first row with its number."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    first = np.empty_like(lines)
+    first[order] = np.repeat(lines[order[starts]], np.diff(np.append(starts, len(keys))))
+    return first
+
+
+def _one_by_one(
+    candidates: Sequence[Candidate],
+    indexes: list[int],
+    earlier: Lines,
+    lookups: Lookups,
+    context: Context,
+    decision: Decision,
+    new: list[int],
+    accepted: list[int],
+) -> None:
+    """The steps of the module doc for the rows at `indexes`, in order: the rejects and the kept
+    rows go into `decision`, the indexes of the new and of the accepted rows into `new` and
+    `accepted`."""
     in_chunk: dict[str, int] = {}
-    accepted_keys: list[int] = []
-    accepted_lines: list[int] = []
-    check, campaigns, now = lookups.blocklist.check, context.campaigns, context.now
-    existing_leads, opted_out, listed = lookups.existing, lookups.opted_out, lookups.listed
-    for index, candidate in enumerate(candidates):
-        line, raw, e164 = candidate[0], candidate[1], candidate[2]
+    check, campaigns, now, listed = lookups.blocklist.check, context.campaigns, context.now, lookups.listed
+    for index, before in zip(indexes, earlier[indexes].tolist(), strict=True):
+        line, raw, e164 = candidates[index][:3]
         entry = check(e164, campaigns, now) if listed is None or e164 in listed else None
         if entry is not None:
             reason = Reason.DNC if entry.kind is BlockKind.DNC else Reason.BLACKLISTED
-            rejects.append((line, raw, reason.value, entry.describe()))
+            decision.rejects.append((line, raw, reason.value, entry.describe()))
             continue
-        first = in_chunk.get(e164, earlier[index])
+        first = in_chunk.get(e164, before)
         if first >= 0:
-            rejects.append((line, raw, Reason.DUPLICATE.value, f"same number as line {first}"))
+            decision.rejects.append((line, raw, Reason.DUPLICATE.value, f"same number as line {first}"))
             continue
-        existing = existing_leads.get(e164) if existing_leads else None
+        existing = lookups.existing.get(e164)
         if existing is not None:
             if not _made_by_this_row(existing, line, context):
-                rejects.append((line, raw, Reason.DUPLICATE.value, _already_there(existing, context)))
+                decision.rejects.append(
+                    (line, raw, Reason.DUPLICATE.value, _already_there(existing, context))
+                )
                 continue
             decision.kept += 1
         else:
-            new.append((*candidate, e164 in opted_out))
+            new.append(index)
         in_chunk[e164] = line
-        accepted_keys.append(keys[index])
-        accepted_lines.append(line)
-    seen.add(np.array(accepted_keys, dtype=np.int64), np.array(accepted_lines, dtype=np.int64))
-    return decision
+        accepted.append(index)
 
 
 def _made_by_this_row(existing: ExistingLead, line: int, context: Context) -> bool:

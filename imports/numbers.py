@@ -175,12 +175,23 @@ class _PrefixMemo:
 
 
 class _Number(NamedTuple):
-    """A parsed number, apart from its digits: the E.164 head (`+86`), where its national number
-    starts in the digits, and the facts about it."""
+    """A parsed number that is not valid, apart from its digits: the E.164 head (`+86`), where
+    its national number starts in the digits, and why it is not valid."""
 
     head: str
     offset: int
-    outcome: Facts | Invalid
+    outcome: Invalid
+
+
+_Valid = tuple[str, int, NumberType, Place]  # a valid number, apart from its digits: head, offset, facts
+_Known = _Valid | _Number | NumberProblem  # what the digits of a block come to
+
+
+def _known(code: int, offset: int, outcome: Facts | Invalid) -> _Valid | _Number:
+    head = f"+{code}"
+    if isinstance(outcome, Invalid):
+        return _Number(head, offset, outcome)
+    return (head, offset, *outcome)
 
 
 class NumberNormaliser:
@@ -199,8 +210,9 @@ class NumberNormaliser:
         self.region = region.upper()
         self._parser = DigitParser(self.region)
         self._facts = FactFinder()
-        self._numbers = _PrefixMemo()  # (sign, length) -> _Number or a parse problem
-        self._parses = _PrefixMemo()  # (sign, length) -> Parsed
+        self._numbers = _PrefixMemo()  # sign and length -> _Known
+        self._groups = self._numbers.groups  # the same dict for good: emptying it clears it
+        self._parses = _PrefixMemo()  # sign and length -> Parsed
         self._outcomes = _PrefixMemo()  # (calling code, length) -> (facts or Invalid, digits decided)
         self._texts: dict[str, Normalised] = {}
 
@@ -215,9 +227,9 @@ class NumberNormaliser:
             plus, digits = simple
         if len(digits) < 3:
             return self._text(raw)
-        group = (plus, len(digits))
-        known: _Number | NumberProblem | None = None
-        memo = self._numbers.groups.get(group)
+        group = len(digits) << 1 | plus  # the sign and the length, as one int (cheaper than a tuple)
+        known: _Known | None = None
+        memo = self._groups.get(group)
         if memo is not None:
             for width in memo[0]:
                 known = memo[1].get(digits[:width])
@@ -229,17 +241,17 @@ class NumberNormaliser:
                 return self._text(raw)
         if isinstance(known, NumberProblem):
             return known
-        head, offset, outcome = known
-        if isinstance(outcome, Invalid):
-            return _result(head + digits[offset:], None, outcome)
-        return _new_info(NumberInfo, (head + digits[offset:], None, *outcome))
+        if isinstance(known, _Number):
+            return _result(known.head + digits[known.offset :], None, known.outcome)
+        head, offset, number_type, place = known
+        return _new_info(NumberInfo, (head + digits[offset:], None, number_type, place))
 
-    def _work_out(self, group: tuple[bool, int], digits: str) -> _Number | NumberProblem | None:
+    def _work_out(self, group: int, digits: str) -> _Known | None:
         """Parse and describe `digits` (None: phonenumbers must), and memoise what it can."""
         parsed = self._parses.get(group, digits)
         if parsed is None:
             try:
-                parsed = self._parser.parse(group[0], digits)
+                parsed = self._parser.parse(bool(group & 1), digits)
             except ParseError as error:
                 problem = _parse_problem(error.error_type)
                 self._numbers.put(group, digits, error.window, problem)
@@ -254,11 +266,11 @@ class NumberNormaliser:
         if found is None:
             outcome, decided = self._facts.facts(code, national)
             if outcome is None:
-                return _Number(f"+{code}", offset, describe(phone_number(code, national)))
+                return _known(code, offset, describe(phone_number(code, national)))
             self._outcomes.put(kind, national, decided, (outcome, decided))
         else:
             outcome, decided = found
-        known = _Number(f"+{code}", offset, outcome)
+        known = _known(code, offset, outcome)
         if parsed.window is not None and decided is not None:
             self._numbers.put(group, digits, max(parsed.window, offset + decided), known)
         return known

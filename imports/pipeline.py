@@ -5,8 +5,9 @@ attributes, and set aside the rows that cannot be leads (malformed, no number, i
 What comes out is a `Prepared` chunk: candidates (rows with a valid number), rejects, and the
 places first seen in it. The importing process (`imports.service`) then looks the candidates up,
 decides and writes them, in its one transaction. On a two-core machine the two halves run side
-by side: the stage in a forked process of its own (`imports.worker`), chunks passing through a
-pipe as plain tuples; it needs no database. Small files run the stage inline.
+by side: the stage in a forked process of its own (`imports.worker`), started before the
+importing process opens its transaction, chunks passing through a pipe as plain tuples; it needs
+no database. Small files run the stage inline.
 
 The cyclic garbage collector is paused while a stage or an import runs: it walks every live
 object each time it runs, an import holds millions of them, and nothing here forms cycles.
@@ -15,7 +16,7 @@ object each time it runs, an import holds millions of them, and nothing here for
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -48,6 +49,9 @@ class Plan:
     chunk_rows: int
 
 
+Packed = list[Candidate] | tuple[Any, ...]  # candidates as they cross the pipe (`_packed`)
+
+
 class Prepared(NamedTuple):
     rows: int
     candidates: list[Candidate]
@@ -68,14 +72,25 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def prepared(plan: Plan, *, parallel: bool) -> Iterator[Prepared]:
-    """The prepared chunks of the file, in order."""
+@contextmanager
+def prepared(plan: Plan, *, parallel: bool) -> Iterator[Iterator[Prepared]]:
+    """The prepared chunks of the file, in order; a worker process, if `parallel`, starts on
+    entering (see `imports.worker`) and the file is closed on leaving."""
     if not parallel:
-        return _prepared(plan)
-    return (Prepared(*chunk) for chunk in streamed(_plain, plan, name="import stage"))
+        inline = _prepared(plan)
+        try:
+            yield inline
+        finally:
+            inline.close()
+        return
+    with streamed(_plain, plan, name="import stage") as chunks:
+        yield (
+            Prepared(rows, _unpacked(candidates), rejects, places, position)
+            for rows, candidates, rejects, places, position in chunks
+        )
 
 
-def _prepared(plan: Plan) -> Iterator[Prepared]:
+def _prepared(plan: Plan) -> Generator[Prepared]:
     table = open_table(plan.path, plan.kind, plan.sheet)
     try:
         with collector_paused():
@@ -111,10 +126,10 @@ def _candidates(
     malformed = Reason.MALFORMED_ROW.value
     type_value = _TYPE_VALUES  # a dict probe costs a tenth of an enum's `.value`
     for line, cells, problem in batch:
-        raw = cells[phone] if phone < len(cells) else ""
-        if problem is not None:
-            rejects.append((line, raw, malformed, problem))
+        if problem is not None:  # (a row without one has the header's width, so a phone cell)
+            rejects.append((line, cells[phone] if phone < len(cells) else "", malformed, problem))
             continue
+        raw = cells[phone]
         number = normalise(raw)
         if isinstance(number, NumberInfo):
             e164, extension, number_type, place = number
@@ -129,5 +144,28 @@ def _candidates(
 
 
 def _plain(plan: Plan) -> Iterator[tuple[Any, ...]]:
-    """The chunks as plain tuples, for the pipe (named tuples pickle ten times slower)."""
-    return map(tuple, _prepared(plan))
+    """The chunks as plain tuples, for the pipe (named tuples pickle ten times slower), their
+    candidates by column (`_packed`)."""
+    for rows, candidates, rejects, places, position in _prepared(plan):
+        yield rows, _packed(candidates), rejects, places, position
+
+
+def _packed(candidates: list[Candidate]) -> Packed:
+    """Candidates by column, the long text columns joined on NUL (which the reader lets through in
+    no candidate): a few long strings pickle in two thirds of the time of as many tuples, and
+    split again as fast as those unpickle. Left as they are should a NUL be there after all."""
+    if not candidates:
+        return candidates
+    lines, raws, numbers, extensions, types, places, attributes = zip(*candidates, strict=True)
+    texts = tuple("\0".join(column) for column in (raws, numbers, attributes))
+    if any(text.count("\0") != len(candidates) - 1 for text in texts):
+        return candidates
+    return lines, extensions, types, places, texts
+
+
+def _unpacked(packed: Packed) -> list[Candidate]:
+    if isinstance(packed, list):
+        return packed
+    lines, extensions, types, places, texts = packed
+    raws, numbers, attributes = (text.split("\0") for text in texts)
+    return list(zip(lines, raws, numbers, extensions, types, places, attributes, strict=True))

@@ -154,21 +154,19 @@ def _csv_rows(reader: Any, lines: _CsvLines) -> Iterator[SourceRow]:
     previous = 0
     while True:
         try:
-            cells = next(reader)
-        except StopIteration:
+            for cells in reader:  # a line the csv module cannot split ends this loop, not the rows
+                line, previous = previous + 1, reader.line_num
+                if not cells:  # a blank line: not a row
+                    continue
+                if lines.damaged and any(_BAD_TEXT.search(cell) for cell in cells):
+                    fixed = [_BAD_TEXT.sub("\ufffd", cell) for cell in cells]
+                    yield SourceRow(line, fixed, "bytes that are not text in the file's encoding")
+                    continue
+                yield _new_row(SourceRow, (line, cells, None))
             return
         except csv.Error as error:
             yield SourceRow(previous + 1, [], f"cannot split the line: {error}")
             previous = reader.line_num
-            continue
-        line, previous = previous + 1, reader.line_num
-        if not cells:  # a blank line: not a row
-            continue
-        if lines.damaged and any(_BAD_TEXT.search(cell) for cell in cells):
-            fixed = [_BAD_TEXT.sub("\ufffd", cell) for cell in cells]
-            yield SourceRow(line, fixed, "bytes that are not text in the file's encoding")
-            continue
-        yield _new_row(SourceRow, (line, cells, None))
 
 
 def _with_width(rows: Iterator[SourceRow], width: int) -> Iterator[SourceRow]:

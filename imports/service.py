@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ from ringcast.errors import UserError
 
 CHUNK_ROWS = 20_000
 SAMPLE_ROWS = 200  # rows the phone column is guessed from, when no header names it
+_NUMBER = itemgetter(2)  # a candidate's E.164
 
 Progress = Callable[[int, int], None]  # (done, total), in bytes for CSV and rows for XLSX
 
@@ -76,7 +78,7 @@ class ImportSummary:
         self.total_rows += rows
         self.accepted += len(decision.new) + decision.kept
         self.new_leads += len(decision.new)
-        self.sms_opted_out += sum(lead[-1] for lead in decision.new)
+        self.sms_opted_out += len(decision.opted_out)
         self.rejected.update(reject[2] for reject in rejects)
 
     @property
@@ -127,6 +129,7 @@ def run_import(
         with (
             RejectsReport(request.rejects) as report,
             collector_paused(),
+            prepared(plan, parallel=parallel) as chunks,  # the stage starts before the transaction
             lookups_engine.connect() as reading,
             database.connect() as connection,
             connection.begin(),
@@ -142,9 +145,7 @@ def run_import(
                     actor=request.actor,
                     now=now or datetime.now(UTC),
                 )
-                _import_chunks(
-                    plan, parallel, context, ImportLookups(reading), writer, report, summary, progress
-                )
+                _import_chunks(chunks, context, ImportLookups(reading), writer, report, summary, progress)
                 writer.finish(
                     context,
                     total=summary.total_rows,
@@ -160,8 +161,7 @@ def run_import(
 
 
 def _import_chunks(
-    plan: Plan,
-    parallel: bool,
+    chunks: Iterator[Prepared],
     context: Context,
     lookups: ImportLookups,
     writer: ImportWriter,
@@ -174,19 +174,20 @@ def _import_chunks(
     leads, opt_outs = lookups.has_leads(context), lookups.has_opt_outs()
     seen = SeenNumbers()
     places: list[Place] = []
-    for chunk in prepared(plan, parallel=parallel):
+    for chunk in chunks:
         if summary.total_rows == 0:
             writer.defer_indexes(_expected_rows(chunk))
         places += chunk.places
-        numbers = sorted({candidate[2] for candidate in chunk.candidates})
+        candidates = sorted(chunk.candidates, key=_NUMBER)  # stable: a number's rows stay in line order
+        numbers = list(dict.fromkeys(map(_NUMBER, candidates)))
         decision = decide(
-            chunk.candidates,
+            candidates,
             lookups.lookups(numbers, context, base, leads=leads, opt_outs=opt_outs),
             context,
             seen,
         )
         lookups.done()
-        writer.insert(decision.new, places, context)
+        writer.insert(decision.new, decision.opted_out, places, context)
         rejects = chunk.rejects + decision.rejects
         report.write(rejects)
         summary.add(chunk.rows, decision, rejects)

@@ -7,7 +7,9 @@ MiB fail is kept if those are a few (one line or 1 %), and the lines it cannot d
 malformed rows. A file that is empty, has NUL or control
 bytes (binary), starts with a UTF-16 byte-order mark or an old .xls signature, or decodes in
 neither encoding is refused with one `UserError` line. The delimiter is the one of `,` tab `;`
-`|` that splits the first lines into the same number (at least two) of fields most often.
+`|` that splits the first lines into the same number (at least two) of fields most often; one
+under which the csv module cannot split one of those lines (a field over its size limit) is
+passed over, and the comma kept if every one is.
 """
 
 from __future__ import annotations
@@ -117,7 +119,10 @@ def sniff_delimiter(lines: list[str]) -> str:
     """The delimiter splitting `lines` into the most consistent number (two or more) of fields."""
     best, best_share = ",", 0.0
     for delimiter in DELIMITERS:
-        widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if row)
+        try:
+            widths = Counter(len(row) for row in csv.reader(lines, delimiter=delimiter) if row)
+        except csv.Error:  # a line it cannot split (the reader makes it a malformed row): not this one
+            continue
         if not widths:
             continue
         width, count = widths.most_common(1)[0]

@@ -8,7 +8,8 @@ the columns every lead of the import shares written as literals. SQLite rebuilds
 b-tree for every `IN (...)` CHECK constraint of every inserted row (the enum columns have
 three), which doubles the cost of an insert; the importer writes only values it took from those
 enums, so the per-row CHECKs are switched off while it inserts and the same constraints are
-evaluated once, as one query over the imported rows, before the commit. A large import into a
+evaluated by one query over each chunk's new rows (by rowid, still in the page cache), in the
+insert's thread, right after the insert; a broken one fails the import. A large import into a
 SQLite database holding fewer leads than it brings (`defer_indexes`) also drops the leads
 table's two number indexes (`ix_leads_e164`, and the unique `uq_leads_list_id_e164`: see
 migration 0014) and builds them again, sorted, before the commit: a third of the cost of
@@ -38,6 +39,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -45,21 +47,20 @@ from sqlalchemy import (
     Connection,
     Index,
     Select,
-    and_,
     func,
     insert,
-    not_,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.engine import Dialect
 
 from campaigns.compliance.blocklist import BlockEntry, Blocklist
 from campaigns.persistence.models import Base
 from campaigns.persistence.models.base import UTCDateTime
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
-from imports.decisions import Context, ExistingLead, Lookups, NewLead
+from imports.decisions import Candidate, Context, ExistingLead, Lookups
 from imports.lead_rows import NUMBER_COLUMNS, SHARED_COLUMNS, LeadFormatter, shared_values
 from imports.number_facts import Place
 from ringcast.errors import UserError
@@ -151,25 +152,30 @@ class ImportWriter:
         for index in self._dropped:
             index.drop(self._connection)
 
-    def insert(self, leads: Sequence[NewLead], places: Sequence[Place], context: Context) -> None:
-        """Write new leads in bulk; `places` holds every place id the leads use."""
+    def insert(
+        self, leads: Sequence[Candidate], opted_out: frozenset[str], places: Sequence[Place], context: Context
+    ) -> None:
+        """Write new leads in bulk, flagging those whose number opted out of SMS; `places` holds
+        every place id the leads use."""
         if not leads:
             return
         if self._rows is None:
             self._rows = LeadFormatter(context, sqlite=self._sqlite)
-        rows = self._rows.rows(leads, places)
+        rows = self._rows.rows(leads, opted_out, places)
         driver = self._connection.connection.driver_connection
         assert driver is not None
         columns = f"{', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)}"
+        assert self._writer is not None, "insert outside bulk()"
+        self._written()
         if self._sqlite:
             shared = ", ".join(map(_sqlite_literal, shared_values(context, sqlite=True)))
             values = f"{', '.join('?' * len(NUMBER_COLUMNS))}, {shared}"
-            write, statement = _sqlite_insert, f"INSERT INTO leads ({columns}) VALUES ({values})"
+            statement = f"INSERT INTO leads ({columns}) VALUES ({values})"
+            self._writing = self._writer.submit(
+                _sqlite_insert, driver, statement, rows, _broken(self._connection.dialect)
+            )
         else:
-            write, statement = _copy, f"COPY leads ({columns}) FROM STDIN"
-        assert self._writer is not None, "insert outside bulk()"
-        self._written()
-        self._writing = self._writer.submit(write, driver, statement, rows)
+            self._writing = self._writer.submit(_copy, driver, f"COPY leads ({columns}) FROM STDIN", rows)
 
     def _written(self) -> None:
         """Wait for the insert under way (raising what it raised): the connection is free again."""
@@ -180,13 +186,11 @@ class ImportWriter:
     def finish(
         self, context: Context, *, total: int, accepted: int, rejected: dict[str, int], actor: str
     ) -> None:
-        """Build the deferred indexes, check the new leads' constraints, record the counts and
-        the audit entry."""
+        """Build the deferred indexes, record the counts and the audit entry."""
         self._written()
         for index in self._dropped:
             index.create(self._connection)
         self._dropped = []
-        self._check_constraints(context)
         imports, lists = TABLES["list_imports"], TABLES["contact_lists"]
         self._connection.execute(
             update(imports)
@@ -254,16 +258,6 @@ class ImportWriter:
             list_id=list_id, file_name=file_name[:500], sha256=sha256, rejected={}, **values
         )
         return int(self._scalar(statement.returning(imports.c.id)))
-
-    def _check_constraints(self, context: Context) -> None:
-        if not self._sqlite:
-            return  # PostgreSQL checked them row by row during COPY
-        table = TABLES["leads"]
-        checks = [c.sqltext for c in table.constraints if isinstance(c, CheckConstraint)]
-        query = select(func.count()).where(table.c.import_id == context.import_id, not_(and_(*checks)))
-        broken = self._connection.execute(query.select_from(table)).scalar_one()
-        if broken:
-            raise RuntimeError(f"{broken} imported leads break the leads table's CHECK constraints")
 
     def _scalar(self, statement: Any) -> Any:
         return self._connection.execute(statement).scalar()
@@ -347,13 +341,31 @@ def _copy(driver: Any, statement: str, rows: Any) -> None:
         copy.write(rows)
 
 
-def _sqlite_insert(driver: Any, statement: str, rows: Any) -> None:
-    """One chunk's INSERT (SQLite), its per-row CHECKs off (see the module doc)."""
+@cache
+def _broken(dialect: Dialect) -> str:
+    """SQLite: the query counting the leads after rowid `?` that break a CHECK of `leads`
+    (each CHECK in brackets: one may be an `OR`)."""
+    literal = {"literal_binds": True}
+    checks = [
+        f"({constraint.sqltext.compile(dialect=dialect, compile_kwargs=literal)})"
+        for constraint in TABLES["leads"].constraints
+        if isinstance(constraint, CheckConstraint)
+    ]
+    return f"SELECT count(*) FROM leads WHERE id > ? AND NOT ({' AND '.join(checks)})"
+
+
+def _sqlite_insert(driver: Any, statement: str, rows: Any, broken: str) -> None:
+    """One chunk's INSERT (SQLite), its per-row CHECKs off, then its rows checked with the
+    query `broken` (see the module doc)."""
+    (after,) = driver.execute("SELECT coalesce(max(id), 0) FROM leads").fetchone()
     driver.execute("PRAGMA ignore_check_constraints = ON")
     try:
         driver.executemany(statement, rows)
     finally:
         driver.execute("PRAGMA ignore_check_constraints = OFF")
+    (count,) = driver.execute(broken, (after,)).fetchone()
+    if count:
+        raise RuntimeError(f"{count} imported leads break the leads table's CHECK constraints")
 
 
 _ENTRY_COLUMNS = "t.kind, t.value, t.match, t.scope, t.campaign_id, t.reason, t.source, t.expires_at"

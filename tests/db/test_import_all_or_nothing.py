@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import Workbook
@@ -11,8 +13,11 @@ from sqlalchemy import func, select
 
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import AuditEntry, ContactList, Lead, ListImport
+from imports import service
+from imports.decisions import Decision
 from imports.service import ImportRequest, run_import
 from imports.store import ImportWriter
+from ringcast.errors import UserError
 from tests.db.importing import SAMPLE, cli_on
 
 pytestmark = pytest.mark.db
@@ -163,3 +168,32 @@ def test_xlsx_import(
     with database.session() as session:
         leads = dict(session.execute(select(Lead.source_line, Lead.e164)).all())
     assert leads == {2: "+8613800138000", 3: "+8613900139000"}
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["inline", "worker"])
+def test_a_lead_breaking_a_check_constraint_fails_the_import(
+    database: Database, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    decided = service.decide
+    chunks = []
+
+    def one_bad_type(*args: Any) -> Decision:
+        decision = decided(*args)
+        chunks.append(1)
+        if len(chunks) == 2 and decision.new:  # the second chunk, after a first one went in fine
+            line, raw, e164, extension, _, place, attributes = decision.new[-1]
+            decision.new[-1] = (line, raw, e164, extension, "bogus", place, attributes)
+        return decision
+
+    monkeypatch.setattr(service, "decide", one_bad_type)
+    with pytest.raises(Exception, match=r"CHECK constraints|violates check constraint"):
+        run_import(database, ImportRequest(SAMPLE, "样本"), chunk_rows=100, parallel=parallel)
+    _nothing_written(database)
+
+
+def test_a_refused_import_ends_its_worker_process(database: Database) -> None:
+    request = ImportRequest(SAMPLE, "样本", campaign="no such campaign")
+    with pytest.raises(UserError, match="no campaign named"):
+        run_import(database, request, chunk_rows=10, parallel=True)  # refused after the worker started
+    assert multiprocessing.active_children() == []
+    _nothing_written(database)

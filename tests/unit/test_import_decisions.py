@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaigns.compliance.blocklist import BlockEntry, Blocklist
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
@@ -81,7 +83,7 @@ def test_leads_already_stored_are_duplicates_unless_this_file_made_them_there() 
 def test_opted_out_numbers_are_imported_and_flagged() -> None:
     lookups = Lookups(Blocklist(), opted_out=frozenset({"+8613800000001"}))
     decision = decide([row(2, "+8613800000001"), row(3, "+8613800000002")], lookups, CONTEXT, SeenNumbers())
-    assert [(lead[0], lead[-1]) for lead in decision.new] == [(2, True), (3, False)]
+    assert [lead[0] for lead in decision.new] == [2, 3] and decision.opted_out == {"+8613800000001"}
 
 
 def test_seen_numbers_merge_runs_and_remember_lines() -> None:
@@ -94,6 +96,22 @@ def test_seen_numbers_merge_runs_and_remember_lines() -> None:
     assert number_key("+8613800138000") == 8613800138000
 
 
+@given(
+    st.lists(st.lists(st.integers(0, 300), max_size=40), max_size=8),
+    st.lists(st.integers(0, 300), max_size=60),
+)
+def test_seen_numbers_answer_as_a_dict_would(chunks: list[list[int]], asked: list[int]) -> None:
+    seen, oracle, line = SeenNumbers(), dict[int, int](), 0
+    for chunk in chunks:
+        new = [key for key in dict.fromkeys(chunk) if key not in oracle]
+        lines = list(range(line, line + len(new)))
+        line += len(new)
+        seen.add(np.array(new, dtype=np.int64), np.array(lines, dtype=np.int64))
+        oracle.update(zip(new, lines, strict=True))
+    found = seen.lines_of(np.array(asked, dtype=np.int64)).tolist()
+    assert found == [oracle.get(key, -1) for key in asked]
+
+
 def test_formula_cells_are_neutralised() -> None:
     assert [neutralise(text) for text in ("=SUM(A1:A2)", "+1", "-2", "@x", "\tx", "VIP", "")] == [
         "'=SUM(A1:A2)",
@@ -104,3 +122,38 @@ def test_formula_cells_are_neutralised() -> None:
         "VIP",
         "",
     ]
+
+
+NUMBERS = [f"+861380000{n:04d}" for n in range(12)]
+
+
+@given(
+    st.lists(st.lists(st.sampled_from(NUMBERS), max_size=30), min_size=1, max_size=4),
+    st.sets(st.sampled_from(NUMBERS)),
+    st.dictionaries(st.sampled_from(NUMBERS), st.tuples(st.sampled_from([1, 2]), st.integers(1, 40))),
+    st.sets(st.sampled_from(NUMBERS)),
+    st.booleans(),
+)
+def test_numbers_no_lookup_concerns_are_decided_as_row_by_row(
+    chunks: list[list[str]],
+    blocked: set[str],
+    stored: dict[str, tuple[int, int]],
+    opted_out: set[str],
+    by_number: bool,
+) -> None:
+    """The array path for plain numbers gives what the steps give row by row (`listed=None`)."""
+    blocklist = Blocklist([BlockEntry(BlockKind.DNC, number) for number in blocked])
+    existing = {number: ExistingLead(list_id, line, 10) for number, (list_id, line) in stored.items()}
+    fast, slow = SeenNumbers(), SeenNumbers()
+    line = 2
+    for chunk in chunks:
+        rows = [row(line + offset, number) for offset, number in enumerate(chunk)]
+        line += len(chunk)
+        if by_number:
+            rows.sort(key=lambda candidate: candidate[2])
+        numbers = sorted(set(chunk))
+        decided = decide(
+            rows, Lookups(blocklist, blocklist.listed(numbers), existing, frozenset(opted_out)), CONTEXT, fast
+        )
+        oracle = decide(rows, Lookups(blocklist, None, existing, frozenset(opted_out)), CONTEXT, slow)
+        assert decided == oracle

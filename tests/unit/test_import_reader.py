@@ -184,3 +184,20 @@ def test_attributes_are_json_without_empty_cells() -> None:
     columns = resolve(["姓名", "手机号", "备注", "城市"], {}, [], _valid)
     encode = columns.attributes_json()
     assert encode(["张三", "13800138000", '说"好"', " "]) == '{"姓名":"张三","备注":"说\\"好\\""}'
+
+
+def test_a_line_the_csv_module_cannot_split_is_one_malformed_row(tmp_path: Path) -> None:
+    huge = "x" * 200_000  # over the csv module's field size limit
+    path = write(tmp_path, (HEADER + ROWS * 30 + f"张三,13800138000,{huge}\n" + ROWS).encode())
+    _, rows = read(path)
+    assert len(rows) == 63 and [row.line for row in rows[-3:]] == [62, 63, 64]
+    assert rows[-3].problem is not None and rows[-3].problem.startswith("cannot split the line")
+    assert all(row.problem is None for row in rows[:-3] + rows[-2:])
+    assert rows[-2].cells == ["张三", "13800138000", "北京"]
+
+
+def test_a_line_that_cannot_be_split_among_the_first_is_a_malformed_row_too(tmp_path: Path) -> None:
+    path = write(tmp_path, (HEADER + "张三,13800138000," + "x" * 200_000 + "\n" + ROWS).encode())
+    header, rows = read(path)
+    assert header == ["姓名", "手机号", "城市"]
+    assert [(row.line, row.problem is None) for row in rows] == [(2, False), (3, True), (4, True)]
