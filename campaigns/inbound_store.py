@@ -167,14 +167,26 @@ def end_call(
 ) -> None:
     """The call ended (a second end is ignored): a wait still open ends by `outcome`, a talk ends."""
     with database.session() as session:
-        call = _call(session, call_id)
-        if call.ended_at is not None:
-            return
-        visit = _last_visit(session, call_id)
-        if visit is not None:
-            _finish(visit, _WAIT_ENDED_BY.get(outcome, QueueResult.FAILED), at)
-        call.ended_at, call.outcome, call.hangup_cause, call.voicemail = at, outcome, cause, voicemail
-        after_inbound_call(session, call, at)
+        end_call_in(session, call_id, at, outcome, cause, voicemail)
+
+
+def end_call_in(
+    session: Session,
+    call_id: int,
+    at: datetime,
+    outcome: InboundOutcome,
+    cause: int | None = None,
+    voicemail: str | None = None,
+) -> None:
+    """`end_call` within the caller's transaction."""
+    call = _call(session, call_id)
+    if call.ended_at is not None:
+        return
+    visit = _last_visit(session, call_id)
+    if visit is not None:
+        _finish(visit, _WAIT_ENDED_BY.get(outcome, QueueResult.FAILED), at)
+    call.ended_at, call.outcome, call.hangup_cause, call.voicemail = at, outcome, cause, voicemail
+    after_inbound_call(session, call, at)
 
 
 def last_agent_for(database: Database, caller: str, since: datetime) -> tuple[int, datetime] | None:

@@ -146,33 +146,39 @@ def ended_in_box(
 ) -> Notice | None:
     """Call `call_id` ended in `box`, its recording `file` (under the pbx's spool directory, `spool`
     here): a message, and who is to be told of it, when the recording holds `MIN_MESSAGE_S` of
-    sound or more (or cannot be read here: `spool` None), the call ending by `outcome`; else None,
-    the call `abandoned`, without a file."""
-    if spool is not None and recorded_s(spool / f"{file}.wav") < MIN_MESSAGE_S:
+    sound or more (or the spool cannot be read here: `spool` None or not a directory), the call
+    ending by `outcome`; else None, the call `abandoned`, without a file. The call's end and its
+    message are one transaction."""
+    if spool is not None and spool.is_dir() and recorded_s(spool / f"{file}.wav") < MIN_MESSAGE_S:
         inbound_store.end_call(database, call_id, at, InboundOutcome.ABANDONED, cause)
         return None
-    inbound_store.end_call(database, call_id, at, outcome, cause, file)
-    return message_left(database, call_id, box, file, at)
+    with database.session() as session:
+        inbound_store.end_call_in(session, call_id, at, outcome, cause, file)
+        return _keep_message(session, call_id, box, file, at)
 
 
 def message_left(database: Database, call_id: int, box: Box, file: str, at: datetime) -> Notice:
     """Keep the message call `call_id` left in `box`; who is to be told of it."""
     with database.session() as session:
-        row = VoicemailMessage(call_id=call_id, owner=box.owner, box=box.name, file=file, left_at=at)
-        session.add(row)
-        session.flush()
-        caller = session.get_one(InboundCall, call_id).caller
-        if box.owner == "agent":
-            agents = session.scalars(select(Agent.name).where(Agent.name == box.name, Agent.active))
-        else:
-            agents = session.scalars(
-                select(Agent.name)
-                .join(QueueMembership, QueueMembership.agent_id == Agent.id)
-                .join(CallQueue, CallQueue.id == QueueMembership.queue_id)
-                .where(CallQueue.name == box.name, Agent.active)
-                .order_by(QueueMembership.position)
-            )
-        return Notice(_message(row, caller), tuple(agents))
+        return _keep_message(session, call_id, box, file, at)
+
+
+def _keep_message(session: Session, call_id: int, box: Box, file: str, at: datetime) -> Notice:
+    row = VoicemailMessage(call_id=call_id, owner=box.owner, box=box.name, file=file, left_at=at)
+    session.add(row)
+    session.flush()
+    caller = session.get_one(InboundCall, call_id).caller
+    if box.owner == "agent":
+        agents = session.scalars(select(Agent.name).where(Agent.name == box.name, Agent.active))
+    else:
+        agents = session.scalars(
+            select(Agent.name)
+            .join(QueueMembership, QueueMembership.agent_id == Agent.id)
+            .join(CallQueue, CallQueue.id == QueueMembership.queue_id)
+            .where(CallQueue.name == box.name, Agent.active)
+            .order_by(QueueMembership.position)
+        )
+    return Notice(_message(row, caller), tuple(agents))
 
 
 def unheard_for(database: Database, agent: str) -> list[dict[str, Any]]:

@@ -64,10 +64,16 @@ def fallen_back(call: WaitingCall) -> WaitingCall:
 
 def falls_back(call: WaitingCall, queue: QueueConfig, logged_in: bool, now: datetime) -> bool:
     """Whether a direct call goes to its queue's other agents now: its number falls back, and its
-    time came, or its agent is logged out or not a member of the queue."""
+    time came, or its agent is not a member of the queue, or logged out (once a restarted
+    engine's patience is over: its agents log in again meanwhile)."""
     if call.direct_agent is None or call.fallback_at is None:
         return False
-    return now >= call.fallback_at or not logged_in or queue.position(call.direct_agent) is None
+    patient = call.patient_until is not None and now < call.patient_until
+    return (
+        now >= call.fallback_at
+        or (not logged_in and not patient)
+        or queue.position(call.direct_agent) is None
+    )
 
 
 def asks_for(call: WaitingCall, queue: QueueConfig) -> int | None:

@@ -112,6 +112,7 @@ class InboundAcd:
         self.announcements = Announcements(self)
         self.rest = RestWatch(dialer)  # ready members resting (AGT-7): served once rested
         self._boxes: dict[str, voicemail_store.Box] = {}  # by caller: the box it leaves a message in
+        self.created_at = datetime.now(UTC)  # calls that arrived before were a previous run's
 
     async def start(self) -> None:
         await self.publish_agi_url()
@@ -227,14 +228,20 @@ class InboundAcd:
         )
         await self._wait(call, waiting)
 
-    async def wait_again(self, left: LeftOpen, waiting: WaitingCall, channel: str) -> None:
-        """A caller a previous run left waiting, still in its hold loop: it waits again as it was
-        (`restart.taken_back`), its queue visit still open."""
+    def wait_again(self, left: LeftOpen, waiting: WaitingCall, channel: str) -> InboundCall:
+        """A caller a previous run left waiting, still in its hold loop: followed again at once (its
+        hang-up is not missed), waiting as it was (`restart.taken_back`), its queue visit still
+        open; `back_in_line` then routes it."""
         call = InboundCall(left.call_id, left.uniqueid, left.caller, left.region, left.arrived_at)
         call.flags, call.queued, call.waiting = left.flags, True, waiting
         self.arrived(call, channel)
         call.stage = Stage.WAITING
-        await self._back_on_board(call)
+        return call
+
+    async def back_in_line(self, call: InboundCall) -> None:
+        """A taken-back call on the board and routed, unless it ended meanwhile."""
+        if self.calls.get(call.uniqueid) is call:
+            await self._back_on_board(call)
 
     async def _wait(self, call: InboundCall, waiting: WaitingCall) -> None:
         if waiting.queue not in self.board.queues:  # removed meanwhile

@@ -210,6 +210,10 @@ def test_a_call_ended_in_a_box_is_a_message_only_when_its_recording_has_sound(
     assert voicemail_store.ended_in_box(
         database, None, unchecked, box, "vm/sales/1.6", AT, InboundOutcome.IVR_ONLY, None
     )
+    elsewhere = _call(database, "1.7")  # a spool directory this machine does not have: the same
+    assert voicemail_store.ended_in_box(
+        database, tmp_path / "no-lab", elsewhere, box, "vm/sales/1.7", AT, InboundOutcome.IVR_ONLY, None
+    )
 
 
 def _api(database: Database) -> TestClient:

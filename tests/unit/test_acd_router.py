@@ -4,6 +4,7 @@ memory, direct dial, ring-mode no answer and overflow."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -401,3 +402,11 @@ def test_overflow_follows_the_chain_to_its_end() -> None:
 def test_wake_at_is_the_overflow_time_for_a_plain_call() -> None:
     board = board_of(sales(1, max_wait_s=90), [agent(1, A.ON_CALL)], [call("c", waited_s=30)])
     assert wake_at(board, "c", NOW) == NOW + timedelta(seconds=60)
+
+
+def test_a_taken_back_direct_call_keeps_its_agent_while_the_agents_log_in_again() -> None:
+    direct = replace(falling_back(after_s=60, waited_s=10), patient_until=NOW + timedelta(seconds=120))
+    board = board_of(sales(1, 5), [agent(1)], [direct])  # its agent 5 not logged in yet
+    assert route_call(board, direct, NOW, NO_TURNS).commands == ()  # not agent 1's: it waits for 5
+    later = NOW + timedelta(seconds=50)  # its number's fallback time: agent 1 may take it
+    assert route_call(board, direct, later, NO_TURNS).commands == (FallBack("direct"), Offer("direct", 1))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from campaigns import inbound_store
+from campaigns.persistence.models.enums import InboundOutcome
 from dialer.acd.queues import QueueConfig, QueueMember
 from dialer.acd.restart import RESTART_PATIENCE_S, LeftOpen, LeftWaiting, taken_back
 from dialer.asterisk.ami import ChannelSnapshot
@@ -68,6 +69,7 @@ class RestartedDialer(FakeDialer):
         self.ami = self
         self.hung_up: list[str] = []
         self.closed: list[int] = []
+        self.ended: list[tuple[int, InboundOutcome]] = []
 
     async def run(self, work: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if work is inbound_store.left_open:
@@ -80,8 +82,19 @@ class RestartedDialer(FakeDialer):
     async def channels(self) -> list[ChannelSnapshot]:
         return self.alive
 
+    def record_later(self, work: Callable[..., Any], *args: Any) -> None:
+        super().record_later(work, *args)
+        if work is inbound_store.end_call:
+            self.ended.append((args[1], args[3]))  # (database, call id, at, outcome, ...)
+
     async def hangup_channel_named(self, name: str) -> None:
         self.hung_up.append(name)
+
+    def forget_leg(self, channel_id: str) -> None:
+        pass  # follow_leg keeps none
+
+    async def release_agent(self, agent_id: int | None, channel_id: str, at: float) -> None:
+        assert agent_id is None, "nobody was offered the call"
 
 
 async def test_the_engine_takes_back_its_waiting_callers_and_closes_the_rest() -> None:
@@ -105,3 +118,25 @@ async def test_the_engine_takes_back_its_waiting_callers_and_closes_the_rest() -
     nine = dialer.login(9, A.READY)  # its agent logs in again
     assert await acd.serve(nine.agent_id) and dialer.moved == [("1.1", 9)]
     await asyncio.gather(*dialer.tasks)
+
+
+async def test_callers_of_this_run_are_left_alone_and_one_gone_meanwhile_ends_abandoned() -> None:
+    now = datetime.now(UTC)
+    records = [left(1, now=now), left(2, now=now)]
+    alive = [channel("1.1", QUEUE_HOLD_CONTEXT), channel("1.2", QUEUE_HOLD_CONTEXT)]
+    dialer = RestartedDialer({"sales": SALES}, records, alive)
+    acd = dialer.inbound
+    new_caller = replace(left(5, None, now), arrived_at=acd.created_at)  # in its menu, this run's
+    dialer.records.append(new_caller)
+    listings = [alive, alive[:1]]  # 1.2 hangs up before it is followed: the second listing lacks it
+
+    async def channels() -> list[ChannelSnapshot]:
+        return listings.pop(0)
+
+    dialer.channels = channels  # type: ignore[method-assign]
+    await acd.start()
+    assert list(acd.board.calls) == ["1.1"] and not acd.follows("1.2")
+    assert dialer.hung_up == [] and dialer.closed == [], "the new caller is not touched"
+    assert dialer.recorded == ["end_call"]  # 1.2's: its caller gone, its wait over
+    [(call_id, outcome)] = dialer.ended
+    assert (call_id, outcome) == (2, InboundOutcome.ABANDONED)
