@@ -119,6 +119,9 @@ class CallControls:
                 if held_here:
                     await self.back_to_agent(call, session)
                 raise
+            if call not in self.dialer.calls and not self.dialer.inbound.follows(call):
+                await self.thirds.call_ended(call)  # the customer hung up meanwhile: nobody kept for it
+                raise UserError(f"agent {agent_name}'s customer hung up")
         elif control is Control.CONFERENCE:
             await self.back_to_agent(call, session)
         elif control is Control.COMPLETE:
@@ -387,7 +390,6 @@ class CallControls:
 
     async def call_ended(self, call: str) -> None:
         """The customer's call ended: the legs forgotten, its third party let go."""
-        legs = self._legs.get(call)
         self._forget(call, self.agent_on(call))
         self._moving.pop(call, None)
-        await self.thirds.call_ended(call, legs)
+        await self.thirds.call_ended(call)

@@ -78,6 +78,7 @@ class PostCallSurveys:
             return PostCall(config.survey_id, surveyed, config)
         now = time.time()
         self.dialer.calls[channel_id] = call.surveyed()
+        await self.dialer.controls.call_ended(channel_id)  # its legs forgotten, its agent unmuted
         await self.dialer.release_agent(call.agent_id, channel_id, now)
         self.dialer.db.submit(dial_store.close_attempt, config, attempt_result(call.hung_up(now, None)))
         return PostCall(config.survey_id, surveyed, config)

@@ -182,10 +182,14 @@ class ThirdParties:
             return
         self.controls.moved(session, call, THIRD_GONE, legs.third, legs.third_gone())
 
-    async def call_ended(self, call: str, legs: CallLegs | None) -> None:
-        """The customer's call ended (its `legs` already forgotten): a third party still up is hung up,
-        a consulted agent ready again; the other half of a pair is hung up."""
-        await self._free_consulted(call, legs)
+    async def call_ended(self, call: str) -> None:
+        """The customer's call ended (its legs already forgotten): a third party still up is hung up;
+        any agent still reserved for the customer (consulted, or being reserved as the customer
+        went) is ready again; the other half of a pair is hung up."""
+        at = datetime.now(UTC).timestamp()
+        for session in list(self.dialer.desk):
+            if session.status.call == call and session.status.state is AgentState.RESERVED:
+                await self.dialer.release_agent(session.agent_id, call, at)
         third = third_party_of(call)
         if third in self._thirds:
             self._thirds.pop(third, None)
