@@ -237,10 +237,10 @@ async def test_a_direct_call_falls_back_to_its_queue_after_its_numbers_wait() ->
     await acd.refresh()
     call = InboundCall(1, "1.1", "+8613800138000", "广东省", _now())
     acd.arrived(call, "PJSIP/carrier-1.1")
-    await acd.enqueue(call, "sales", 0, agent=9, fallback_after_s=0.05)
+    await acd.enqueue(call, "sales", 0, agent=9, fallback_after_s=0.5)  # wide: a loaded machine
     assert call.stage is Stage.WAITING and dialer.moved == []
     arrived = call.waiting.arrived if call.waiting else None
-    await asyncio.sleep(0.1)
+    await asyncio.sleep(0.8)
     await asyncio.gather(*dialer.tasks)
     assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 7)]  # the queue's agent
     assert call.waiting is not None and call.waiting.direct_agent is None
@@ -277,10 +277,10 @@ async def test_a_ready_agent_resting_gets_the_waiting_call_as_soon_as_it_is_rest
     dialer = ServingDialer({"sales": QueueConfig("sales", (QueueMember(7),), max_wait_s=300)})
     now = _now()
     window = timedelta(minutes=30)
-    # busy for half the window and 50 ms more; allowed half: rested in about 50 ms, if still ready
+    # busy for half the window and 500 ms more; allowed half: rested in about 500 ms, if still ready
     worked = (
         StateChange(7, A.READY, A.ON_CALL, None, now - window),
-        StateChange(7, A.ON_CALL, A.READY, None, now - window / 2 + timedelta(milliseconds=50)),
+        StateChange(7, A.ON_CALL, A.READY, None, now - window / 2 + timedelta(milliseconds=500)),
     )
     session = AgentSession(7, "agent7", 1, AgentStatus(7, A.READY, worked[-1].at), Wrap(), max_occupancy=0.5)
     session.recent.extend(worked)
@@ -288,6 +288,6 @@ async def test_a_ready_agent_resting_gets_the_waiting_call_as_soon_as_it_is_rest
     dialer.inbound.agent_changed(session)
     call = await _queued(dialer)
     assert call.stage is Stage.WAITING and dialer.moved == []  # resting: not eligible
-    await asyncio.sleep(0.2)
+    await asyncio.sleep(0.8)
     await asyncio.gather(*dialer.tasks)
     assert dialer.served == [7] and dialer.moved == [("1.1", 7)]
