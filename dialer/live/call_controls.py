@@ -110,18 +110,24 @@ class CallControls:
             held_here = control is Control.CONSULT and legs.state is not Legs.HELD
             if held_here:
                 await self._hold(call)
+            assert after is not None
+            self._legs[call] = after  # kept before the third party is brought in: its join may come first
             try:
                 if other is not None:
                     await self.thirds.link_agent(session, call, other)
                 else:
                     await self.thirds.dial(session, call, target.name)
             except UserError:  # the pbx would not bring the third party in: the legs stay as they were
+                self._legs[call] = legs
+                if legs == CallLegs():
+                    del self._legs[call]
                 if held_here:
                     await self.back_to_agent(call, session)
                 raise
             if call not in self.dialer.calls and not self.dialer.inbound.follows(call):
                 await self.thirds.call_ended(call)  # the customer hung up meanwhile: nobody kept for it
                 raise UserError(f"agent {agent_name}'s customer hung up")
+            after = self._legs.get(call, after)  # joined meanwhile, or gone: as the events left them
         elif control is Control.CONFERENCE:
             await self.back_to_agent(call, session)
         elif control is Control.COMPLETE:

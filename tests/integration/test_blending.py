@@ -78,6 +78,7 @@ async def test_an_inbound_only_agent_takes_inbound_calls_and_no_outbound_one(
     assert refused.status_code == 409 and "inbound-only" in refused.text
     await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=15))
     on_call = await _agent_until(client, "on_call")
+    await until(lambda: [c.queue for c in inbound_calls(database)] == [QUEUE], "its queue recorded")
     [call] = inbound_calls(database)
     assert (on_call["call"], call.queue) == (call.uniqueid, QUEUE)
     await asyncio.sleep(1.0)
@@ -118,5 +119,6 @@ async def test_with_a_reserve_of_one_the_agent_ready_last_stays_free_for_inbound
     assert _attempts(database, kept["agent_id"]) == 0, "no outbound call for the agent kept for inbound"
     await call_pbx(carrier_ami, InboundCaller(HOTLINE_DID, CALLER_NUMBER, script="1", hang_up_after_s=5))
     await _agent_until(client, "on_call", name=OTHER_AGENT)
+    await until(lambda: [c.agent_id for c in inbound_calls(database)] == [kept["agent_id"]], "its answer")
     [call] = inbound_calls(database)
     assert call.agent_id == kept["agent_id"]
