@@ -111,16 +111,14 @@ class CallControls:
             if held_here:
                 await self._hold(call)
             assert after is not None
-            self._legs[call] = after  # kept before the third party is brought in: its join may come first
+            self._keep(call, after)  # kept before the third party is brought in: its join may come first
             try:
                 if other is not None:
                     await self.thirds.link_agent(session, call, other)
                 else:
                     await self.thirds.dial(session, call, target.name)
             except UserError:  # the pbx would not bring the third party in: the legs stay as they were
-                self._legs[call] = legs
-                if legs == CallLegs():
-                    del self._legs[call]
+                self._keep(call, legs)
                 if held_here:
                     await self.back_to_agent(call, session)
                 raise
@@ -142,6 +140,13 @@ class CallControls:
         self.moved(session, call, control, target or legs.third, after)
         shown = {"legs": after.state.value if after else None, "muted": bool(after and after.muted)}
         return self.dialer.agents.status(session.agent_id) | shown
+
+    def _keep(self, call: str, legs: CallLegs) -> None:
+        """The call's legs now: none kept while they are plain talking."""
+        if legs == CallLegs():
+            self._legs.pop(call, None)
+        else:
+            self._legs[call] = legs
 
     def legs(self, call: str) -> CallLegs | None:
         """The legs of the customer `call`, while a control applies."""
@@ -307,10 +312,8 @@ class CallControls:
         """Keep the legs, record the control and show it on the agent's screen (with `shown`)."""
         if after is None:
             self._forget(call, session)
-        elif after == CallLegs():
-            self._legs.pop(call, None)
         else:
-            self._legs[call] = after
+            self._keep(call, after)
         dialer = self.dialer
         now = datetime.now(UTC)
         inbound = dialer.inbound.calls.get(call)
