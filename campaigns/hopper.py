@@ -35,7 +35,7 @@ from campaigns.list_shares import ListShares
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Callback, CampaignList, ContactList, Lead
 from campaigns.persistence.models.enums import CallbackState, LeadState
-from campaigns.persistence.models.leads import DIALABLE
+from campaigns.persistence.models.leads import DIALABLE, with_number
 from ringcast.errors import UserError
 
 _DIALABLE = text(f"({DIALABLE})")  # bracketed: an OR among the query's other conditions
@@ -204,7 +204,7 @@ def lead_of_number(
 
 def latest_lead(session: Session, e164: str) -> Lead | None:
     """The number's customer record: its most recently updated lead in any list, None for a stranger."""
-    return session.scalar(select(Lead).where(Lead.e164 == e164).order_by(Lead.updated_at.desc()).limit(1))
+    return session.scalar(select(Lead).where(with_number(e164)).order_by(Lead.updated_at.desc()).limit(1))
 
 
 def _new_manual_lead(

@@ -11,12 +11,12 @@ enums, so the per-row CHECKs are switched off while it inserts and the same cons
 evaluated by one query over each chunk's new rows (by rowid, still in the page cache), in the
 insert's thread, right after the insert; a broken one fails the import. A large import into a
 SQLite database holding fewer leads than it brings (`defer_indexes`) also drops the leads
-table's two number indexes (`ix_leads_e164`, and the unique `uq_leads_list_id_e164`: see
-migration 0014) and builds them again, sorted, before the commit: a third of the cost of
-keeping them up to date row by row in random order. The hopper's index stays: every lead of an
+table's number index (the unique `uq_leads_list_id_e164`: see migration 0014) and builds it
+again, sorted, before the commit: a third of the cost of keeping it up to date row by row in
+random order. The hopper's index stays: every lead of an
 import has the same key in it (list, priority, next attempt), so each insert appends to it in
 rowid order, which costs less than building it again at the end, after the last chunk, where
-nothing runs beside it. PostgreSQL keeps them: dropping an index locks the table against the
+nothing runs beside it. PostgreSQL keeps its indexes: dropping one locks the table against the
 live dialer's reads until the import commits.
 
 Each chunk's insert runs in a thread of its own (`ImportWriter.bulk`) while the importing
@@ -25,11 +25,11 @@ works. One insert at a time, and nothing else uses the write connection meanwhil
 insert and `finish` wait for it first, and so does leaving `bulk`, whatever happened.
 
 `ImportLookups` reads what is already committed, on a connection of its own: prefix blocklist
-entries once, then for each chunk exactly its numbers (`IN json_each(?)` on SQLite, `= ANY(?)`
-on PostgreSQL), so a 5-million-entry DNC list costs an index probe per number, never a full
-load; numbers given in order walk the index in order, which makes the probes a third cheaper.
-Leads of this import are not committed yet and not needed: the file's own duplicates are found
-in memory (`SeenNumbers`).
+entries once, then for each chunk exactly its numbers (`json_each(?)` on SQLite, a LATERAL
+probe per number on PostgreSQL: see `_per_number`), so a 5-million-entry DNC list costs an index
+probe per number, never a full load; numbers given in order walk the index in order, which makes
+the probes a third cheaper. Leads of this import are not committed yet and not needed: the
+file's own duplicates are found in memory (`SeenNumbers`).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ class ImportWriter:
         return Context(list_id, import_id, campaigns, {row[0]: row[1] for row in names}, now)
 
     def defer_indexes(self, expected_rows: int) -> None:
-        """SQLite: drop the number indexes of `leads` (`finish` builds them again) when about
+        """SQLite: drop the number index of `leads` (`finish` builds it again) when about
         `expected_rows` rows are coming and the table holds no more leads than that, so that
         building it afresh costs less than updating it row by row (see the module doc)."""
         if not self._sqlite or self._dropped or expected_rows < DEFER_INDEXES_FROM_ROWS:
@@ -293,7 +293,7 @@ class ImportLookups:
     ) -> Lookups:
         """What the database holds about these (distinct, sorted) numbers; `leads` and `opt_outs` say
         whether those tables can hold anything (see `has_leads` and `has_opt_outs`)."""
-        params = {"numbers": json.dumps(numbers) if self._sqlite else numbers}
+        params = {"numbers": json.dumps(numbers) if self._sqlite else ",".join(numbers)}
         exact_entries = self._per_number("blocklist_entries", "value", "t.match = 'exact'")
         query = text(f"SELECT {_ENTRY_COLUMNS} FROM {exact_entries}").columns(expires_at=UTCDateTime())
         exact = list(_entries(self._connection.execute(query, params)))
@@ -324,12 +324,14 @@ class ImportLookups:
         by itself; PostgreSQL's would rather scan a large table than probe it for an array of
         20,000 numbers (`= ANY(...)`, or a join it may flatten into a hash join over the whole
         table: 6 times slower against a million DNC entries), so the probe is spelled as a LATERAL
-        subquery with `OFFSET 0`, which the planner cannot flatten.
+        subquery with `OFFSET 0`, which the planner cannot flatten. The numbers go to PostgreSQL
+        as one comma-separated text, split there: psycopg converts a list parameter value by
+        value, in Python (a microsecond a number).
         """
         if self._sqlite:
             return f"json_each(:numbers) AS n JOIN {table} AS t ON t.{column} = n.value AND {condition}"
         return (
-            "unnest(CAST(:numbers AS varchar[])) AS n(value) CROSS JOIN LATERAL"
+            "unnest(string_to_array(:numbers, ',')) AS n(value) CROSS JOIN LATERAL"
             f" (SELECT * FROM {table} AS t WHERE t.{column} = n.value AND {condition} OFFSET 0) AS t"
         )
 

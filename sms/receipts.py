@@ -26,6 +26,7 @@ from campaigns.agent_store import audit
 from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.models import Base, Lead, SmsMessage, SmsOptOut, SmsReceipt, SmsReply
 from campaigns.persistence.models.enums import SmsState
+from campaigns.persistence.models.leads import with_number
 from sms.optout import opt_out_keyword
 from sms.providers.base import InboundReply, Receipt, ReceiptStatus
 
@@ -159,7 +160,7 @@ def opt_out(session: Session, e164: str, keyword: str | None, source: str, actor
             source=source,
         )
     session.execute(
-        update(Lead).where(Lead.e164 == e164, Lead.sms_opt_out.is_(False)).values(sms_opt_out=True)
+        update(Lead).where(with_number(e164), Lead.sms_opt_out.is_(False)).values(sms_opt_out=True)
     )
     result = session.connection().execute(
         update(Base.metadata.tables["sms_messages"])

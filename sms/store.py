@@ -32,6 +32,7 @@ from campaigns.persistence.models import (
     SmsTemplate,
 )
 from campaigns.persistence.models.enums import CompliancePreset
+from campaigns.persistence.models.leads import with_number
 from ringcast.errors import UserError
 from sms.compose import compose, need_sender
 from sms.outbox import DEFAULT_PROVIDER, OutboxRules, QueuedSms, SmsRequest, queue, queue_many
@@ -250,7 +251,7 @@ def remove_opt_out(session: Session, e164: str, actor: str, now: datetime) -> bo
     """Take `e164` off the SMS opt-out list (the customer asked to be back); audited."""
     gone = session.connection().execute(delete(SmsOptOut).where(SmsOptOut.e164 == e164)).rowcount
     if gone:
-        session.execute(update(Lead).where(Lead.e164 == e164).values(sms_opt_out=False))
+        session.execute(update(Lead).where(with_number(e164)).values(sms_opt_out=False))
         audit(session, Change(actor, now), "sms_opt_out.remove", "sms_opt_out", e164)
     return bool(gone)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import AuditEntry, Lead, SmsOptOut, SmsReceipt, SmsReply
+from campaigns.persistence.models import AuditEntry, ContactList, Lead, SmsOptOut, SmsReceipt, SmsReply
 from campaigns.persistence.models.enums import SmsState
 from sms.optout import DEFAULT_OPT_OUT_KEYWORDS
 from sms.providers.base import InboundReply, Receipt, ReceiptStatus
@@ -211,10 +211,10 @@ def _numbers_messages(database: Database, seed: Seed) -> dict[str, int]:
     """Messages to the customer and to another number, in every state that matters; ids by key."""
     with database.session() as session:
         add_lead(session, seed.list_id, "+8613800138001")
-        other_list_lead = Lead(
-            list_id=seed.list_id + 1, e164=CUSTOMER, raw_input=CUSTOMER, next_attempt_at=NOW
-        )
-        session.add(other_list_lead)
+        other_list = ContactList(name="另一个名单", source_file="b.csv", imported_at=NOW)
+        session.add(other_list)
+        session.flush()
+        session.add(Lead(list_id=other_list.id, e164=CUSTOMER, raw_input=CUSTOMER, next_attempt_at=NOW))
         session.flush()
         ids = {
             "marketing": add_message(session, "marketing", to=CUSTOMER, marketing=True),

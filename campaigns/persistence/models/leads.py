@@ -20,6 +20,10 @@ row it writes, which made each lead insert or state change cost about 5 µs more
 inserted lead, about 30 % of a bulk import's server time. A list's leads still go with it: the
 trigger `LIST_LEADS_TRIGGER` on `contact_lists` deletes them, once per deleted list, whoever
 deletes it; leads are only written for a list the writer has just read, locked or created.
+
+A number is looked up within lists: `uq_leads_list_id_e164` is the only index on `e164` (a second
+one, on the number alone, cost every written lead as much again; migration 0021). A lookup in
+every list spells the lists out (`with_number`), one probe of that index per list.
 """
 
 from __future__ import annotations
@@ -31,11 +35,14 @@ from sqlalchemy import (
     DDL,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Index,
     Integer,
     String,
+    and_,
     event,
     false,
+    select,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -50,6 +57,7 @@ from campaigns.persistence.models.base import (
     empty_list,
     str_enum,
 )
+from campaigns.persistence.models.campaigns import ContactList
 from campaigns.persistence.models.enums import DIALABLE_LEAD_STATES, CallOutcome, LeadState, NumberType
 
 DIALABLE = " OR ".join(f"state = '{state}'" for state in DIALABLE_LEAD_STATES)
@@ -73,7 +81,7 @@ class Lead(CreatedUpdated, Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     list_id: Mapped[int] = mapped_column(Integer)  # contact_lists.id; no foreign key (see the module doc)
-    e164: Mapped[str] = mapped_column(String(16), index=True)
+    e164: Mapped[str] = mapped_column(String(16))  # no index of its own: see `with_number`
     raw_input: Mapped[str] = mapped_column(String(100))  # the number as the file spelled it
     extension: Mapped[str | None] = mapped_column(String(20))
     source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported file (IMP-6)
@@ -97,6 +105,11 @@ class Lead(CreatedUpdated, Base):
     # no foreign key: a lead and its import both go when their list goes, and on PostgreSQL each
     # foreign key costs a trigger query per inserted row (a third of a bulk import's insert time)
     import_id: Mapped[int | None] = mapped_column(Integer, sort_order=10)
+
+
+def with_number(e164: str) -> ColumnElement[bool]:
+    """Leads of any list with this number, found through `uq_leads_list_id_e164` (see the module doc)."""
+    return and_(Lead.list_id.in_(select(ContactList.id)), Lead.e164 == e164)
 
 
 # What `ON DELETE CASCADE` on `list_id` did, as migration 0005 creates it (the same statements).
