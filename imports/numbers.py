@@ -141,25 +141,16 @@ def reference_normalise(raw: str, region: str) -> Normalised:
 
 
 class _PrefixMemo:
-    """Outcomes stored under the leading digits that decided them, per group (e.g. sign and length).
+    """Values stored under the leading digits that decided them, per group (e.g. sign and length).
 
     `put(group, digits, width, value)` says: every digit string of this group that starts with
-    `digits[:width]` has this outcome. `get` tries the widths seen for the group (one or two).
+    `digits[:width]` has this value. A reader (`NumberNormaliser.normalise`, inline) tries the
+    widths seen for the group (one or two) in `groups[group]`.
     """
 
     def __init__(self) -> None:
         self.groups: dict[Any, tuple[list[int], dict[str, Any]]] = {}  # group -> (widths, values)
         self._size = 0
-
-    def get(self, group: Any, digits: str) -> Any:
-        found = self.groups.get(group)
-        if found is not None:
-            widths, values = found
-            for width in widths:
-                value = values.get(digits[:width])
-                if value is not None:
-                    return value
-        return None
 
     def put(self, group: Any, digits: str, width: int | None, value: Any) -> None:
         if width is None:
@@ -174,50 +165,35 @@ class _PrefixMemo:
         self._size += 1
 
 
-class _Number(NamedTuple):
-    """A parsed number that is not valid, apart from its digits: the E.164 head (`+86`), where
-    its national number starts in the digits, and why it is not valid."""
-
-    head: str
-    offset: int
-    outcome: Invalid
-
-
-_Valid = tuple[str, int, NumberType, Place]  # a valid number, apart from its digits: head, offset, facts
-_Known = _Valid | _Number | NumberProblem  # what the digits of a block come to
-
-
-def _known(code: int, offset: int, outcome: Facts | Invalid) -> _Valid | _Number:
-    head = f"+{code}"
-    if isinstance(outcome, Invalid):
-        return _Number(head, offset, outcome)
-    return (head, offset, *outcome)
+_Parse = tuple[str, int, int] | NumberProblem  # (E.164 head, national offset, outcome group) or why not
 
 
 class NumberNormaliser:
     """`reference_normalise` for one default region, with the fast path; keep one per import.
 
-    Digit strings are memoised by blocks: `imports.number_parse` says how many leading digits
-    decided a parse, `imports.number_facts` how many leading national digits decided the facts,
-    and the whole outcome is stored under the digits that decided both (with the sign and
-    length), so that every number of a block (all of 138 0013 xxxx typed the same way) after the
-    first is one dict probe. The facts are also memoised on their own, by national digits (with
-    the calling code and length), so that the first number of a block typed another way (+86,
-    0086...) only costs a parse. Texts the fast path does not handle are memoised whole.
+    Digit strings are memoised at two levels, each under the leading digits that decided it, so
+    that a number of a block seen before costs two dict probes. `imports.number_parse` says how
+    many leading digits decided a parse (with the sign and length: `+86 138...`, `0086138...`
+    and `138...` are three parses, each decided by its first few digits), and the parse is
+    memoised as the E.164 head, where the national number starts, and the group of its outcome
+    (calling code and national length). `imports.number_facts` says how many leading national
+    digits decided the facts (a mobile number's block: 138 0013), and the outcome is memoised
+    under those: every way of typing the block then shares it. Texts the fast path does not
+    handle are memoised whole.
     """
 
     def __init__(self, region: str) -> None:
         self.region = region.upper()
         self._parser = DigitParser(self.region)
         self._facts = FactFinder()
-        self._numbers = _PrefixMemo()  # sign and length -> _Known
-        self._groups = self._numbers.groups  # the same dict for good: emptying it clears it
-        self._parses = _PrefixMemo()  # sign and length -> Parsed
-        self._outcomes = _PrefixMemo()  # (calling code, length) -> (facts or Invalid, digits decided)
+        self._parses = _PrefixMemo()  # sign and length -> _Parse
+        self._parse_groups = self._parses.groups  # the same dict for good: emptying it clears it
+        self._outcomes = _PrefixMemo()  # calling code and national length -> Facts or Invalid
+        self._outcome_groups = self._outcomes.groups
         self._texts: dict[str, Normalised] = {}
 
     def normalise(self, raw: str) -> Normalised:
-        # Every row comes through here: the memo probe and `_result` are written out inline.
+        # Every row comes through here: the memo probes and `_result` are written out inline.
         if raw.isascii() and raw.isdigit():  # the commonest cell: plain digits
             plus, digits = False, raw
         else:
@@ -228,52 +204,57 @@ class NumberNormaliser:
         if len(digits) < 3:
             return self._text(raw)
         group = len(digits) << 1 | plus  # the sign and the length, as one int (cheaper than a tuple)
-        known: _Known | None = None
-        memo = self._groups.get(group)
+        parse: _Parse | None = None
+        memo = self._parse_groups.get(group)
         if memo is not None:
             for width in memo[0]:
-                known = memo[1].get(digits[:width])
-                if known is not None:
+                parse = memo[1].get(digits[:width])
+                if parse is not None:
                     break
-        if known is None:
-            known = self._work_out(group, digits)
-            if known is None:
+        if parse is None:
+            parse = self._parse(group, digits)
+            if parse is None:
                 return self._text(raw)
-        if isinstance(known, NumberProblem):
-            return known
-        if isinstance(known, _Number):
-            return _result(known.head + digits[known.offset :], None, known.outcome)
-        head, offset, number_type, place = known
-        return _new_info(NumberInfo, (head + digits[offset:], None, number_type, place))
-
-    def _work_out(self, group: int, digits: str) -> _Known | None:
-        """Parse and describe `digits` (None: phonenumbers must), and memoise what it can."""
-        parsed = self._parses.get(group, digits)
-        if parsed is None:
-            try:
-                parsed = self._parser.parse(bool(group & 1), digits)
-            except ParseError as error:
-                problem = _parse_problem(error.error_type)
-                self._numbers.put(group, digits, error.window, problem)
-                return problem
-            if parsed is None:
-                return None
-            self._parses.put(group, digits, parsed.window, parsed)
-        code, offset = parsed.country_code, parsed.offset
+        if isinstance(parse, NumberProblem):
+            return parse
+        head, offset, kind = parse
         national = digits[offset:]
-        kind = (code, len(national))
-        found = self._outcomes.get(kind, national)
-        if found is None:
-            outcome, decided = self._facts.facts(code, national)
-            if outcome is None:
-                return _known(code, offset, describe(phone_number(code, national)))
-            self._outcomes.put(kind, national, decided, (outcome, decided))
-        else:
-            outcome, decided = found
-        known = _known(code, offset, outcome)
-        if parsed.window is not None and decided is not None:
-            self._numbers.put(group, digits, max(parsed.window, offset + decided), known)
-        return known
+        outcome: Facts | Invalid | None = None
+        memo = self._outcome_groups.get(kind)
+        if memo is not None:
+            for width in memo[0]:
+                outcome = memo[1].get(national[:width])
+                if outcome is not None:
+                    break
+        if outcome is None:
+            outcome = self._describe(kind, national)
+        if isinstance(outcome, Invalid):
+            return _result(head + national, None, outcome)
+        return _new_info(NumberInfo, (head + national, None, *outcome))
+
+    def _parse(self, group: int, digits: str) -> _Parse | None:
+        """Parse `digits` (None: phonenumbers must), and memoise what it can."""
+        try:
+            parsed = self._parser.parse(bool(group & 1), digits)
+        except ParseError as error:
+            problem = _parse_problem(error.error_type)
+            self._parses.put(group, digits, error.window, problem)
+            return problem
+        if parsed is None:
+            return None
+        code, offset = parsed.country_code, parsed.offset
+        parse = (f"+{code}", offset, code << 5 | (len(digits) - offset))  # national numbers: < 32 digits
+        self._parses.put(group, digits, parsed.window, parse)
+        return parse
+
+    def _describe(self, kind: int, national: str) -> Facts | Invalid:
+        """The facts of a national number of calling code `kind >> 5`, memoised where they can be."""
+        code = kind >> 5
+        outcome, decided = self._facts.facts(code, national)
+        if outcome is None:
+            return describe(phone_number(code, national))
+        self._outcomes.put(kind, national, decided, outcome)
+        return outcome
 
     def _text(self, raw: str) -> Normalised:
         known = self._texts.get(raw)

@@ -185,3 +185,22 @@ def test_a_mobile_parse_is_decided_by_its_first_digits(plus: bool, digits: str) 
     parsed = DigitParser("CN").parse(plus, digits)
     assert parsed is not None and parsed.window is not None and parsed.window <= 4
     assert parsed.country_code == 86 and digits[parsed.offset :] == "13800138000"
+
+
+def test_every_spelling_of_a_block_shares_its_facts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The facts are asked once per block of numbers, whatever the spelling and the number."""
+    normaliser = NumberNormaliser("CN")
+    asked: list[str] = []
+    facts = normaliser._facts.facts
+
+    def counted(code: int, national: str) -> object:
+        asked.append(national)
+        return facts(code, national)
+
+    monkeypatch.setattr(normaliser._facts, "facts", counted)
+    spellings = ["15060181590", "+86 150 6018 1591", "0086-150-6018-1592", "86 15060181593", "(150)60181594"]
+    results = [normaliser.normalise(raw) for raw in spellings]
+    assert [result.e164 for result in results if isinstance(result, NumberInfo)] == [
+        f"+861506018159{n}" for n in range(5)
+    ]
+    assert asked == ["15060181590"]
