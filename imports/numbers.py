@@ -11,7 +11,8 @@ exactly the same result, about ten times faster:
 2. the parsed number's validity, type, region, carrier and time zones come from
    `imports.number_facts`, which asks phonenumbers once per automaton state or prefix key;
 3. both say how many leading digits decided their answer, and the answers are memoised under
-   those digits (see `NumberNormaliser`), so the next number of the same block is a dict probe.
+   those digits (see `NumberNormaliser`), so the next number of the same block costs two dict
+   probes, however it is spelled.
 
 Anything else (letters, extensions, other scripts' digits, national-prefix transform rules...)
 goes to the reference path, memoised by text. Both paths first turn the Chinese extension words
