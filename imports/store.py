@@ -175,7 +175,9 @@ class ImportWriter:
                 _sqlite_insert, driver, statement, rows, _broken(self._connection.dialect)
             )
         else:
-            self._writing = self._writer.submit(_copy, driver, f"COPY leads ({columns}) FROM STDIN", rows)
+            self._writing = self._writer.submit(
+                _copy, driver, f"COPY leads ({columns}) FROM STDIN (FORMAT binary)", rows
+            )
 
     def _written(self) -> None:
         """Wait for the insert under way (raising what it raised): the connection is free again."""
