@@ -4,11 +4,10 @@ long texts, extensions, places and the import's shared values survive the trip."
 from __future__ import annotations
 
 import csv
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from datetime import UTC, datetime
-
 from sqlalchemy import select
 
 from campaigns.persistence.db import Database
