@@ -9,11 +9,11 @@ followed by `SHARED_COLUMNS` (the same for every lead of an import). On SQLite t
 are literals of the INSERT statement (`ImportWriter`), and a place's columns are kept with either
 flag after them, so that a row is one tuple joined to another. On PostgreSQL a chunk is one
 `COPY ... (FORMAT binary)` stream: each field its length and bytes, a `jsonb` field a version
-byte and its text. The server then parses no numbers or times and unescapes no text (a fifth
-less of its time per lead than the text format, which psycopg's `write_row` was slower still to
-make); here the place's fields with either flag and the shared fields after them are encoded once,
-the texts of a chunk in one `encode` (joined on NUL, which the reader never lets through), so a
-lead costs one `bytes.join` of a dozen parts.
+byte and its text. The server then parses no numbers or times and unescapes no text: a tenth
+of its time per lead less than with the text format (a fifth alone), for about 0.4 µs more here
+(psycopg's `write_row` took 7 µs a lead). A place's fields with either flag and the shared
+fields after them are encoded once, the texts of a chunk in one `encode` (joined on NUL, which
+the reader never lets through), so a lead costs one `bytes.join` of ten parts.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ _LENGTHS = [struct.pack(">i", n) for n in range(4 * RAW_INPUT_LENGTH + 1)]  # a 
 _JSONB_VERSION = b"\1"
 _JSONB_HEADS = [struct.pack(">i", n + 1) + _JSONB_VERSION for n in range(4096)]  # by the text's length
 _ROW_HEAD = struct.Struct(">hiii")  # a row's field count, then its line (int4), then the raw text's length
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # PostgreSQL's: times are microseconds since
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # a binary timestamptz counts microseconds from it
 
 SqliteRows = list[tuple[Any, ...]]
 
