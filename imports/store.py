@@ -15,8 +15,9 @@ table's number index (the unique `uq_leads_list_id_e164`: see migration 0014) an
 again, sorted, before the commit: a third of the cost of keeping it up to date row by row in
 random order. The hopper's index stays: every lead of an import has the same key in it (list,
 priority, next attempt), so each insert appends to it in rowid order, which costs less than
-building it again at the end, after the last chunk, where nothing runs beside it. PostgreSQL keeps its indexes: dropping one locks the table against the
-live dialer's reads until the import commits.
+building it again at the end, after the last chunk, where nothing runs beside it. PostgreSQL
+keeps its indexes: dropping one locks the table against the live dialer's reads until the
+import commits.
 
 Each chunk's insert runs in a thread of its own (`ImportWriter.bulk`) while the importing
 process looks up and decides the next chunk: both drivers let go of the GIL while the database
