@@ -33,6 +33,7 @@ from pathlib import Path
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from campaigns.persistence.db import Database
 from dialer.asterisk.ami import AmiLink, endpoint_from_settings
@@ -55,6 +56,7 @@ from web.api import create_app
 
 log = logging.getLogger(__name__)
 
+API_KEEP_ALIVE_S = 75  # idle keep-alive connections outlive every client's (`api_server`)
 GIL_SWITCH_S = 0.001  # Python's default, 5 ms, would add up to 5 ms to an answered call's connection
 
 
@@ -105,7 +107,7 @@ class Engine:
                 self.fastagi.route(FLOW_ROUTE, flows.handle_sent)  # a caller an agent sent into a flow
             await dialer.start()
             timers.start()
-            server = _api_server(dialer, self.api, self.sms)
+            server = api_server(create_app(dialer, self.api.token, self.sms), self.api.host, self.api.port)
             serving = asyncio.create_task(server.serve(), name="control-api")
             while not server.started:
                 if serving.done():
@@ -188,13 +190,21 @@ async def running_engine(database: Database, settings: Settings) -> AsyncIterato
         await running
 
 
-def _api_server(dialer: LiveDialer, api: ApiEndpoint, sms: SmsService | None) -> uvicorn.Server:
+def api_server(app: FastAPI, host: str, port: int) -> uvicorn.Server:
+    """The control API's HTTP server: quiet, and slower to drop an idle connection than its clients.
+
+    A client reuses an idle keep-alive connection until its own expiry (httpx and the bot agents
+    5 s, browsers and load balancers up to a minute). uvicorn's default, 5 s, would close the
+    connection just as such a client sends on it: the request fails with the server disconnected
+    and no response (`API_KEEP_ALIVE_S`).
+    """
     config = uvicorn.Config(
-        create_app(dialer, api.token, sms),
-        host=api.host,
-        port=api.port,
+        app,
+        host=host,
+        port=port,
         log_level="warning",
         access_log=False,
+        timeout_keep_alive=API_KEEP_ALIVE_S,
     )
     return _QuietServer(config)
 
