@@ -79,6 +79,7 @@ class FakeAcd:
         self.calls: list[LiveCall] = []
         self.queued: list[tuple[str, int, int | None]] = []  # queue, priority, agent asked for
         self.fallbacks: list[float | None] = []  # after how long a direct call falls back
+        self.routes_to = Stage.WAITING  # where enqueue leaves a call: OFFERED, a ready agent's
 
     def arrived(self, call: LiveCall, channel: str) -> None:
         self.calls.append(call)
@@ -103,6 +104,7 @@ class FakeAcd:
     ) -> None:
         self.queued.append((queue, priority, agent))
         self.fallbacks.append(fallback_after_s)
+        call.stage = self.routes_to
 
 
 @dataclass
@@ -158,6 +160,10 @@ class FakeChannel:
     async def hangup(self) -> None:
         self.steps.append(("hangup",))
 
+    async def released(self, timeout_s: float) -> bool:
+        self.steps.append(("released",))
+        return True
+
 
 @dataclass
 class Arrived:
@@ -171,8 +177,11 @@ class Arrived:
 def arrive(database: Database) -> Callable[..., Arrived]:
     """Place a call to `did` from `caller` (pressing `keys`) through the handler."""
 
-    def arrive(did: str, caller: str, keys: tuple[str, ...] = ()) -> Arrived:
+    def arrive(
+        did: str, caller: str, keys: tuple[str, ...] = (), routes_to: Stage = Stage.WAITING
+    ) -> Arrived:
         acd = FakeAcd(database)
+        acd.routes_to = routes_to
         dialer = FakeDialer(database, acd)
         surveys = SurveyCalls(cast(LiveDialer, dialer), RenderOnce(cast(PromptLibrary, FakePrompts())))
         flows = InboundFlows(cast(LiveDialer, dialer), surveys)
@@ -280,6 +289,16 @@ def test_an_agents_number_queues_the_caller_for_that_agent_in_its_queue(
         {"directory": {"agent": "wang"}, "outcome": "agent wang"},
     )
     assert direct.acd.fallbacks == [None]  # waits for that agent alone
+
+
+def test_a_caller_the_acd_moves_on_at_once_keeps_its_session_until_asterisk_ends_it(
+    numbers: dict[str, int], arrive: Callable[..., Arrived]
+) -> None:
+    """REDIRECT_NOTE: the session closing as the Redirect lands would lose the caller."""
+    offered = arrive(AGENT_DID, CALLER, routes_to=Stage.OFFERED)  # its agent ready: Redirected
+    assert offered.channel.steps == [*_queued(), ("released",)]
+    ringing = arrive(AGENT_DID, CALLER, routes_to=Stage.RINGING)  # the agent's phone rings
+    assert ringing.channel.steps == _queued(), "the session ends: the dialplan holds the caller"
 
 
 def test_an_agents_number_with_a_fallback_passes_it_on_to_the_acd(

@@ -132,3 +132,49 @@ async def test_the_server_keeps_the_handlers_think_time_between_commands(server:
     assert commands == ["STREAM FILE beep 12", "WAIT FOR DIGIT 3000"]
     assert len(server.think_times) == 2 and 0.05 <= server.think_times[1] < 0.5
     assert server.peak_sessions == 1
+
+
+async def test_a_released_session_stays_open_until_asterisk_says_hangup(server: FastAgiServer) -> None:
+    """REDIRECT_NOTE: the engine has Redirected the channel; Asterisk, not the handler, ends the AGI."""
+    released: list[bool] = []
+
+    async def inbound(call: AgiCall) -> None:
+        await call.set_variable("RINGCAST_NEXT", "ringcast-queue-hold,s,1")
+        released.append(await call.released(5))
+
+    server.route("survey", inbound)
+    await server.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(HEADERS)
+    assert (await asyncio.wait_for(reader.readline(), 2)).startswith(b"SET VARIABLE RINGCAST_NEXT")
+    writer.write(b"200 result=1\n")
+    with pytest.raises(TimeoutError):  # the session is held open: no close while the Redirect lands
+        await asyncio.wait_for(reader.read(), 0.3)
+    writer.write(b"HANGUP\n")  # the Redirect took the channel away
+    assert await asyncio.wait_for(reader.read(), 2) == b""  # then the session closes
+    writer.close()
+    assert released == [True]
+
+
+async def test_a_released_session_ends_when_asterisk_closes_it_or_after_the_timeout(
+    server: FastAgiServer,
+) -> None:
+    released: list[bool] = []
+
+    async def inbound(call: AgiCall) -> None:
+        released.append(await call.released(0.3))
+
+    server.route("survey", inbound)
+    await server.start()
+    for asterisk_closes in (True, False):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(HEADERS)
+        if asterisk_closes:
+            writer.close()
+            await asyncio.sleep(0.1)
+        else:  # nothing comes: the handler gives up and the session closes (the dialplan goes on)
+            assert await asyncio.wait_for(reader.read(), 2) == b""
+            writer.close()
+    while len(released) < 2:
+        await asyncio.sleep(0.01)
+    assert released == [True, False]
