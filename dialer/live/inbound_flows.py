@@ -20,14 +20,14 @@ with the flows it has parsed: `flow_cache`, one parse per flow version), opens i
 
 The end: `RouteToQueue` → the dialplan holds the caller with the queue's music and the ACD routes
 it (`InboundAcd.enqueue`); when the ACD moves the caller on at once (a ready agent, an overflow, a
-refusal), the session stays open until Asterisk ends it (`AgiCall.released`), so that the Redirect
-does not race the session's end; `RouteToAgent` → the same, in the given queue (or the agent's first), the
-call asking for that agent alone; `Dial` → where the dialplan sends the caller after this route
-(NEXT_VAR); `Voicemail` → the same, with the box's greeting (`InboundAcd.voicemail_variables`);
-`BackToAgent` (a DID's caller: nobody sent it) → its fallback queue; `Hangup` → hung up. A
-caller held in a queue has the channel variable of the survey route set, so that when its agent
-leaves the conference first it goes to route `survey`, which asks the survey of the queue that
-served it last, if that queue has one (SRV-2), and hangs up otherwise.
+refusal), the session stays open until Asterisk ends it (`AgiCall.released`), so that the
+Redirect does not race the session's end; `RouteToAgent` → the same, in the given queue (or the
+agent's first), the call asking for that agent alone; `Dial` → where the dialplan sends the
+caller after this route (NEXT_VAR); `Voicemail` → the same, with the box's greeting
+(`InboundAcd.voicemail_variables`); `BackToAgent` (a DID's caller: nobody sent it) → its fallback
+queue; `Hangup` → hung up. A caller held in a queue has the channel variable of the survey route
+set, so that when its agent leaves the conference first it goes to route `survey`, which asks the
+survey of the queue that served it last, if that queue has one (SRV-2), and hangs up otherwise.
 
 The trail (随路信息) is recorded with the caller's flags (vip, malicious) for the screen pop: a
 flow's path, inputs, variables and outcome when it ends or the caller hangs up in it; a direct
