@@ -33,8 +33,10 @@ Each node has a `type`; a prompt is the surveys' `Prompt`, TTS `text` or a sound
   call, its response linked to it; then `next` (without `next`, the call is hung up after the
   survey, as after an outbound campaign's);
 - final nodes, each with an optional `prompt` said first: `queue` (`queue`, `priority` 0-10,
-  `area_routing`: region -> queue, for callers of those regions, ACD-5), `agent` (`agent`, and
-  the `queue` whose music, wait limit and overflow apply, ACD-9), `external` (`number`),
+  `area_routing`: region -> queue, for callers of those regions, ACD-5), `agent` (`agent`, the
+  `queue` whose music, wait limit and overflow apply, ACD-9, and `fallback_after_s`: after that
+  long, or at once while the agent cannot take the call, any agent of that queue takes it),
+  `external` (`number`),
   `voicemail` (the box of an `agent` or a `queue`), `hangup` (`reason`),
   `back` (IVR-6: the caller goes back to the agent who sent it into the flow; `fallback`, a
   queue, when that agent has left the call meanwhile or nobody sent it, e.g. a DID's caller).
@@ -283,11 +285,13 @@ class QueueNode(FinalNode):
 
 class AgentNode(FinalNode):
     """`queue`: whose music, wait limit and overflow apply while the caller waits for the agent;
-    None: the first queue the agent is a member of."""
+    None: the first queue the agent is a member of. `fallback_after_s`: then any agent of that
+    queue takes the call (None: only this agent), as a direct number's (`dialer.ivr.direct`)."""
 
     type: Literal["agent"]
     agent: Name
     queue: Name | None = None
+    fallback_after_s: float | None = Field(default=None, ge=0, le=86400)
 
 
 class ExternalNode(FinalNode):

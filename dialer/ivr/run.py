@@ -222,7 +222,7 @@ class FlowRun:
                 queue = AreaRoutes(node.area_routing, node.queue).queue_for(self.caller.region)
             return RouteToQueue(queue, node.priority + bump)
         if isinstance(node, AgentNode):
-            return RouteToAgent(node.agent, node.queue, bump)
+            return RouteToAgent(node.agent, node.queue, bump, node.fallback_after_s)
         return _final(node)
 
     def _end(self, action: Final) -> Final:

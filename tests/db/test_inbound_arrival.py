@@ -310,6 +310,18 @@ def test_an_agents_number_with_a_fallback_passes_it_on_to_the_acd(
     assert (direct.acd.queued, direct.acd.fallbacks) == ([("sales", 0, numbers["wang"])], [20.0])
 
 
+def test_a_flows_agent_node_with_a_fallback_passes_it_on_to_the_acd(
+    database: Database, numbers: dict[str, int], arrive: Callable[..., Arrived]
+) -> None:
+    flow = "name: to-wang\nstart: wang\nnodes: {wang: {type: agent, agent: wang, fallback_after_s: 45}}"
+    ivr_store.save_flow(database, flow, CHANGE, new=True, activate=True)
+    ivr_store.set_number(database, FLOW_DID, DidPlan(flow="to-wang"), CHANGE)
+    routed = arrive(FLOW_DID, CALLER)
+    assert (routed.acd.queued, routed.acd.fallbacks) == ([("sales", 0, numbers["wang"])], [45.0])
+    assert routed.record.trail is not None
+    assert routed.record.trail["outcome"] == "agent wang, any agent after 45 s"
+
+
 def test_a_queues_number_queues_the_caller_for_any_agent_a_vip_first(
     numbers: dict[str, int], arrive: Callable[..., Arrived]
 ) -> None:

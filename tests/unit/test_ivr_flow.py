@@ -90,6 +90,7 @@ def test_shape_problems_are_named_by_node_and_field_without_the_type() -> None:
             "  k: {type: set, variables: {'bad name': x}, next: a}\n"
             "  l: {type: queue, queue: sales, priority: 11}\n"
             "  m: {type: queue, queue: sales, area_routing: {}}\n"
+            "  n: {type: agent, agent: alice, fallback_after_s: -1}\n"
         )
     )
     kinds = "play, menu, read, condition, time, set, goto, queue, agent, external, voicemail, survey"
@@ -109,6 +110,7 @@ def test_shape_problems_are_named_by_node_and_field_without_the_type() -> None:
         "nodes.k: 'bad name': a variable is a letter or _, then letters, digits or _ (32 at most)",
         "nodes.l.priority: Input should be less than or equal to 10",
         "nodes.m.area_routing: Dictionary should have at least 1 item after validation, not 0",
+        "nodes.n.fallback_after_s: Input should be greater than or equal to 0",
     ]
 
 

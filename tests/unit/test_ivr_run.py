@@ -342,6 +342,15 @@ def test_area_routing_chooses_the_queue_and_vip_callers_get_the_flows_bump(
     assert FlowRun(ROUTING, facts, TUESDAY_10).start() == (action,)
 
 
+def test_an_agent_node_may_fall_back_to_its_queues_other_agents() -> None:
+    flow = parse_flow(
+        "name: n\nstart: a\nnodes: {a: {type: agent, agent: alice, queue: sales, fallback_after_s: 30}}"
+    )
+    (action,) = FlowRun(flow, CallerFacts("1"), TUESDAY_10).start()
+    assert action == RouteToAgent("alice", "sales", 0, 30.0)
+    assert str(action) == "agent alice in queue sales, any agent after 30 s"  # what `ivr test` shows
+
+
 def test_without_a_vip_priority_a_vip_caller_keeps_the_nodes_priority() -> None:
     plain = parse_flow("name: n\nstart: q\nnodes: {q: {type: queue, queue: s, priority: 1}}")
     assert plain.vip_priority == 0
