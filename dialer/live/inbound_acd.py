@@ -21,7 +21,8 @@ on the pbx:
 - an agent becomes ready, or a ready member resting (AGT-7) is rested (`rest_watch`) →
   `agent_ready` before the outbound customers waiting (`serve`: inbound has priority); a waiting
   call's `wake_at` (caller memory's hold ends, its fallback or overflow is due) → routed again,
-  by a `loop.call_at` timer;
+  by a `loop.call_at` timer; an agent logs out → the calls waiting in its queues are routed again
+  at once (`_agent_left`: one asking for that agent falls back or overflows);
 - the caller hangs up → the call ends as its stage says (`InboundCall.ends_as`) and its agent goes
   to wrap-up, or back to ready, as after an outbound call; the agent's phone lost before the
   caller joined → the call waits again, with its first arrival.
@@ -68,6 +69,7 @@ from dialer.acd.restart import LeftOpen
 from dialer.acd.ringing import ConnectNow, phones_for
 from dialer.acd.router import Decision, agent_ready, ring_no_answer, route_call, wake_at
 from dialer.acd.strategies import Turns
+from dialer.agents.state import AgentState
 from dialer.asterisk.ami import AmiError
 from dialer.asterisk.confgen import (
     AGI_URL_VAR,
@@ -432,9 +434,24 @@ class InboundAcd:
 
     def agent_changed(self, session: AgentSession) -> None:
         candidate = session.candidate()
+        left = candidate.status.state is AgentState.LOGGED_OUT and session.agent_id in self.board.agents
         if self.board.update_agent(candidate):
             self.announcements.changed()  # the staffed agents make the estimated wait
         self.rest.watch(session, candidate, bool(self.board.seats(session.agent_id)))
+        if left:
+            self.dialer.in_background(self._agent_left(session.agent_id))
+
+    async def _agent_left(self, agent_id: int) -> None:
+        """The agent logged out (or lost its phone): the calls waiting in its queues are routed again
+        now rather than at their next wake, so that one asking for it falls back or overflows, one
+        held for it by caller memory goes to the others, and a queue nobody is logged in to any
+        more overflows, as each would have on arriving now."""
+        queues = {queue.name for queue, _, _ in self.board.seats(agent_id)}
+        for uniqueid, waiting in list(self.board.calls.items()):
+            call = self.calls.get(uniqueid)
+            concerned = waiting.queue in queues or waiting.direct_agent == agent_id
+            if concerned and call is not None and uniqueid in self.board.calls:
+                await self._route(call)
 
     async def joined(self, event: ConferenceJoined) -> None:
         """The caller joined the conference of the agent offered its call: the agent is on it."""

@@ -263,6 +263,42 @@ async def test_a_direct_call_to_an_agent_logged_out_falls_back_at_once_when_its_
     assert await acd.serve(7) and dialer.moved == [("1.1", 7)]
 
 
+def _log_out(dialer: FakeDialer, agent_id: int) -> None:
+    session = dialer.desk.sessions[agent_id]
+    session.status = session.status.logout(_now()).agent
+    dialer.inbound.agent_changed(session)
+
+
+async def test_a_direct_call_falls_back_at_once_when_its_agent_logs_out_while_it_waits() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7), QueueMember(9)), max_wait_s=30)})
+    dialer.login(7, A.READY)  # ready, but the call asks for agent 9 alone for 300 s
+    dialer.login(9, A.NOT_READY)
+    acd = dialer.inbound
+    await acd.refresh()
+    call = InboundCall(1, "1.1", "+8613800138000", None, _now())
+    acd.arrived(call, "PJSIP/carrier-1.1")
+    await acd.enqueue(call, "sales", 0, agent=9, fallback_after_s=300)
+    assert call.stage is Stage.WAITING and dialer.moved == []
+    _log_out(dialer, 9)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 7)]  # not in 300 s: now
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["its-agent", "the-last-member"])
+async def test_a_waiting_call_overflows_at_once_when_nobody_it_may_have_is_logged_in_any_more(
+    direct: bool,
+) -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7), QueueMember(9)), max_wait_s=30)})
+    dialer.login(9, A.NOT_READY)
+    if direct:
+        dialer.login(7, A.NOT_READY)  # logged in, but the call asks for 9 alone (no fallback)
+    call = await _queued(dialer, agent=9 if direct else None)
+    assert call.stage is Stage.WAITING
+    _log_out(dialer, 9)
+    await asyncio.gather(*dialer.tasks)
+    assert call.stage is Stage.VOICEMAIL and dialer.recorded == ["enter_queue", "overflow"]
+
+
 class ServingDialer(FakeDialer):
     def __init__(self, queues: Mapping[str, QueueConfig]) -> None:
         super().__init__(queues)
