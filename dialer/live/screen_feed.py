@@ -20,7 +20,10 @@ run reads them back once and follows again the agents the last run followed, so 
 coming back after the restart is replayed what it missed, the new run's events included. Its ids
 go on above both the largest the database holds and the start's instant in microseconds: a run
 that crashed before its last writes were committed had given ids below its crash's instant, and
-none of them is given again (unless the clock went back meanwhile).
+none of them is given again (unless the clock went back meanwhile). Only a run that stopped
+cleanly (its last write the `closed` mark, `screen_event_store.close`) is known to have written
+every event it gave: after a crash, a desktop coming back with an id from before it is told it
+`missed` events (they may be lost), and gets its state now instead of a replay.
 """
 
 from __future__ import annotations
@@ -64,12 +67,14 @@ class ScreenFeed:
     async def start(self) -> None:
         """Go on from the events the last run kept, and keep this run's in the database."""
         dialer = self.dialer
-        last, followed = await dialer.db.run(screen_event_store.load, dialer.database, self.pops.kept)
+        last, followed, clean = await dialer.db.run(
+            screen_event_store.take_over, dialer.database, self.pops.kept
+        )
         kept = {}
         for agent, found in followed.items():
             events = (ScreenEvent(row.id, row.kind, agent, row.at, row.data) for row in found.events)
             kept[agent] = Kept(found.since, deque(events))
-        self.pops.restore(max(last, time.time_ns() // 1000), kept)
+        self.pops.restore(max(last, time.time_ns() // 1000), kept, clean=clean)
         self.pops.journal = _Journal(dialer.db)
 
     def stepped(self, session: AgentSession, before: AgentStatus, change: StateChange) -> None:
@@ -167,3 +172,6 @@ class _Journal:
 
     def forgotten(self, agent: str, seq: int) -> None:
         self.db.submit(screen_event_store.forget, agent, seq, datetime.now(UTC))
+
+    def closed(self, seq: int) -> None:
+        self.db.submit(screen_event_store.close, seq, datetime.now(UTC))

@@ -20,7 +20,8 @@ A reader subscribing with the id of the last event it had gets the kept events a
 live ones: subscribing is one synchronous step, so an event published while the replay is being
 sent comes after it, once, and none falls between. When some of the agent's events after that id
 are no longer kept (`Kept.since` is above it: events dropped beyond `KEPT`, or the agent was
-forgotten meanwhile, which takes an id of its own), or the id is above the last given (no event
+forgotten meanwhile, which takes an id of its own), or may have been lost (the id is from before
+a crash the agent was restored after: `Kept.unsure`), or the id is above the last given (no event
 has it yet), the reader gets none of them and its subscription says `missed` (`kept_after`).
 
 `call_events` says what one step of an agent's state machine means for its screen: a call
@@ -116,14 +117,14 @@ class _Pending:
 @dataclass
 class Kept:
     """A followed agent's last events, and `since`: a reader whose last id is at least `since` has
-    missed none of the agent's events that are no longer kept. `unsure` (after a restart): ids
-    above the last one the database had for the agent, up to the new run's first: an earlier run
-    may have given them to the agent without their writes being committed (a crash), and what
-    came after them is not known."""
+    missed none of the agent's events that are no longer kept. `unsure` (after a crash, else 0):
+    the last id before the new run's; the crashed run may have given the agent events after the
+    last one written, which are lost, so that a reader coming back with an id up to it may have
+    missed some."""
 
     since: int
     events: deque[ScreenEvent] = field(default_factory=deque)
-    unsure: tuple[int, int] = (0, 0)
+    unsure: int = 0
 
 
 class Journal(Protocol):
@@ -132,6 +133,10 @@ class Journal(Protocol):
     def kept(self, event: ScreenEvent, previous: int, dropped: int | None) -> None:
         """`event` is kept (`previous`: the id of the agent's kept event before it, else its
         `Kept.since`); the agent's events up to id `dropped`, when given, are no longer kept."""
+
+    def closed(self, seq: int) -> None:
+        """The publisher closed (the engine stops cleanly): every event it gave is written before
+        this; `seq` is an id of its own, above them."""
 
     def forgotten(self, agent: str, seq: int) -> None:
         """The agent is no longer followed (id `seq` taken for it): none of its events are kept."""
@@ -148,14 +153,14 @@ class ScreenPops:
         self._pending: dict[str, deque[_Pending]] = {}
         self._kept: dict[str, Kept] = {}  # per followed agent
 
-    def restore(self, last: int, kept: Mapping[str, Kept]) -> None:
+    def restore(self, last: int, kept: Mapping[str, Kept], *, clean: bool) -> None:
         """Go on from an earlier run: ids after `last`, the agents of `kept` followed with their
-        kept events, any id between an agent's last kept one and `last` `unsure` (before anything
-        is published or read)."""
+        kept events; unless that run stopped `clean`ly, any id up to `last` is `unsure` (before
+        anything is published or read)."""
         self.last = max(self.last, last)
+        unsure = 0 if clean else self.last
         for agent, found in kept.items():
-            known = found.events[-1].seq if found.events else found.since
-            self._kept[agent] = Kept(found.since, deque(found.events, maxlen=self.kept), (known, self.last))
+            self._kept[agent] = Kept(found.since, deque(found.events, maxlen=self.kept), unsure)
 
     def watched(self, agent: str) -> bool:
         """Whether anybody reads the agent's events now."""
@@ -213,7 +218,11 @@ class ScreenPops:
         self._flush(agent)
 
     def close(self) -> None:
+        """End every stream; the journal is told (`Journal.closed`), with an id of its own."""
         self.closed = True
+        self.last += 1
+        if self.journal is not None:
+            self.journal.closed(self.last)
         for readers in self._readers.values():
             for subscription in readers:
                 subscription.close()
@@ -247,8 +256,7 @@ def kept_after(kept: Kept, last: int, last_event_id: str) -> list[ScreenEvent] |
     if not (last_event_id.isascii() and last_event_id.isdigit()):
         return None
     after = int(last_event_id)
-    low, high = kept.unsure
-    if not kept.since <= after <= last or low < after <= high:
+    if not kept.since <= after <= last or after <= kept.unsure:
         return None
     return [event for event in kept.events if event.seq > after]
 

@@ -86,9 +86,11 @@ async def test_kept_events_are_written_and_pruned_and_a_forgotten_agent_leaves_o
         (base + 2, "bot1", base + 1, STATE),
         (base + 3, "bot1", base + 2, STATE),
         (base + 5, "bot2", base + 5, "forgotten"),
-    ], "bot1's first dropped (2 kept); bot2's event gone with it"
-    last, followed = screen_event_store.load(database, 200)
-    assert last == base + 5
+        (base + 6, "", base + 6, "closed"),
+    ], "bot1's first dropped (2 kept); bot2's event gone with it; the clean stop's mark last"
+    last, followed, clean = screen_event_store.take_over(database, 200)
+    assert last == base + 6 and clean
+    assert [row[1] for row in _rows(database)] == ["bot1", "bot1", "bot2"], "the mark is taken away"
     assert list(followed) == ["bot1"] and followed["bot1"].since == base + 1
     assert [(row.id - base, row.data) for row in followed["bot1"].events] == [(2, {"n": 1}), (3, {"n": 2})]
 
@@ -111,9 +113,9 @@ async def test_a_new_run_goes_on_after_the_last_id_though_every_agent_was_forgot
         again.screen.pops.publish("bot1", STATE, AT, {"n": 2})
     new = again.screen.pops.last
     _stop(again)
-    assert [row[:2] for row in _rows(database)] == [(forgotten, "bot1"), (new, "bot1")]
+    assert [row[:2] for row in _rows(database)] == [(forgotten, "bot1"), (new, "bot1"), (new + 1, "")]
     assert new > forgotten, "no id is given twice"
-    _, followed = screen_event_store.load(database, 200)
+    _, followed, _ = screen_event_store.take_over(database, 200)
     assert followed["bot1"].since >= forgotten and [row.id for row in followed["bot1"].events] == [new]
 
 
@@ -129,7 +131,26 @@ async def test_ids_go_on_above_those_a_crashed_run_gave_without_writing_them(dat
     assert again.screen.pops.last > lost, "not given again"
     with again.screen.pops.subscribe("bot1", last_event_id=str(lost)) as back:
         assert back.missed, "what followed the lost event is not known"
+    with again.screen.pops.subscribe("bot1", last_event_id=str(lost - 1)) as before:
+        assert before.missed, "the last event written: but the one after it was lost"
     again.db.close()
+
+
+async def test_a_run_crashing_after_a_clean_restart_is_not_taken_for_a_clean_stop(database: Database) -> None:
+    first = await _run(database)
+    with first.screen.pops.subscribe("bot1"):
+        first.screen.pops.publish("bot1", STATE, AT, {"n": 1})
+    _stop(first)  # clean: its mark is written last
+    second = await _run(database)  # takes the mark away
+    pops: ScreenPops = second.screen.pops
+    with pops.subscribe("bot1"):
+        second.db.close()  # then a crash before anything of this run is written
+        pops.publish("bot1", STATE, AT, {"n": 2})
+    lost = pops.last
+    third = await _run(database)
+    with third.screen.pops.subscribe("bot1", last_event_id=str(lost)) as back:
+        assert back.missed, "event 2 was given and lost: the first run's mark no longer vouches"
+    third.db.close()
 
 
 async def test_a_desktop_coming_back_to_a_restarted_engine_gets_what_it_missed_from_both_runs(
