@@ -171,7 +171,7 @@ class AgentService:
         if inbound_only:
             session = AgentSession(agent.id, agent.name, INBOUND_ONLY, status, INBOUND_WRAP)
         else:
-            campaign = dialer.campaign_for(agent.group_ids, campaign_name)
+            campaign = dialer.campaigns.campaign_for(agent.group_ids, campaign_name)
             wrap = Wrap(
                 timedelta(seconds=campaign.wrap_up_s) if campaign.wrap_up_s is not None else None,
                 timedelta(seconds=campaign.min_wrap_s),
@@ -293,7 +293,7 @@ class AgentService:
         if session.last_attempt_id is None or session.status.call is not None:
             raise UserError(f"agent {agent_name} has no ended call awaiting a disposition")
         dialer = self.dialer
-        config = await dialer.config(session.campaign_id)
+        config = await dialer.campaigns.config(session.campaign_id)
         state = await dialer.db.run(
             dial_store.dispose_attempt,
             dialer.database,
@@ -370,7 +370,7 @@ class AgentService:
         now = datetime.now(UTC)
         await self.step(session, session.status.pause(now, MANUAL_CALL))  # no routed call meanwhile
         try:
-            config = await dialer.config(session.campaign_id)
+            config = await dialer.campaigns.config(session.campaign_id)
             lead = await dialer.db.run(hopper.manual_lead, dialer.database, config, e164, zones, now)
             return await self._dial_for(session, lead)
         except UserError:
@@ -438,7 +438,7 @@ class AgentService:
         dialer = self.dialer
         self._dialing.add(session.agent_id)
         try:
-            config = await dialer.config(session.campaign_id)
+            config = await dialer.campaigns.config(session.campaign_id)
             now = datetime.now(UTC)
             [result] = await dialer.db.run(
                 dial_store.open_attempts,

@@ -56,7 +56,7 @@ class PostCallSurveys:
         if call is not None:
             return (
                 call.state is CallState.BRIDGED
-                and (await self.dialer.config(call.campaign_id)).survey_id is not None
+                and (await self.dialer.campaigns.config(call.campaign_id)).survey_id is not None
             )
         return self._inbound_survey(channel_id) is not None
 
@@ -70,7 +70,7 @@ class PostCallSurveys:
             return await self._inbound_entered(channel_id)
         if not call.ivr and call.state is not CallState.BRIDGED:
             return None  # not with an agent (yet, or any more): no survey
-        config = await self.dialer.config(call.campaign_id)
+        config = await self.dialer.campaigns.config(call.campaign_id)
         if config.survey_id is None:
             return None
         surveyed = SurveyedCall(call.attempt_id, call.agent_id, call.campaign_id)

@@ -1,7 +1,8 @@
 """The live dialer service: campaigns' calls through Asterisk, one AMI event at a time.
 
-It runs a `CampaignRunner` per running campaign (polled from the database), originates the calls
-the runners open, and routes every AMI event to the call or agent leg it concerns:
+It runs a `CampaignRunner` per running campaign (`campaign_runners.CampaignRunners`, which
+polls the database), originates the calls the runners open, and routes every AMI event to the
+call or agent leg it concerns:
 
 - a customer answered (or AMD said human) → the longest-idle ready agent of the campaign is
   reserved and the customer is Redirected into that agent's conference (its phone leg is already
@@ -42,7 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import campaign_store, dial_store
+from campaigns import dial_store
 from campaigns.config import CampaignConfig
 from campaigns.dial_store import OpenedAttempt
 from campaigns.persistence.db import Database
@@ -77,6 +78,7 @@ from dialer.calls.outbound import CallState, OutboundCall
 from dialer.live.agents import AgentService
 from dialer.live.attempt_result import attempt_result
 from dialer.live.call_controls import CallControls
+from dialer.live.campaign_runners import CampaignRunners
 from dialer.live.channel_ids import ChannelIds
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk, AgentSession
@@ -91,7 +93,6 @@ from ringcast.errors import UserError
 
 log = logging.getLogger(__name__)
 
-POLL_CAMPAIGNS_S = 1.0
 DRAIN_HANGUP_S = 5.0  # a clean stop waits this long for hung-up calls and legs to report their end
 HANGUP_GRACE_S = 1.0  # a failed dial's Hangup may come after its OriginateResponse, or not at all
 DEFAULT_ABANDON_MESSAGE = "vm-goodbye"
@@ -127,14 +128,11 @@ class LiveDialer:
         self.screen = ScreenFeed(self)  # agents' screen pops (AGT-3), read by the control API
         self.controls = CallControls(self)  # in-call controls (AGT-4)
         self.post_call = PostCallSurveys(self)  # customers into the survey after their agent (SRV-2)
-        self.runners: dict[int, CampaignRunner] = {}
-        self._stopped: dict[int, CampaignConfig] = {}  # configs of campaigns whose runner stopped
-        self._unrunnable: set[int] = set()  # broadcast survey campaigns this engine cannot serve
+        self.campaigns = CampaignRunners(self)
+        self.runners = self.campaigns.runners  # by campaign id
         self.calls: dict[str, OutboundCall] = {}  # by channel id
         self.legs: dict[str, _Leg] = {}  # by channel id: customers and agent legs
-        self._supervisor: asyncio.Task[None] | None = None
         self._actions: set[asyncio.Task[None]] = set()  # AMI actions in the background
-        self._stopping = False
         ami.subscribe(self._on_event)
 
     # ---- campaigns --------------------------------------------------------------------------------
@@ -142,7 +140,7 @@ class LiveDialer:
     async def start(self) -> None:
         await self.screen.start()  # the last run's screen pops, before the control API serves
         await self.inbound.start()
-        self._supervisor = asyncio.create_task(self._supervise(), name="campaign-supervisor")
+        self.campaigns.start()
 
     async def drain(self, timeout_s: float) -> None:
         """A clean stop: no new call, outbound or inbound (a caller no longer queues: its flow plays
@@ -180,95 +178,13 @@ class LiveDialer:
     async def _stop_dialing(self) -> None:
         """No campaign launches another call, no inbound caller is queued; the runners' hopper leads
         go back."""
-        self._stopping = True
         self.inbound.stop_queueing()
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-            await asyncio.gather(self._supervisor, return_exceptions=True)
-        for campaign_id, runner in list(self.runners.items()):
-            await runner.stop()
-            self._stopped[campaign_id] = self.runners.pop(campaign_id).config
-
-    async def _supervise(self) -> None:
-        """Follow the campaigns' states in the database: start and stop runners."""
-        while not self._stopping:
-            try:
-                running = await self.db.run(campaign_store.running_campaigns, self.database)
-                await self._sync_runners({c.id: c for c in running})
-                await self.inbound.refresh()
-            except Exception:
-                log.exception("could not read the running campaigns or the queues; retrying")
-            await asyncio.sleep(POLL_CAMPAIGNS_S)
-
-    async def _sync_runners(self, running: dict[int, CampaignConfig]) -> None:
-        for campaign_id in list(self.runners):
-            if campaign_id not in running:
-                runner = self.runners.pop(campaign_id)
-                self._stopped[campaign_id] = runner.config  # its calls still in progress end with it
-                log.info("campaign %s: no longer running, dialing stops", runner.config.name)
-                await runner.stop()
-        for campaign_id, config in running.items():
-            if campaign_id in self.runners:
-                continue
-            if (
-                config.dial_mode is DialMode.BROADCAST
-                and config.survey_id is not None
-                and self.agi_url is None
-            ):
-                if campaign_id not in self._unrunnable:
-                    self._unrunnable.add(campaign_id)
-                    log.error(
-                        "campaign %s: this engine runs no surveys (no prompt directory): not dialing",
-                        config.name,
-                    )
-                continue
-            runner = CampaignRunner(
-                config,
-                self.database,
-                self.db,
-                link_up=self.ami.up.is_set,
-                agents=lambda cid=campaign_id: len(self.desk.dialing(cid)),  # type: ignore[misc]
-                launch=self._launch,
-                channel_prefix=self.channel_ids.call_prefix,
-                own_callbacks=self.agents.serve_own_callbacks,
-            )
-            now = time.time()
-            for session in self.desk.dialing(campaign_id):
-                blended = bool(self.inbound.board.seats(session.agent_id))  # in an inbound queue
-                runner.observe(
-                    pe.AgentLoggedIn(
-                        now, session.agent_id, max_occupancy=session.max_occupancy, blended=blended
-                    )
-                )
-            self.runners[campaign_id] = runner
-            self._stopped.pop(campaign_id, None)
-            runner.start()
-            log.info("campaign %s: running (%s)", config.name, config.dial_mode.value)
-
-    def campaign_for(self, group_ids: tuple[int, ...], campaign_name: str | None) -> CampaignConfig:
-        """The running campaign an agent of `group_ids` logs in to (the named one, else the first)."""
-        for runner in self.runners.values():
-            config = runner.config
-            named = campaign_name is None or config.name == campaign_name
-            if config.dial_mode is DialMode.BROADCAST:  # no agents
-                continue
-            if named and (config.agent_group_id is None or config.agent_group_id in group_ids):
-                return config
-        what = f"campaign {campaign_name}" if campaign_name else "a running campaign of the agent's groups"
-        raise UserError(f"no {what} to log in to", hint="start it first (`ringcast campaign start`)")
-
-    async def config(self, campaign_id: int) -> CampaignConfig:
-        """The campaign's settings: its runner's, or as its runner last had them, or the database's."""
-        runner = self.runners.get(campaign_id)
-        if runner is not None:
-            return runner.config
-        if campaign_id in self._stopped:
-            return self._stopped[campaign_id]
-        return await self.db.run(campaign_store.load_campaign_by_id, self.database, campaign_id)
+        await self.campaigns.stop()
 
     # ---- placing calls ----------------------------------------------------------------------------
 
-    async def _launch(self, runner: CampaignRunner, opened: OpenedAttempt) -> None:
+    async def launch(self, runner: CampaignRunner, opened: OpenedAttempt) -> None:
+        """A runner's call: dialled for its campaign."""
         await self.originate_call(runner.config, opened)
 
     async def originate_call(
@@ -451,9 +367,8 @@ class LiveDialer:
         if call.state is CallState.WAITING:
             await self._connect(call)
         elif call.state is CallState.IN_IVR:
-            self.in_background(
-                self.redirect_or_hang_up(call.channel_id, _ivr_context(await self.config(call.campaign_id)))
-            )
+            config = await self.campaigns.config(call.campaign_id)
+            self.in_background(self.redirect_or_hang_up(call.channel_id, _ivr_context(config)))
         else:
             self.in_background(self.hangup_channel(call.channel_id))
 
@@ -613,7 +528,7 @@ class LiveDialer:
         """Say the agent's number into its conference, where the customer has just joined (AGT-5):
         a Local channel joins it like a customer and leaves when the announcement ends, or is hung
         up with the call (`_finish`)."""
-        config = await self.config(call.campaign_id)
+        config = await self.campaigns.config(call.campaign_id)
         channel_id = _announcer_of(call.channel_id)
         request = OriginateRequest(
             channel=f"Local/{digits}@{ANNOUNCE_CONTEXT}",
@@ -710,7 +625,7 @@ class LiveDialer:
         if runner is not None:
             runner.lines.discard(call.channel_id)
             runner.wake()
-        config = await self.config(call.campaign_id)
+        config = await self.campaigns.config(call.campaign_id)
         result = attempt_result(call, cause_text or (leg.hangup_text if leg else ""))
         self.db.submit(dial_store.close_attempt, config, result)
         session = self.desk.get(call.agent_id) if call.agent_id is not None else None
@@ -728,7 +643,7 @@ class LiveDialer:
             self.in_background(self._settle_for_stopped_campaign(campaign_id, attempt_id))
 
     async def _settle_for_stopped_campaign(self, campaign_id: int, attempt_id: int) -> None:
-        config = await self.config(campaign_id)
+        config = await self.campaigns.config(campaign_id)
         self.db.submit(dial_store.settle_undisposed, config, attempt_id, datetime.now(UTC))
 
     async def hangup_channel(self, channel_id: str) -> None:

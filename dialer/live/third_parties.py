@@ -52,7 +52,7 @@ class ThirdParties:
     async def dial(self, session: AgentSession, call: str, number: str) -> None:
         trunk, caller_id = TRUNK_ENDPOINT, None  # an inbound-only agent's: the pbx's own caller ID
         if not session.inbound_only:
-            config = await self.dialer.config(session.campaign_id)
+            config = await self.dialer.campaigns.config(session.campaign_id)
             trunk, caller_id = config.trunk or TRUNK_ENDPOINT, config.caller_id
         try:
             await self._bring_in(session, call, f"PJSIP/{number}@{trunk}", caller_id)
