@@ -3,12 +3,12 @@
 The engine's feed (`dialer.live.screen_feed`) writes through its database thread, unawaited:
 `keep` one event kept, dropping the agent's rows a newer one pushed out; `forget` an agent no
 longer followed (a `forgotten` row, its other rows deleted); `close` as the last write of a run
-that stops cleanly, a `closed` mark (agent "", no agent's name) with the run's last id. At start,
-`take_over` reads the largest id given so far, per agent still followed (its newest row not
-`forgotten`) its kept events in order (`Followed`), and whether the last run stopped cleanly (its
-mark holds the largest id: every event it gave is written), and removes the mark in the same
-transaction, so that a crash of the new run is never taken for a clean stop. Table
-`screen_events` (`campaigns/persistence/models/screen.py`).
+that stops cleanly, a `closed` mark (agent "", no agent's name) with an id above every id the run
+gave. At start, `take_over` reads the largest id given so far, per agent still followed (its
+newest row not `forgotten`) its kept events in order (`Followed`), and whether the last run
+stopped cleanly (its mark holds the largest id: every event it gave is written), and removes the
+mark in the same transaction, so that a crash of the new run is never taken for a clean stop.
+Table `screen_events` (`campaigns/persistence/models/screen.py`).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class TakenOver(NamedTuple):
 
 
 def close(session: Session, seq: int, at: datetime) -> None:
-    """The run stops cleanly (this is its last write, `seq` its last id): the `closed` mark."""
+    """The run stops cleanly (this is its last write; `seq` is above every id it gave): the mark."""
     session.execute(delete(ScreenEventRow).where(ScreenEventRow.agent == RUN_MARK))
     session.add(ScreenEventRow(id=seq, agent=RUN_MARK, previous_id=seq, kind=CLOSED, at=at, data={}))
 

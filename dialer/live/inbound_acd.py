@@ -274,14 +274,17 @@ class InboundAcd:
 
     # ---- decisions --------------------------------------------------------------------------------
 
-    async def _route(self, call: InboundCall, rang_out: tuple[int, ...] = ()) -> None:
+    async def _route(
+        self, call: InboundCall, rang_out: tuple[int, ...] = (), *, announce: bool = True
+    ) -> None:
+        """Route the waiting call (`announce`: then tell the announcing queues' callers what changed)."""
         now = datetime.now(UTC)
         waiting = self.board.calls[call.uniqueid]
         if rang_out:
             decision = ring_no_answer(self.board, waiting, rang_out, now, self.turns)
         else:
             decision = route_call(self.board, waiting, now, self.turns)
-        await self._carry_out(decision, now)
+        await self._carry_out(decision, now, announce=announce)
         self._wake_later(call, now)
 
     async def rang_out(self, call: InboundCall, agents: tuple[int, ...]) -> None:
@@ -315,7 +318,7 @@ class InboundAcd:
         await self._carry_out(decision, now)
         return bool(decision.commands)
 
-    async def _carry_out(self, decision: Decision, now: datetime) -> None:
+    async def _carry_out(self, decision: Decision, now: datetime, *, announce: bool = True) -> None:
         self.turns = decision.turns
         for command in decision.commands:
             if isinstance(command, Offer):
@@ -332,7 +335,8 @@ class InboundAcd:
                     await self.dialer.agents.set_not_ready(session, command.reason, now)
             else:
                 log.warning("ACD command not carried out: %s", command)
-        self.announcements.changed()
+        if announce:
+            self.announcements.changed()
 
     def _fall_back(self, call: InboundCall) -> None:
         """The direct call is its queue's from now on, with its first arrival (its visit goes on)."""
@@ -442,16 +446,24 @@ class InboundAcd:
             self.dialer.in_background(self._agent_left(session.agent_id))
 
     async def _agent_left(self, agent_id: int) -> None:
-        """The agent logged out (or lost its phone): the calls waiting in its queues are routed again
-        now rather than at their next wake, so that one asking for it falls back or overflows, one
-        held for it by caller memory goes to the others, and a queue nobody is logged in to any
-        more overflows, as each would have on arriving now."""
-        queues = {queue.name for queue, _, _ in self.board.seats(agent_id)}
-        for uniqueid, waiting in list(self.board.calls.items()):
+        """The agent logged out (or lost its phone): the calls its leaving concerns are routed again
+        now rather than at their next wake, in the queues' order (priority, then arrival): those
+        asking for it (dialled directly, or held for it by caller memory) fall back, overflow or go
+        to another agent, and those of a queue nobody is logged in to any more overflow, as each
+        would on arriving now. Not while the engine stops: its drain logs every agent out."""
+        if self._closed:
+            return
+        board = self.board
+        keys = set(board.asking(agent_id))
+        for queue, _, _ in board.seats(agent_id):
+            if not board.anyone_logged_in(queue.name):
+                keys.update(board.waiting(queue.name))
+        for _, _, uniqueid in sorted(keys):
             call = self.calls.get(uniqueid)
-            concerned = waiting.queue in queues or waiting.direct_agent == agent_id
-            if concerned and call is not None and uniqueid in self.board.calls:
-                await self._route(call)
+            if call is not None and uniqueid in board.calls:
+                await self._route(call, announce=False)
+        if keys:
+            self.announcements.changed()
 
     async def joined(self, event: ConferenceJoined) -> None:
         """The caller joined the conference of the agent offered its call: the agent is on it."""

@@ -175,6 +175,8 @@ class ScreenPops:
         """The agent is no longer followed and its kept events go, unless somebody reads them now.
         One id is taken: a reader coming back later with an id from before must be told it missed
         what happened meanwhile, which nobody published."""
+        if self.closed:
+            return
         if not self.watched(agent) and self._kept.pop(agent, None) is not None:
             self.last += 1
             if self.journal is not None:
@@ -209,8 +211,8 @@ class ScreenPops:
     ) -> None:
         """Send the event to the agent's readers; with `details`, once they are known (merged into
         `data`; should they fail, `data` alone goes, with `"details": "unavailable"`). Nothing is
-        published for an agent nobody follows."""
-        if not self.followed(agent):
+        published for an agent nobody follows, nor once closed (the journal's last write was made)."""
+        if self.closed or not self.followed(agent):
             return
         self._pending.setdefault(agent, deque()).append(_Pending(kind, at, data, details))
         if details is not None:
@@ -218,8 +220,12 @@ class ScreenPops:
         self._flush(agent)
 
     def close(self) -> None:
-        """End every stream; the journal is told (`Journal.closed`), with an id of its own."""
+        """End every stream; the journal is told (`Journal.closed`), with an id of its own. Nothing
+        is published, kept or forgotten any more: events still waiting for their details go."""
+        if self.closed:
+            return
         self.closed = True
+        self._pending.clear()
         self.last += 1
         if self.journal is not None:
             self.journal.closed(self.last)
@@ -228,7 +234,7 @@ class ScreenPops:
                 subscription.close()
 
     def _flush(self, agent: str) -> None:
-        pending = self._pending.get(agent)
+        pending = self._pending.get(agent)  # none once closed
         while pending and (pending[0].details is None or pending[0].details.done()):
             event = pending.popleft()
             self.last += 1

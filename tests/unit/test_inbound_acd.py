@@ -284,6 +284,25 @@ async def test_a_direct_call_falls_back_at_once_when_its_agent_logs_out_while_it
     assert call.stage is Stage.OFFERED and dialer.moved == [("1.1", 7)]  # not in 300 s: now
 
 
+async def test_the_calls_an_agent_leaves_go_on_in_the_queues_order_a_vip_first() -> None:
+    dialer = FakeDialer({"sales": QueueConfig("sales", (QueueMember(7), QueueMember(9)), max_wait_s=30)})
+    dialer.login(7, A.READY)
+    dialer.login(9, A.NOT_READY)
+    acd = dialer.inbound
+    await acd.refresh()
+    calls = []
+    for uniqueid, priority in (("1.1", 0), ("2.2", 5)):  # the plain call came first
+        call = InboundCall(1, uniqueid, "+8613800138000", None, _now())
+        acd.arrived(call, f"PJSIP/carrier-{uniqueid}")
+        await acd.enqueue(call, "sales", priority, agent=9, fallback_after_s=300)
+        calls.append(call)
+    _log_out(dialer, 9)
+    await asyncio.gather(*dialer.tasks)
+    assert dialer.moved == [("2.2", 7)], "the one ready agent takes the VIP"
+    assert [call.stage for call in calls] == [Stage.WAITING, Stage.OFFERED]
+    assert calls[0].waiting is not None and calls[0].waiting.direct_agent is None, "fallen back, waiting"
+
+
 @pytest.mark.parametrize("direct", [True, False], ids=["its-agent", "the-last-member"])
 async def test_a_waiting_call_overflows_at_once_when_nobody_it_may_have_is_logged_in_any_more(
     direct: bool,

@@ -109,7 +109,10 @@ def test_the_journal_is_told_each_event_kept_what_it_pushed_out_and_each_agent_f
         _publish(pops, 1, 2, 3)
     pops.forget("bot1")
     _publish(pops, 5)  # not followed: nothing kept, nothing written
-    pops.close()
+    with pops.subscribe("bot2"):
+        pops.close()
+        pops.publish("bot2", STATE, AT, {"n": 6})  # closed: its last write is made, nothing follows
+    pops.forget("bot2")
     assert written.rows == [
         ("kept", "bot1", 1, 0, None),
         ("kept", "bot1", 2, 1, None),

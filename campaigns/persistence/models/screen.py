@@ -5,7 +5,9 @@ increasing across runs: a new run goes on after the largest), the agent, the pre
 id (`previous_id`; for the oldest row of an agent, the id a reader coming back must have reached to
 be replayed without a gap), the event's type, instant and data (JSON). At most the last `KEPT` rows
 per agent: each write drops the ones past it. A row of type `forgotten` says the agent is no longer
-followed (its other rows are deleted with it); its id keeps the largest id from going back.
+followed (its other rows are deleted with it); its id keeps the largest id from going back. A
+row of type `closed` for agent "" (no agent's name) is the mark a run leaves as its last write
+when it stops cleanly (`campaigns.screen_event_store`).
 """
 
 from __future__ import annotations
