@@ -9,12 +9,14 @@ command with its round-trip time (`round_trips`), the handlers' think time befor
 session's start or the last command's answer (`think_times`: the silence on the line the engine
 causes), and the most
 sessions it served at once (`peak_sessions`).
-REDIRECT_NOTE: a handler whose channel the engine Redirects (AMI) while the session is open must
-not close the session itself: an AGI that ends on its own just as the Redirect lands leaves the
-channel at a priority that does not exist, and Asterisk hangs it up ("Auto fallthrough"). Seen on
-the lab with an inbound caller Redirected to its agent as its flow's session closed. Instead the
-handler waits (`AgiCall.released`) for Asterisk to end the AGI: it says HANGUP when the Redirect
-takes the channel away, and the channel goes where the Redirect sent it.
+REDIRECT_NOTE: a channel whose AGI session is open must not be moved by an AMI Redirect: an AGI
+that ends on its own just as the Redirect lands leaves the channel at a priority that does not
+exist, and Asterisk hangs it up ("Auto fallthrough"; seen on the lab with an inbound caller
+Redirected to its agent as its flow's session closed), and waiting for Asterisk to end the AGI
+instead costs a voice frame or two (20 to 40 ms) before it notices the Redirect. So while a
+handler holds the session, the engine moves its caller through the session: it sets where the
+dialplan goes next (an inbound caller's NEXT_VAR, `dialer.live.inbound_acd`), and the channel
+goes there as the handler ends the session.
 """
 
 from __future__ import annotations
@@ -115,21 +117,6 @@ class AgiCall:
     async def hangup(self) -> None:
         with contextlib.suppress(AgiHangup):
             await self.command("HANGUP")
-
-    async def released(self, timeout_s: float) -> bool:
-        """Hold the session open until Asterisk ends it (REDIRECT_NOTE); False if it did not
-        within `timeout_s` (the session then closes and the dialplan goes on)."""
-        reader = self._request.reader
-        try:
-            async with asyncio.timeout(timeout_s):
-                while line := await reader.readline():
-                    if line.startswith(b"HANGUP"):
-                        return True
-        except TimeoutError:
-            return False
-        except ConnectionError:
-            pass
-        return True  # Asterisk closed the socket
 
 
 Handler = Callable[[AgiCall], Awaitable[None]]

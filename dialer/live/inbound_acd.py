@@ -54,6 +54,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -73,13 +74,17 @@ from dialer.agents.state import AgentState
 from dialer.asterisk.ami import AmiError
 from dialer.asterisk.confgen import (
     AGI_URL_VAR,
+    BRIDGE_CONTEXT,
     BUSY_CONTEXT,
     GREETING_VAR,
+    NEXT_VAR,
     OUTBOUND_CONTEXT,
     VOICEMAIL_CONTEXT,
     VOICEMAIL_VAR,
+    goto,
 )
 from dialer.asterisk.events import ChannelHungUp, ConferenceJoined
+from dialer.asterisk.fastagi import AgiCommandError, AgiHangup
 from dialer.asterisk.rendering import RenderOnce
 from dialer.live.desk import AgentSession, conference_of
 from dialer.live.inbound_announce import Announcements
@@ -220,7 +225,7 @@ class InboundAcd:
             return  # hung up meanwhile
         if self._closed:  # the engine began to stop after the flow found the queue: refused busy
             call.stage = Stage.FAILED
-            self.dialer.in_background(self.dialer.redirect_or_hang_up(call.uniqueid, BUSY_CONTEXT))
+            await self._go_on(call, BUSY_CONTEXT)
             return
         fallback_at = None
         if agent is not None and fallback_after_s is not None:
@@ -367,7 +372,42 @@ class InboundAcd:
         the caller into its conference: the call is offered to it until the caller joins."""
         call.stage, call.agent_id = Stage.OFFERED, session.agent_id
         await self.dialer.agents.take_inbound(session, call.uniqueid, now)
-        await self.dialer.move_to_agent(call.uniqueid, session)
+        if call.session is None:
+            await self.dialer.move_to_agent(call.uniqueid, session)
+            return
+        try:  # its flow's session is open: the caller goes on there (`_go_on`)
+            await call.session.set_variable(NEXT_VAR, goto(BRIDGE_CONTEXT, session.conference))
+        except (AgiHangup, AgiCommandError) as exc:
+            log.warning(
+                "could not move %s to agent %s (%s): it waits again", call.uniqueid, session.name, exc
+            )
+            if session.status.state is AgentState.RESERVED:  # not joined meanwhile
+                await self.dialer.release_agent(session.agent_id, call.uniqueid, time.time())
+            self.offer_failed(call.uniqueid)
+
+    async def _go_on(
+        self, call: InboundCall, context: str, exten: str = "s", variables: Mapping[str, str] | None = None
+    ) -> None:
+        """Send the caller on into `context` (with channel `variables` set first). While its flow's
+        FastAGI session is open (`call.session`: the flow is queueing it), through the session: the
+        variables and NEXT_VAR are set there, and the dialplan goes there once the handler ends the
+        session, never by an AMI Redirect, which can land as the session ends by itself and lose the
+        caller (REDIRECT_NOTE, `dialer.asterisk.fastagi`). Else by AMI, in the background (hung up
+        if Asterisk refuses)."""
+        if call.session is None:
+            self.dialer.in_background(
+                self.dialer.redirect_or_hang_up(call.uniqueid, context, exten, variables)
+            )
+            return
+        try:
+            for name, value in (variables or {}).items():
+                await call.session.set_variable(name, value)
+            await call.session.set_variable(NEXT_VAR, goto(context, exten))
+        except AgiCommandError as exc:
+            log.warning("could not send %s on to %s: %s; hanging up", call.uniqueid, context, exc)
+            await call.session.hangup()
+        except AgiHangup:
+            pass  # the caller hung up: its hang-up ends the call
 
     async def _send_on(self, call: InboundCall, target: OverflowTarget, now: datetime) -> None:
         """Overflow: out of its queue to another queue, a number or a voicemail box."""
@@ -384,12 +424,10 @@ class InboundAcd:
             await self._wait(call, moved)
         elif isinstance(target, ToNumber):
             call.stage = Stage.DIALLED
-            dialer.in_background(dialer.redirect_or_hang_up(call.uniqueid, OUTBOUND_CONTEXT, target.number))
+            await self._go_on(call, OUTBOUND_CONTEXT, target.number)
         else:
             variables = await self.voicemail_variables(call, None, target.box)
-            dialer.in_background(
-                dialer.redirect_or_hang_up(call.uniqueid, VOICEMAIL_CONTEXT, variables=variables)
-            )
+            await self._go_on(call, VOICEMAIL_CONTEXT, variables=variables)
 
     async def voicemail_variables(
         self, call: InboundCall, owner: voicemail_store.Owner | None, name: str

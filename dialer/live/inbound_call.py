@@ -16,9 +16,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from campaigns.persistence.models.enums import InboundOutcome
 from dialer.acd.calls import WaitingCall
+
+if TYPE_CHECKING:
+    from dialer.asterisk.fastagi import AgiCall
 
 VOICEMAIL_DIR = "ringcast-voicemail"  # messages are kept under the pbx's spool directory, one dir a box
 _UNSAFE = re.compile(r"[^\w.@-]")
@@ -65,6 +69,7 @@ class InboundCall:
     voicemail: str | None = None  # the message's file, relative to the pbx's spool directory
     wake: asyncio.TimerHandle | None = None
     flags: tuple[str, ...] = ()  # vip, malicious: shown on the agent's screen (ACD-3, ACD-10)
+    session: AgiCall | None = None  # its FastAGI session while its flow queues it: moves go through it
 
     def ends_as(self) -> InboundOutcome:
         if self.stage is Stage.VOICEMAIL:

@@ -19,9 +19,10 @@ with the flows it has parsed: `flow_cache`, one parse per flow version), opens i
 - neither at that moment: the number's default message, then the hang-up: never dead air.
 
 The end: `RouteToQueue` → the dialplan holds the caller with the queue's music and the ACD routes
-it (`InboundAcd.enqueue`); when the ACD moves the caller on at once (a ready agent, an overflow, a
-refusal), the session stays open until Asterisk ends it (`AgiCall.released`), so that the
-Redirect does not race the session's end; `RouteToAgent` → the same, in the given queue (or the
+it (`InboundAcd.enqueue`); the session is the call's (`InboundCall.session`) while it is queued,
+so that the ACD moves a caller it sends on at once (a ready agent, an overflow, a refusal)
+through the session, never by a Redirect that could race the session's end (REDIRECT_NOTE,
+`dialer.asterisk.fastagi`); `RouteToAgent` → the same, in the given queue (or the
 agent's first), the call asking for that agent alone; `Dial` → where the dialplan sends the
 caller after this route (NEXT_VAR); `Voicemail` → the same, with the box's greeting
 (`InboundAcd.voicemail_variables`); `BackToAgent` (a DID's caller: nobody sent it) → its fallback
@@ -102,7 +103,6 @@ log = logging.getLogger(__name__)
 
 MESSAGE_LANGUAGE = "zh"  # of an inbound number's default message (TTS)
 FLAGGED = (VIP, MALICIOUS)  # the caller's tags shown as flags on the agent's screen
-MOVE_TIMEOUT_S = 10.0  # how long a caller the ACD moved on at once may take to leave its session
 
 
 class InboundFlows:
@@ -328,10 +328,11 @@ class InboundFlows:
         await agi.set_variable(MOH_VAR, queue.music_class)
         await agi.set_variable(AGI_ROUTE_VAR, SURVEY_ROUTE)  # after the agent: its queue's survey, if any
         await agi.set_variable(NEXT_VAR, goto(QUEUE_HOLD_CONTEXT))
-        await self.acd.enqueue(call, queue.name, priority, agent, fallback_after_s)
-        held = call.stage in (Stage.WAITING, Stage.RINGING)  # else moved on at once: to an agent, ...
-        if not held and not await agi.released(MOVE_TIMEOUT_S):  # REDIRECT_NOTE (`dialer.asterisk.fastagi`)
-            log.warning("inbound call %s: not moved on within %g s", call.call_id, MOVE_TIMEOUT_S)
+        call.session = agi  # moved on at once (an agent ready, an overflow): through the session
+        try:
+            await self.acd.enqueue(call, queue.name, priority, agent, fallback_after_s)
+        finally:
+            call.session = None  # the session ends: the caller is held there, or goes where it was sent
 
     async def _say_message(self, agi: AgiCall, arrival: Arrival) -> None:
         """The number's default message, then the hang-up."""

@@ -29,6 +29,7 @@ from campaigns.surveys.document import Prompt
 from dialer.acd.queues import QueueConfig
 from dialer.asterisk.confgen import (
     AGI_ROUTE_VAR,
+    BRIDGE_CONTEXT,
     BUSY_CONTEXT,
     MOH_VAR,
     NEXT_VAR,
@@ -105,6 +106,9 @@ class FakeAcd:
         self.queued.append((queue, priority, agent))
         self.fallbacks.append(fallback_after_s)
         call.stage = self.routes_to
+        if call.stage is Stage.OFFERED:  # a ready agent's: the ACD moves it through the session
+            assert call.session is not None
+            await call.session.set_variable(NEXT_VAR, goto(BRIDGE_CONTEXT, "agent-7"))
 
 
 @dataclass
@@ -159,10 +163,6 @@ class FakeChannel:
 
     async def hangup(self) -> None:
         self.steps.append(("hangup",))
-
-    async def released(self, timeout_s: float) -> bool:
-        self.steps.append(("released",))
-        return True
 
 
 @dataclass
@@ -291,12 +291,13 @@ def test_an_agents_number_queues_the_caller_for_that_agent_in_its_queue(
     assert direct.acd.fallbacks == [None]  # waits for that agent alone
 
 
-def test_a_caller_the_acd_moves_on_at_once_keeps_its_session_until_asterisk_ends_it(
+def test_a_caller_the_acd_moves_on_at_once_goes_through_its_session(
     numbers: dict[str, int], arrive: Callable[..., Arrived]
 ) -> None:
-    """REDIRECT_NOTE: the session closing as the Redirect lands would lose the caller."""
-    offered = arrive(AGENT_DID, CALLER, routes_to=Stage.OFFERED)  # its agent ready: Redirected
-    assert offered.channel.steps == [*_queued(), ("released",)]
+    """REDIRECT_NOTE: a Redirect landing as the session ends would lose the caller."""
+    offered = arrive(AGENT_DID, CALLER, routes_to=Stage.OFFERED)  # its agent ready
+    assert offered.channel.steps == [*_queued(), ("set", NEXT_VAR, goto(BRIDGE_CONTEXT, "agent-7"))]
+    assert offered.call.session is None, "the session is the call's only while it is queued"
     ringing = arrive(AGENT_DID, CALLER, routes_to=Stage.RINGING)  # the agent's phone rings
     assert ringing.channel.steps == _queued(), "the session ends: the dialplan holds the caller"
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from campaigns import inbound_store, queue_store, voicemail_store
 from dialer.acd.queues import QueueConfig, QueueMember, ToQueue
 from dialer.agents.state import AgentStatus, StateChange, Wrap
-from dialer.asterisk.confgen import VOICEMAIL_CONTEXT, VOICEMAIL_VAR
+from dialer.asterisk.confgen import BRIDGE_CONTEXT, NEXT_VAR, VOICEMAIL_CONTEXT, VOICEMAIL_VAR, goto
+from dialer.asterisk.fastagi import AgiCall, AgiHangup
 from dialer.live import inbound_acd
 from dialer.live.desk import AgentDesk, AgentSession
 from dialer.live.inbound_acd import InboundAcd
@@ -261,6 +262,69 @@ async def test_a_direct_call_to_an_agent_logged_out_falls_back_at_once_when_its_
     seven.status = seven.status.ready(_now()).agent
     acd.agent_changed(seven)
     assert await acd.serve(7) and dialer.moved == [("1.1", 7)]
+
+
+class FlowSession:
+    """The caller's FastAGI session while its flow queues it: the commands it is sent."""
+
+    def __init__(self, hung_up: bool = False) -> None:
+        self.hung_up = hung_up
+        self.variables: list[tuple[str, str]] = []
+
+    async def set_variable(self, name: str, value: str) -> None:
+        if self.hung_up:
+            raise AgiHangup(f"SET VARIABLE {name}")
+        self.variables.append((name, value))
+
+    async def hangup(self) -> None:
+        self.variables.append(("hangup", ""))
+
+
+async def _queued_in_flow(dialer: FakeDialer, session: FlowSession) -> InboundCall:
+    """Queued as `InboundFlows` queues a caller: its session the call's meanwhile."""
+    acd = dialer.inbound
+    await acd.refresh()
+    call = InboundCall(1, "1.1", "+8613800138000", "广东省", _now())
+    acd.arrived(call, "PJSIP/carrier-1.1")
+    call.session = cast(AgiCall, session)
+    try:
+        await acd.enqueue(call, "sales", 0)
+    finally:
+        call.session = None
+    return call
+
+
+async def test_a_caller_moved_on_at_once_goes_through_its_flows_session_not_a_redirect() -> None:
+    """REDIRECT_NOTE (`dialer.asterisk.fastagi`): a Redirect could land as the session ends."""
+    dialer = FakeDialer({"sales": SALES})
+    session = dialer.login(7, A.READY)
+    flow = FlowSession()
+    call = await _queued_in_flow(dialer, flow)
+    assert flow.variables == [(NEXT_VAR, goto(BRIDGE_CONTEXT, session.conference))]
+    assert dialer.moved == [] and (call.stage, session.status.state) == (Stage.OFFERED, A.RESERVED)
+    nobody = FakeDialer({"sales": SALES})  # nobody logged in: to the queue's voicemail at once
+    flow = FlowSession()
+    call = await _queued_in_flow(nobody, flow)
+    await asyncio.gather(*nobody.tasks)
+    assert flow.variables == [
+        (VOICEMAIL_VAR, "ringcast-voicemail/sales/1.1"),
+        (NEXT_VAR, goto(VOICEMAIL_CONTEXT)),
+    ]
+    assert nobody.sent == [] and call.stage is Stage.VOICEMAIL
+
+
+async def test_a_caller_gone_from_its_session_as_it_is_offered_frees_its_agent() -> None:
+    dialer = FakeDialer({"sales": SALES})
+    dialer.login(7, A.READY)
+    released: list[int] = []
+
+    async def release_agent(agent_id: int, channel_id: str, at: float) -> None:
+        released.append(agent_id)
+
+    dialer.release_agent = release_agent  # type: ignore[attr-defined]
+    call = await _queued_in_flow(dialer, FlowSession(hung_up=True))
+    assert released == [7] and dialer.moved == []
+    assert call.stage is Stage.WAITING, "back in line, as after a refused Redirect: its hang-up ends it"
 
 
 def _log_out(dialer: FakeDialer, agent_id: int) -> None:
