@@ -278,17 +278,22 @@ _CLAIM_COLUMNS = (
 def claim_due(
     session: Session, holder: str, now: datetime, limit: int, claim_for: timedelta
 ) -> list[ClaimedSms]:
-    """Up to `limit` due queued messages (the longest due), now `sending` under `holder`, in id order."""
+    """Up to `limit` due queued messages (the longest due), now `sending` under `holder`, in id order.
+
+    The due messages are picked in a CTE, which PostgreSQL runs once: as an `IN (subquery)` of
+    the UPDATE its planner may run the subquery again (the inner side of a join), and each run
+    picks `limit` more messages past those the first one locked and updated."""
     due = (
         select(MESSAGES.c.id)
         .where(MESSAGES.c.state == SmsState.QUEUED.value, MESSAGES.c.next_try_at <= now)
         .order_by(MESSAGES.c.next_try_at, MESSAGES.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
+        .cte("due")
     )
     claim = (
         update(MESSAGES)
-        .where(MESSAGES.c.id.in_(due.scalar_subquery()))
+        .where(MESSAGES.c.id.in_(select(due.c.id)))
         .values(
             state=SmsState.SENDING.value,
             claimed_by=holder,
