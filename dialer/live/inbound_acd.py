@@ -378,12 +378,7 @@ class InboundAcd:
         try:  # its flow's session is open: the caller goes on there (`_go_on`)
             await call.session.set_variable(NEXT_VAR, goto(BRIDGE_CONTEXT, session.conference))
         except (AgiHangup, AgiCommandError) as exc:
-            log.warning(
-                "could not move %s to agent %s (%s): it waits again", call.uniqueid, session.name, exc
-            )
-            if session.status.state is AgentState.RESERVED:  # not joined meanwhile
-                await self.dialer.release_agent(session.agent_id, call.uniqueid, time.time())
-            self.offer_failed(call.uniqueid)
+            await self.dialer.not_moved(call.uniqueid, session, exc)
 
     async def _go_on(
         self, call: InboundCall, context: str, exten: str = "s", variables: Mapping[str, str] | None = None

@@ -405,27 +405,30 @@ class LiveDialer:
         refuses, the agent is free again and the call ends (an inbound caller waits again instead)."""
         channel = self.channel_name(channel_id)
 
-        async def failed(exc: AmiError) -> None:
-            inbound = self.inbound.follows(channel_id)
-            then = "it waits again" if inbound else "hanging up"
-            log.warning("could not move %s to agent %s (%s): %s", channel_id, session.name, exc, then)
-            if session.status.state is AgentState.RESERVED:  # not joined meanwhile
-                await self.release_agent(session.agent_id, channel_id, time.time())
-            if inbound:
-                self.inbound.offer_failed(channel_id)
-            else:
-                await self.hangup_channel(channel_id)
-
         async def moved(result: Coroutine[Any, Any, Mapping[str, Any]]) -> None:
             try:
                 await result
             except AmiError as exc:
-                await failed(exc)
+                await self.not_moved(channel_id, session, exc)
 
         try:
             self.in_background(moved(self.ami.redirect_now(channel, BRIDGE_CONTEXT, session.conference)))
         except AmiError as exc:
-            await failed(exc)
+            await self.not_moved(channel_id, session, exc)
+
+    async def not_moved(self, channel_id: str, session: AgentSession, why: Exception) -> None:
+        """The caller could not be moved into the conference of the agent reserved for it: the
+        agent is free again (unless it joined meanwhile) and the call ends, or an inbound caller
+        waits again."""
+        inbound = self.inbound.follows(channel_id)
+        then = "it waits again" if inbound else "hanging up"
+        log.warning("could not move %s to agent %s (%s): %s", channel_id, session.name, why, then)
+        if session.status.state is AgentState.RESERVED:  # not joined meanwhile
+            await self.release_agent(session.agent_id, channel_id, time.time())
+        if inbound:
+            self.inbound.offer_failed(channel_id)
+        else:
+            await self.hangup_channel(channel_id)
 
     def in_background(self, action: Coroutine[Any, Any, None]) -> None:
         """Run `action` (an AMI action, a timer's work) without holding up the events behind it;
