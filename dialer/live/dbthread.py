@@ -12,8 +12,9 @@ after its open, a disposition after the close) and suits SQLite's single writer.
   `function(session, *args)` runs without anybody waiting for it. Writes queued one after another
   share one transaction (group commit: under load a transaction's begin and commit cost more than
   a write's own statements); should that transaction fail, each of its writes is retried in a
-  transaction of its own, so one bad write loses nothing else. Failures are logged; `close` waits
-  for every queued write.
+  transaction of its own, so one bad write loses nothing else. Failures are logged and counted
+  by the write's name (`lost`: a later write can tell whether one it vouches for was lost);
+  `close` waits for every queued write.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import contextlib
 import logging
 import queue
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -59,6 +61,7 @@ class DatabaseThread:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._jobs: queue.SimpleQueue[_Read | _Write | object] = queue.SimpleQueue()
+        self.lost: Counter[str] = Counter()  # writes that failed for good, by name (this thread's)
         self._thread = threading.Thread(target=self._serve, name="ringcast-db", daemon=True)
         self._thread.start()
 
@@ -124,14 +127,18 @@ class DatabaseThread:
             return
         except Exception as error:
             if len(batch) == 1:
-                log.error("database write %s failed: %s", batch[0].name, error, exc_info=error)
+                self._failed(batch[0], error)
                 return
         for write in batch:  # one of them failed: each on its own, so the others are kept
             try:
                 with self.database.session() as session:
                     write.work(session)
             except Exception as error:
-                log.error("database write %s failed: %s", write.name, error, exc_info=error)
+                self._failed(write, error)
+
+    def _failed(self, write: _Write, error: Exception) -> None:
+        self.lost[write.name] += 1
+        log.error("database write %s failed: %s", write.name, error, exc_info=error)
 
 
 def _answer(job: _Read) -> None:

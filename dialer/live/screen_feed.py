@@ -22,19 +22,23 @@ go on above both the largest the database holds and the start's instant in micro
 that crashed before its last writes were committed had given ids below its crash's instant, and
 none of them is given again (unless the clock went back meanwhile). Only a run that stopped
 cleanly (its last write the `closed` mark, `screen_event_store.close`) is known to have written
-every event it gave: after a crash, a desktop coming back with an id from before it is told it
+every event it gave (the mark is left out should a kept event's write have failed for good, as
+the database thread counts them): after a crash, a desktop coming back with an id from before it is told it
 `missed` events (they may be lost), and gets its state now instead of a replay.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
 
 from campaigns import screen_event_store
 from campaigns.persistence.models.enums import AgentState
@@ -56,6 +60,8 @@ from dialer.live.screen_pop import (
 if TYPE_CHECKING:
     from campaigns.persistence.db import Database
     from dialer.live.service import LiveDialer
+
+log = logging.getLogger(__name__)
 
 
 class ScreenFeed:
@@ -174,4 +180,15 @@ class _Journal:
         self.db.submit(screen_event_store.forget, agent, seq, datetime.now(UTC))
 
     def closed(self, seq: int) -> None:
-        self.db.submit(screen_event_store.close, seq, datetime.now(UTC))
+        """The clean stop's mark, written behind every kept event, and only if none was lost: the
+        next run then takes this one for a crash, unsure of what it gave."""
+        lost = self.db.lost
+        at = datetime.now(UTC)
+
+        def close(session: Session) -> None:
+            if lost[screen_event_store.keep.__name__]:
+                log.warning("screen events were lost: this stop is left unmarked, as a crash")
+                return
+            screen_event_store.close(session, seq, at)
+
+        self.db.submit(close)

@@ -153,6 +153,23 @@ async def test_a_run_crashing_after_a_clean_restart_is_not_taken_for_a_clean_sto
     third.db.close()
 
 
+async def test_a_clean_stop_after_a_lost_event_is_not_taken_for_a_clean_stop(database: Database) -> None:
+    first = await _run(database)
+    pops: ScreenPops = first.screen.pops
+    with pops.subscribe("bot1"):
+        pops.publish("bot1", STATE, AT, {"n": 1})
+        pops.publish("bot1", STATE, AT, {"n": object()})  # its write fails for good: not JSON
+        pops.publish("bot1", STATE, AT, {"n": 3})
+    lost = pops.last - 1
+    _stop(first)
+    assert first.db.lost[screen_event_store.keep.__name__] == 1
+    assert [row[3] for row in _rows(database)] == [STATE, STATE], "no closed mark"
+    again = await _run(database)
+    with again.screen.pops.subscribe("bot1", last_event_id=str(lost - 1)) as back:
+        assert back.missed, "event 2 was given and lost"
+    again.db.close()
+
+
 async def test_a_desktop_coming_back_to_a_restarted_engine_gets_what_it_missed_from_both_runs(
     database: Database,
 ) -> None:
