@@ -13,7 +13,7 @@ after its open, a disposition after the close) and suits SQLite's single writer.
   share one transaction (group commit: under load a transaction's begin and commit cost more than
   a write's own statements); should that transaction fail, each of its writes is retried in a
   transaction of its own, so one bad write loses nothing else. Failures are logged and counted
-  by the write's name (`lost`: a later write can tell whether one it vouches for was lost);
+  by the write's function (`lost`: a later write can tell whether one it vouches for was lost);
   `close` waits for every queued write.
 """
 
@@ -51,7 +51,11 @@ class _Read:
 @dataclass(frozen=True, slots=True)
 class _Write:
     work: Callable[[Session], Any]
-    name: str
+    function: Callable[..., Any]  # what `work` calls
+
+    @property
+    def name(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
 
 
 _CLOSE = object()
@@ -61,7 +65,8 @@ class DatabaseThread:
     def __init__(self, database: Database) -> None:
         self.database = database
         self._jobs: queue.SimpleQueue[_Read | _Write | object] = queue.SimpleQueue()
-        self.lost: Counter[str] = Counter()  # writes that failed for good, by name (this thread's)
+        # submitted writes that failed for good, by function: read it in this thread, or after `close`
+        self.lost: Counter[Callable[..., Any]] = Counter()
         self._thread = threading.Thread(target=self._serve, name="ringcast-db", daemon=True)
         self._thread.start()
 
@@ -82,8 +87,7 @@ class DatabaseThread:
         self, function: Callable[Concatenate[Session, P], Any], *args: P.args, **kwargs: P.kwargs
     ) -> None:
         """Queue a write without waiting for it (it still runs after everything queued before)."""
-        name = getattr(function, "__name__", repr(function))
-        self._jobs.put(_Write(lambda session: function(session, *args, **kwargs), name))
+        self._jobs.put(_Write(lambda session: function(session, *args, **kwargs), function))
 
     def close(self) -> None:
         self._jobs.put(_CLOSE)
@@ -137,7 +141,7 @@ class DatabaseThread:
                 self._failed(write, error)
 
     def _failed(self, write: _Write, error: Exception) -> None:
-        self.lost[write.name] += 1
+        self.lost[write.function] += 1
         log.error("database write %s failed: %s", write.name, error, exc_info=error)
 
 

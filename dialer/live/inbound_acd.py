@@ -378,7 +378,7 @@ class InboundAcd:
         try:  # its flow's session is open: the caller goes on there (`_go_on`)
             await call.session.set_variable(NEXT_VAR, goto(BRIDGE_CONTEXT, session.conference))
         except (AgiHangup, AgiCommandError) as exc:
-            await self.dialer.not_moved(call.uniqueid, session, exc)
+            await self.dialer.move_failed(call.uniqueid, session, exc)
 
     async def _go_on(
         self, call: InboundCall, context: str, exten: str = "s", variables: Mapping[str, str] | None = None

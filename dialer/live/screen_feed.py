@@ -22,8 +22,8 @@ go on above both the largest the database holds and the start's instant in micro
 that crashed before its last writes were committed had given ids below its crash's instant, and
 none of them is given again (unless the clock went back meanwhile). Only a run that stopped
 cleanly (its last write the `closed` mark, `screen_event_store.close`) is known to have written
-every event it gave (the mark is left out should a kept event's write have failed for good, as
-the database thread counts them): after a crash, a desktop coming back with an id from before it is told it
+every event it gave (the mark is left out should a write of the journal have failed for good,
+as the database thread counts them): after a crash, a desktop coming back with an id from before it is told it
 `missed` events (they may be lost), and gets its state now instead of a replay.
 """
 
@@ -180,13 +180,14 @@ class _Journal:
         self.db.submit(screen_event_store.forget, agent, seq, datetime.now(UTC))
 
     def closed(self, seq: int) -> None:
-        """The clean stop's mark, written behind every kept event, and only if none was lost: the
-        next run then takes this one for a crash, unsure of what it gave."""
+        """The clean stop's mark, written behind every other write of the journal, and only if
+        none of them was lost: else the next run takes this stop for a crash, unsure of what was
+        given."""
         lost = self.db.lost
         at = datetime.now(UTC)
 
         def close(session: Session) -> None:
-            if lost[screen_event_store.keep.__name__]:
+            if lost[screen_event_store.keep] or lost[screen_event_store.forget]:
                 log.warning("screen events were lost: this stop is left unmarked, as a crash")
                 return
             screen_event_store.close(session, seq, at)

@@ -409,25 +409,26 @@ class LiveDialer:
             try:
                 await result
             except AmiError as exc:
-                await self.not_moved(channel_id, session, exc)
+                await self.move_failed(channel_id, session, exc)
 
         try:
             self.in_background(moved(self.ami.redirect_now(channel, BRIDGE_CONTEXT, session.conference)))
         except AmiError as exc:
-            await self.not_moved(channel_id, session, exc)
+            await self.move_failed(channel_id, session, exc)
 
-    async def not_moved(self, channel_id: str, session: AgentSession, why: Exception) -> None:
+    async def move_failed(self, channel_id: str, session: AgentSession, why: Exception) -> None:
         """The caller could not be moved into the conference of the agent reserved for it: the
-        agent is free again (unless it joined meanwhile) and the call ends, or an inbound caller
-        waits again."""
+        agent is free again (unless it joined meanwhile); an outbound customer is hung up, an
+        inbound caller waits again; a call that has ended meanwhile is left alone."""
         inbound = self.inbound.follows(channel_id)
-        then = "it waits again" if inbound else "hanging up"
+        outbound = channel_id in self.calls
+        then = "it waits again" if inbound else "hanging up" if outbound else "it has ended"
         log.warning("could not move %s to agent %s (%s): %s", channel_id, session.name, why, then)
         if session.status.state is AgentState.RESERVED:  # not joined meanwhile
             await self.release_agent(session.agent_id, channel_id, time.time())
         if inbound:
             self.inbound.offer_failed(channel_id)
-        else:
+        elif outbound:
             await self.hangup_channel(channel_id)
 
     def in_background(self, action: Coroutine[Any, Any, None]) -> None:

@@ -57,7 +57,7 @@ async def test_a_failing_write_loses_no_other(database: Database, caplog: pytest
         thread.close()
     assert list_names(database) == ["before", "after"]
     assert "database write add_list failed" in caplog.text
-    assert thread.lost == {"add_list": 1}, "counted once, though tried in its batch and then alone"
+    assert thread.lost == {add_list: 1}, "counted once, though tried in its batch and then alone"
 
 
 async def test_run_returns_the_answer_or_raises_the_error(database: Database) -> None:

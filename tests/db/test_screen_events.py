@@ -162,7 +162,7 @@ async def test_a_clean_stop_after_a_lost_event_is_not_taken_for_a_clean_stop(dat
         pops.publish("bot1", STATE, AT, {"n": 3})
     lost = pops.last - 1
     _stop(first)
-    assert first.db.lost[screen_event_store.keep.__name__] == 1
+    assert first.db.lost[screen_event_store.keep] == 1
     assert [row[3] for row in _rows(database)] == [STATE, STATE], "no closed mark"
     again = await _run(database)
     with again.screen.pops.subscribe("bot1", last_event_id=str(lost - 1)) as back:

@@ -40,7 +40,7 @@ class FakeDialer:
         self.inbound = InboundAcd(self)  # type: ignore[arg-type]
         self.recorded: list[str] = []
         self.moved: list[tuple[str, int]] = []
-        self.not_moved_calls: list[tuple[str, int, str]] = []
+        self.failed_moves: list[tuple[str, int, str]] = []
         self.sent: list[tuple[str, str, str, Mapping[str, str] | None]] = []
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -67,8 +67,8 @@ class FakeDialer:
     async def move_to_agent(self, channel_id: str, session: AgentSession) -> None:
         self.moved.append((channel_id, session.agent_id))
 
-    async def not_moved(self, channel_id: str, session: AgentSession, why: Exception) -> None:
-        self.not_moved_calls.append((channel_id, session.agent_id, type(why).__name__))
+    async def move_failed(self, channel_id: str, session: AgentSession, why: Exception) -> None:
+        self.failed_moves.append((channel_id, session.agent_id, type(why).__name__))
 
     async def redirect_or_hang_up(
         self, channel_id: str, context: str, exten: str = "s", variables: Mapping[str, str] | None = None
@@ -317,12 +317,12 @@ async def test_a_caller_moved_on_at_once_goes_through_its_flows_session_not_a_re
     assert nobody.sent == [] and call.stage is Stage.VOICEMAIL
 
 
-async def test_a_caller_gone_from_its_session_as_it_is_offered_is_not_moved() -> None:
+async def test_a_caller_gone_from_its_session_as_it_is_offered_is_a_failed_move() -> None:
     dialer = FakeDialer({"sales": SALES})
     dialer.login(7, A.READY)
     call = await _queued_in_flow(dialer, FlowSession(hung_up=True))
-    assert dialer.not_moved_calls == [(call.uniqueid, 7, "AgiHangup")] and dialer.moved == []
-    assert call.stage is Stage.OFFERED, "the engine frees its agent and puts it back in line (not_moved)"
+    assert dialer.failed_moves == [(call.uniqueid, 7, "AgiHangup")] and dialer.moved == []
+    # what follows (the agent freed, the call back in line): tests/db/test_move_refused.py
 
 
 def _log_out(dialer: FakeDialer, agent_id: int) -> None:
