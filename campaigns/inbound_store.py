@@ -20,7 +20,7 @@ ends, measured from its entry:
   keeps its open visit, which ends as it would have (one offered call, not two).
 
 The call keeps the queue it was last in, when it first queued, and the agent who first answered it
-(caller memory, `last_agent_for`, sends a repeat caller to that agent). A visit keeps its queue's
+(caller memory, `last_served`, sends a repeat caller to that agent). A visit keeps its queue's
 short-abandon and service-level thresholds at entry (a queue not stored: `QueueConfig`'s defaults).
 """
 
@@ -48,7 +48,7 @@ __all__ = [
     "close_stale",
     "end_call",
     "enter_queue",
-    "last_agent_for",
+    "last_served",
     "left_open",
     "open_call",
     "overflow",
@@ -189,22 +189,22 @@ def end_call_in(
     after_inbound_call(session, call, at)
 
 
-def last_agent_for(database: Database, caller: str, since: datetime) -> tuple[int, datetime] | None:
-    """The agent who last answered a call from `caller` at or after `since`, and when (ACD-4)."""
-    with database.session() as session:
-        found = session.execute(
-            select(InboundCall.agent_id, InboundCall.answered_at)
-            .where(
-                InboundCall.caller == caller,
-                InboundCall.answered_at >= since,
-                InboundCall.agent_id.is_not(None),
-            )
-            .order_by(InboundCall.answered_at.desc())
-            .limit(1)
-        ).first()
-        if found is None or found.agent_id is None or found.answered_at is None:
-            return None
-        return found.agent_id, found.answered_at
+def last_served(session: Session, caller: str) -> tuple[int, datetime] | None:
+    """The agent who last answered a call from `caller`, and when (ACD-4; the queue's window is
+    applied by the ACD)."""
+    found = session.execute(
+        select(InboundCall.agent_id, InboundCall.answered_at)
+        .where(
+            InboundCall.caller == caller,
+            InboundCall.answered_at.is_not(None),
+            InboundCall.agent_id.is_not(None),
+        )
+        .order_by(InboundCall.answered_at.desc())
+        .limit(1)
+    ).first()
+    if found is None or found.agent_id is None or found.answered_at is None:
+        return None
+    return found.agent_id, found.answered_at
 
 
 def left_open(database: Database) -> list[LeftOpen]:

@@ -5,7 +5,7 @@ state (`agent_changed`, after each of the agent's steps), and carries out the ro
 on the pbx:
 
 - a call's flow ends in a queue (`enqueue`; the dialplan then holds the caller with the queue's
-  music, `ringcast-queue-hold`), with caller memory (`inbound_store.last_agent_for`), or asking
+  music, `ringcast-queue-hold`), with caller memory (`InboundCall.last_served`), or asking
   for one agent alone when dialled directly (ACD-9; in the agent's first queue, `home_queue`,
   unless the flow names one; with its number's fallback, its queue's other agents get it after
   a while, `FallBack`) → `route_call`;
@@ -215,12 +215,9 @@ class InboundAcd:
         any member, its last agent first (caller memory)."""
         config = self.board.queues.get(queue)  # None: removed meanwhile (`_wait` sends it on)
         now = datetime.now(UTC)
-        remembered = None
-        if config is not None and config.memory_days and agent is None:
-            since = now - timedelta(days=config.memory_days)
-            dialer = self.dialer
-            last = await dialer.db.run(inbound_store.last_agent_for, dialer.database, call.caller, since)
-            remembered = RememberedAgent(*last) if last is not None else None
+        remembered = None  # (its window: `dialer.acd.calls.asks_for`)
+        if config is not None and config.memory_days and agent is None and call.last_served is not None:
+            remembered = RememberedAgent(*call.last_served)
         if self.calls.get(call.uniqueid) is not call:
             return  # hung up meanwhile
         if self._closed:  # the engine began to stop after the flow found the queue: refused busy

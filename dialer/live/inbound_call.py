@@ -70,6 +70,9 @@ class InboundCall:
     wake: asyncio.TimerHandle | None = None
     flags: tuple[str, ...] = ()  # vip, malicious: shown on the agent's screen (ACD-3, ACD-10)
     session: AgiCall | None = None  # its FastAGI session while its flow queues it: moves go through it
+    # the agent who last answered the caller before this call, and when (caller memory), as looked
+    # up on its arrival (`inbound_lookup`); None for a call that came otherwise (a transfer)
+    last_served: tuple[int, datetime] | None = None
 
     def ends_as(self) -> InboundOutcome:
         if self.stage is Stage.VOICEMAIL:

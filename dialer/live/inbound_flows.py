@@ -134,7 +134,15 @@ class InboundFlows:
             arrived_at=arrived,
         )
         flags = tuple(tag for tag in FLAGGED if caller.tagged(tag))
-        call = InboundCall(call_id, agi.uniqueid, caller.number, caller.region, arrived, flags=flags)
+        call = InboundCall(
+            call_id,
+            agi.uniqueid,
+            caller.number,
+            caller.region,
+            arrived,
+            flags=flags,
+            last_served=arrival.last_served,
+        )
         self.acd.arrived(call, agi.channel)
         try:
             await self._answer(agi, call, arrival)

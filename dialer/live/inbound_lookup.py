@@ -16,6 +16,10 @@
   campaign (global). DNC entries are about calling people, not about taking their calls. How a
   blacklisted caller is refused (`refuse_with`) is the flow's or the direct route's `blacklisted`,
   else the number's message.
+- Caller memory (ACD-4): the agent who last answered a call from the number, and when
+  (`inbound_store.last_served`); the queue the call reaches applies its window (`memory_days`
+  before the call's arrival). Looked up here, with the rest, rather than as the call joins its
+  queue: a read there would wait behind the database thread's writes while the caller waits.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from campaigns import hopper, ivr_store
+from campaigns import hopper, inbound_store, ivr_store
 from campaigns.compliance import blocklist_store
 from campaigns.compliance.blocklist import Blocklist
 from campaigns.ivr_store import StoredFlow
@@ -47,6 +51,7 @@ class Arrival:
     message: Prompt  # the number's default message
     caller: CallerFacts
     blacklisted: bool
+    last_served: tuple[int, datetime] | None = None  # (agent id, answered at): caller memory
 
     @property
     def refuse_with(self) -> Refusal:
@@ -71,6 +76,7 @@ def look_up(
         lead = hopper.latest_lead(session, number)
         record = lead.attributes if lead is not None else None
         lists = Blocklist(blocklist_store.entries_for(session.connection(), number))
+        last_served = inbound_store.last_served(session, number)
     blacklisted = lists.entry_of(BlockKind.BLACKLIST, number, None, at) is not None
     vip_listed = lists.entry_of(BlockKind.VIP, number, None, at) is not None
     customer = record or {}
@@ -78,7 +84,7 @@ def look_up(
     caller = CallerFacts(number, region, tags, customer)
     message = stored.default_message if stored is not None else ivr_store.DEFAULT_MESSAGE
     direct = stored.plan.direct if stored is not None else None
-    return Arrival(flow, direct, message, caller, blacklisted)
+    return Arrival(flow, direct, message, caller, blacklisted, last_served)
 
 
 def _number_and_region(caller_id: str, default_region: str) -> tuple[str, str | None]:

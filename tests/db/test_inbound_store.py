@@ -204,10 +204,11 @@ def test_caller_memory_finds_the_agent_who_last_answered_the_number(
     other_caller = open_call(database, "1700000000.9", caller="+8613700137000")
     store.enter_queue(database, other_caller, "sales", at(250), priority=0)
     store.answer(database, other_caller, agents["li"], at(300))
-    assert store.last_agent_for(database, CALLER, at(0)) == (agents["wang"], at(200))
-    assert store.last_agent_for(database, CALLER, at(200)) == (agents["wang"], at(200))  # at `since` counts
-    assert store.last_agent_for(database, CALLER, at(201)) is None
-    assert store.last_agent_for(database, "+8613600136000", at(0)) is None
+    unanswered = open_call(database, "1700000000.8")
+    store.enter_queue(database, unanswered, "sales", at(400), priority=0)
+    with database.session() as session:
+        assert store.last_served(session, CALLER) == (agents["wang"], at(200))
+        assert store.last_served(session, "+8613600136000") is None
 
 
 def test_an_engine_restart_ends_the_calls_whose_channels_are_gone(

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import pytest
 
-from campaigns import inbound_store, queue_store, voicemail_store
+from campaigns import queue_store, voicemail_store
 from dialer.acd.queues import QueueConfig, QueueMember, ToQueue
 from dialer.agents.state import AgentStatus, StateChange, Wrap
 from dialer.asterisk.confgen import BRIDGE_CONTEXT, NEXT_VAR, VOICEMAIL_CONTEXT, VOICEMAIL_VAR, goto
@@ -50,7 +50,6 @@ class FakeDialer:
         answers = {
             queue_store.load_queues: self.queues,
             queue_store.handle_times: {},
-            inbound_store.last_agent_for: None,
         }
         return answers[work]
 
@@ -90,14 +89,34 @@ def _now() -> datetime:
 
 
 async def _queued(
-    dialer: FakeDialer, uniqueid: str = "1.1", agent: int | None = None, flags: tuple[str, ...] = ()
+    dialer: FakeDialer,
+    uniqueid: str = "1.1",
+    agent: int | None = None,
+    flags: tuple[str, ...] = (),
+    last_served: tuple[int, datetime] | None = None,
 ) -> InboundCall:
     acd = dialer.inbound
     await acd.refresh()
-    call = InboundCall(1, uniqueid, "+8613800138000", "广东省", _now(), flags=flags)
+    call = InboundCall(1, uniqueid, "+8613800138000", "广东省", _now(), flags=flags, last_served=last_served)
     acd.arrived(call, f"PJSIP/carrier-{uniqueid}")
     await acd.enqueue(call, "sales", 0, agent)
     return call
+
+
+@pytest.mark.parametrize(
+    ("served_days_ago", "memory_days", "taken_by"),
+    [(2, 30, 9), (31, 30, 7), (2, 0, 7)],
+    ids=["remembered", "too long ago", "memory off"],
+)
+async def test_caller_memory_looked_up_on_arrival_names_the_agent_who_served_the_caller_last(
+    served_days_ago: int, memory_days: int, taken_by: int
+) -> None:
+    members = (QueueMember(7), QueueMember(9))
+    dialer = FakeDialer({"sales": QueueConfig("sales", members, max_wait_s=30, memory_days=memory_days)})
+    dialer.login(7, A.READY)  # ready longer: the queue's own choice
+    dialer.login(9, A.READY)
+    call = await _queued(dialer, last_served=(9, _now() - timedelta(days=served_days_ago)))
+    assert (call.stage, call.agent_id) == (Stage.OFFERED, taken_by)
 
 
 async def test_a_ready_member_is_reserved_and_the_caller_moved_into_its_conference() -> None:
