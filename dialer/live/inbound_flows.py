@@ -2,9 +2,9 @@
 queue it goes straight to, on the caller's channel.
 
 The pbx answers a call from the trunk and runs this route (context `ringcast-inbound`: the DID is
-the extension, the linkedid the AGI's argument). The handler looks the call up (`inbound_lookup`,
-with the flows it has parsed: `flow_cache`, one parse per flow version), opens its record
-(`inbound_store.open_call`) and has the ACD follow it. Then, before anything is said to the caller:
+the extension, the linkedid the AGI's argument). The handler looks the call up and opens its record in
+one trip to the database thread (`inbound_lookup.arrive`, with the flows it has parsed:
+`flow_cache`, one parse per flow version) and has the ACD follow it. Then, before anything is said to the caller:
 
 - screening (`dialer.acd.screening`, ACD-10): a blacklisted caller is refused at once as the
   number's flow or direct route says (`blacklisted`: busy, or the number's message), whatever the
@@ -92,7 +92,7 @@ from dialer.ivr.facts import MALICIOUS, VIP, CallerFacts
 from dialer.ivr.run import CallTrail, FlowRun
 from dialer.live.flow_cache import FlowCache
 from dialer.live.inbound_call import InboundCall, Stage
-from dialer.live.inbound_lookup import Arrival, look_up
+from dialer.live.inbound_lookup import Arrival, arrive
 from dialer.live.surveys import SurveyCalls
 from ringcast.errors import UserError
 
@@ -119,20 +119,18 @@ class InboundFlows:
         dialer = self.dialer
         arrived = datetime.now(UTC)
         did, caller_id = agi.headers.get("agi_extension", ""), agi.headers.get("agi_callerid", "")
-        arrival = await dialer.db.run(
-            look_up, dialer.database, self._flows, did, caller_id, arrived, dialer.default_region
-        )
-        caller = arrival.caller
-        call_id = await dialer.db.run(
-            inbound_store.open_call,
+        arrival, call_id = await dialer.db.run(
+            arrive,
             dialer.database,
+            self._flows,
+            did,
+            caller_id,
+            arrived,
+            dialer.default_region,
             uniqueid=agi.uniqueid,
             linkedid=agi.headers.get("agi_arg_1") or None,
-            did=did,
-            caller=caller.number,
-            region=caller.region,
-            arrived_at=arrived,
         )
+        caller = arrival.caller
         flags = tuple(tag for tag in FLAGGED if caller.tagged(tag))
         call = InboundCall(
             call_id,

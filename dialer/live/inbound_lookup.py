@@ -1,4 +1,6 @@
-"""What the engine looks up when an inbound call arrives, in one trip to the database thread.
+"""What the engine looks up when an inbound call arrives, in one trip to the database thread
+(`arrive`, which also opens the call's record: a trip more would keep the caller waiting behind
+the thread's queued writes once more).
 
 - The flow: the DID's plan picks it for the call's instant (`did_plan.flow_for`), parsed once per
   version (`flow_cache.FlowCache`, the engine's, handed in); or, for a number dialled straight to an
@@ -85,6 +87,32 @@ def look_up(
     message = stored.default_message if stored is not None else ivr_store.DEFAULT_MESSAGE
     direct = stored.plan.direct if stored is not None else None
     return Arrival(flow, direct, message, caller, blacklisted, last_served)
+
+
+def arrive(
+    database: Database,
+    flows: FlowCache,
+    did: str,
+    caller_id: str,
+    at: datetime,
+    default_region: str,
+    *,
+    uniqueid: str,
+    linkedid: str | None,
+) -> tuple[Arrival, int]:
+    """`look_up`, then the call's record opened (`inbound_store.open_call`): the arrival and its id."""
+    arrival = look_up(database, flows, did, caller_id, at, default_region)
+    caller = arrival.caller
+    call_id = inbound_store.open_call(
+        database,
+        uniqueid=uniqueid,
+        linkedid=linkedid,
+        did=did,
+        caller=caller.number,
+        region=caller.region,
+        arrived_at=at,
+    )
+    return arrival, call_id
 
 
 def _number_and_region(caller_id: str, default_region: str) -> tuple[str, str | None]:

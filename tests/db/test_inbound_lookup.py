@@ -1,21 +1,25 @@
 """What an inbound arrival looks up (IVR-1): the DID's flow, parsed once per version and the newest
-version picked up at once, and the caller's number read in the default region."""
+version picked up at once, the caller's number read in the default region, and (`arrive`) the
+call's record opened once per channel with the agent who last served the caller (ACD-4)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from campaigns import inbound_store
 from campaigns import ivr_store as store
 from campaigns.persistence.db import Database
+from campaigns.persistence.models import InboundCall
 from dialer.ivr.did_plan import DidPlan
 from dialer.ivr.flow import Flow, QueueNode, parse_flow
 from dialer.live import flow_cache
 from dialer.live.flow_cache import FlowCache
-from dialer.live.inbound_lookup import look_up
+from dialer.live.inbound_lookup import arrive, look_up
 from ringcast.errors import UserError
 from tests.db.test_ivr_store import CHANGE, GOOD, NIGHT
+from tests.db.test_queue_store import add_agents
 
 pytestmark = pytest.mark.db
 
@@ -81,3 +85,22 @@ def test_the_caller_is_read_in_the_default_region_or_kept_as_the_network_gave_it
         assert (caller.number, caller.region, caller.tags) == (withheld, None, frozenset())
     unknown_did = look_up(database, FlowCache(), DID, "13800138000", AT, "CN")
     assert (unknown_did.flow, unknown_did.message) == (None, store.DEFAULT_MESSAGE)
+
+
+def test_an_arrival_opens_the_call_once_and_knows_who_served_the_caller_last(database: Database) -> None:
+    agent = add_agents(database, "wang")["wang"]
+    first, first_id = arrive(
+        database, FlowCache(), DID, "13800138000", AT, "CN", uniqueid="1.1", linkedid=None
+    )
+    assert first.last_served is None, "a first-time caller"
+    inbound_store.answer(database, first_id, agent, AT)
+    _, again_id = arrive(database, FlowCache(), DID, "13800138000", AT, "CN", uniqueid="1.1", linkedid=None)
+    assert again_id == first_id, "the same channel's record, not a second one"
+    later = AT + timedelta(days=1)
+    repeat, repeat_id = arrive(
+        database, FlowCache(), DID, "13800138000", later, "CN", uniqueid="1.2", linkedid="1.2"
+    )
+    assert repeat_id != first_id and repeat.last_served == (agent, AT)
+    with database.session() as session:
+        call = session.get_one(InboundCall, repeat_id)
+        assert (call.caller, call.did, call.linkedid, call.region) == ("+8613800138000", DID, "1.2", "北京市")
