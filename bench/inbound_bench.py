@@ -18,7 +18,8 @@ minus the later of its entry in the queue and the moment the agent that took it 
 ready (`agent_state_log`). With one queue served in order, that agent became ready while this
 caller was at the head (else it would have taken the head), so this is the time from "head of
 the queue with an agent ready" to "joined", all of it the engine's: routing, the reservation,
-the AMI Redirect and the pbx's ConfBridge join as the engine hears of it; p95 is the nearest rank
+the move (through the caller's FastAGI session when an agent is ready as it arrives, else an AMI
+Redirect) and the pbx's ConfBridge join as the engine hears of it; p95 is the nearest rank
 of `live_probes.percentile`, as in the other benchmarks. The records are read in a thread
 (`live_bench._in_thread`), never on the loop the engine runs on. Prints a table and
 writes `bench/results/inbound.md` and `.json`. Benchmarks print and compare; nothing here is a
@@ -248,8 +249,9 @@ def report(outcome: dict[str, Any]) -> str:
             *rows,
             "",
             "Delay: from the caller at the head of the queue with an agent ready to the caller joined to",
-            "that agent (the engine's routing, reservation, AMI Redirect and the pbx's join as the engine",
-            "hears it). Quiet is the baseline: one caller at a time, same engine and agents.",
+            "that agent (the engine's routing, reservation, the move through the caller's FastAGI session",
+            "or an AMI Redirect, and the pbx's join as the engine hears it). Quiet is the baseline: one",
+            "caller at a time, same engine and agents.",
             f"Targets: no call lost; burst delay p95 ≤ {TARGET_P95_MS:g} ms: **{verdict}**.",
             "",
         ]
