@@ -1,6 +1,7 @@
 """The `ringcast` entry point: the root typer app, global options and one-line error handling.
 
-Every sub-command lives in its own module and is registered here. A `UserError` is
+Every sub-command lives in its own module, named here (`COMMANDS`) and imported only when used
+(`cli.lazy`). A `UserError` is
 printed as one line (`error: ...`) with a non-zero exit; an unexpected exception is
 logged with its traceback to the log file and reported as one line too.
 """
@@ -9,66 +10,72 @@ from __future__ import annotations
 
 import logging
 import sys
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.console import Console
 
-from cli.agent_cmd import agent_app, group_app
-from cli.blocklist import blacklist_app, dnc_app, vip_app, whitelist_app
-from cli.campaign import campaign_app
-from cli.campaign_live import status as campaign_status
-from cli.campaign_live import why as campaign_why
-from cli.config_cmd import config_app
-from cli.db import db_app
-from cli.demo import demo
-from cli.import_cmd import import_list
-from cli.ivr import ivr_app
-from cli.lab import asterisk_app, lab_app
-from cli.lists import list_app
-from cli.purge import purge
-from cli.queue import queue_app
-from cli.report import report
-from cli.serve import serve
-from cli.simulate import simulate
-from cli.sms import sms_app
-from cli.survey import survey_app
-from cli.survey_results import export as survey_export
-from cli.survey_results import results as survey_results
-from cli.voicemail import voicemail_app
+from cli.lazy import Loaders, lazy_group
 from ringcast.errors import UserError
 from ringcast.logs import configure_logging
 from ringcast.settings import load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="ringcast: outbound campaign dialer.")
-app.add_typer(config_app, name="config")
-app.add_typer(db_app, name="db")
-app.add_typer(lab_app, name="lab")
-app.add_typer(asterisk_app, name="asterisk")
-app.add_typer(list_app, name="list")
-app.add_typer(dnc_app, name="dnc")
-app.add_typer(blacklist_app, name="blacklist")
-app.add_typer(whitelist_app, name="whitelist")
-app.add_typer(vip_app, name="vip")
-campaign_app.command("status")(campaign_status)
-campaign_app.command("why")(campaign_why)
-app.add_typer(campaign_app, name="campaign")
-app.add_typer(agent_app, name="agent")
-app.add_typer(group_app, name="group")
-survey_app.command("results")(survey_results)
-survey_app.command("export")(survey_export)
-app.add_typer(survey_app, name="survey")
-app.add_typer(sms_app, name="sms")
-app.add_typer(ivr_app, name="ivr")
-app.add_typer(queue_app, name="queue")
-app.add_typer(voicemail_app, name="voicemail")
-app.command("import")(import_list)
-app.command("report")(report)
-app.command("demo")(demo)
-app.command("serve")(serve)
-app.command("simulate")(simulate)
-app.command("purge")(purge)
+
+@cache
+def campaign_commands() -> typer.Typer:
+    """`campaign`, with `status` and `why` (which ask the engine) from their own module."""
+    from cli.campaign import campaign_app
+    from cli.campaign_live import status, why
+
+    campaign_app.command("status")(status)
+    campaign_app.command("why")(why)
+    return campaign_app
+
+
+@cache
+def survey_commands() -> typer.Typer:
+    """`survey`, with `results` and `export` from their own module."""
+    from cli.survey import survey_app
+    from cli.survey_results import export, results
+
+    survey_app.command("results")(results)
+    survey_app.command("export")(export)
+    return survey_app
+
+
+COMMANDS: Loaders = {  # each loaded when used (`cli.lazy`), listed in this order
+    "config": "cli.config_cmd:config_app",
+    "db": "cli.db:db_app",
+    "lab": "cli.lab:lab_app",
+    "asterisk": "cli.lab:asterisk_app",
+    "list": "cli.lists:list_app",
+    "dnc": "cli.blocklist:dnc_app",
+    "blacklist": "cli.blocklist:blacklist_app",
+    "whitelist": "cli.blocklist:whitelist_app",
+    "vip": "cli.blocklist:vip_app",
+    "campaign": campaign_commands,
+    "agent": "cli.agent_cmd:agent_app",
+    "group": "cli.agent_cmd:group_app",
+    "survey": survey_commands,
+    "sms": "cli.sms:sms_app",
+    "ivr": "cli.ivr:ivr_app",
+    "queue": "cli.queue:queue_app",
+    "voicemail": "cli.voicemail:voicemail_app",
+    "import": "cli.import_cmd:import_list",
+    "report": "cli.report:report",
+    "demo": "cli.demo:demo",
+    "serve": "cli.serve:serve",
+    "simulate": "cli.simulate:simulate",
+    "purge": "cli.purge:purge",
+}
+app = typer.Typer(
+    cls=lazy_group(COMMANDS),
+    no_args_is_help=True,
+    add_completion=False,
+    help="ringcast: outbound campaign dialer.",
+)
 
 err_console = Console(stderr=True, highlight=False)
 # click's ClickException (typer vendors click, so reach it through a public typer class).

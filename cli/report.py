@@ -24,7 +24,6 @@ from rich.table import Table
 from campaigns.persistence.db import Database
 from cli.campaign import open_database
 from cli.output import OutputFormat, format_of
-from reports import charts
 from reports.agents_report import agents_report
 from reports.campaign_report import DEFAULT_SUCCESS, campaign_report
 from reports.compliance_report import compliance_report
@@ -115,6 +114,8 @@ def report(
     if chart is not None:
         first_report = reports[0]
         columns = _chart_columns(first_report, chart_columns)
+        from reports import charts  # matplotlib takes half a second to load: only for a chart
+
         charts.draw(first_report, chart, columns)
         console.print(f"chart of {', '.join(columns)} written to {chart}", markup=False)
 

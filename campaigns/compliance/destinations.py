@@ -18,7 +18,6 @@ from enum import StrEnum
 from functools import cache, lru_cache
 
 import phonenumbers
-from phonenumbers import geocoder
 
 from campaigns.persistence.models.enums import CompliancePreset
 
@@ -79,6 +78,8 @@ def _place(e164: str) -> tuple[int | None, str | None]:
 
 
 def _area(number: phonenumbers.PhoneNumber) -> str | None:
+    from phonenumbers import geocoder  # its data takes a third of a second to load: on first use
+
     description = geocoder.description_for_number(number, "en")
     return (
         description if description and description != geocoder.country_name_for_number(number, "en") else None

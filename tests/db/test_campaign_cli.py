@@ -16,7 +16,6 @@ from campaigns.persistence.db import Database
 from campaigns.persistence.models import AuditEntry, Campaign
 from campaigns.persistence.models.enums import LeadState
 from cli.agent_cmd import agent_app, group_app
-from cli.campaign import campaign_app
 from dialer.asterisk.ports import free_tcp_port
 from tests.db.importing import Run, cli_on
 from tests.db.test_campaign_store import SHANGHAI_AND_NEW_YORK, add_list
@@ -31,7 +30,7 @@ def run(database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     """The CLI with the administration commands, on `database`."""
     run = cli_on(database, monkeypatch, tmp_path)
     app = typer.Typer(no_args_is_help=True)
-    app.add_typer(campaign_app, name="campaign")
+    app.add_typer(cli.main.campaign_commands(), name="campaign")
     app.add_typer(agent_app, name="agent")
     app.add_typer(group_app, name="group")
     monkeypatch.setattr(cli.main, "app", app)
