@@ -4,7 +4,8 @@ queue it goes straight to, on the caller's channel.
 The pbx answers a call from the trunk and runs this route (context `ringcast-inbound`: the DID is
 the extension, the linkedid the AGI's argument). The handler looks the call up and opens its record in
 one trip to the database thread (`inbound_lookup.arrive`, with the flows it has parsed:
-`flow_cache`, one parse per flow version) and has the ACD follow it. Then, before anything is said to the caller:
+`flow_cache`, one parse per flow version) and has the ACD follow it. Then, before anything is
+said to the caller:
 
 - screening (`dialer.acd.screening`, ACD-10): a blacklisted caller is refused at once as the
   number's flow or direct route says (`blacklisted`: busy, or the number's message), whatever the
