@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
+from difflib import get_close_matches
 from typing import Any
 
 import typer
 from typer.core import TyperGroup
 
+# click's UsageError (typer vendors click: reach it through a public typer class)
+_USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 # name -> "module:attribute" (a typer app: a group of commands; a function: one command), or a
 # function returning the typer app (for a group that takes commands from another module too)
 Loaders = Mapping[str, str | Callable[[], typer.Typer]]
@@ -25,7 +28,18 @@ def lazy_group(loaders: Loaders) -> type[TyperGroup]:
 
     class LazyCommands(TyperGroup):
         def list_commands(self, ctx: Any) -> list[str]:
-            return [*super().list_commands(ctx), *(name for name in loaders if name not in self.commands)]
+            return [*loaders, *(name for name in super().list_commands(ctx) if name not in loaders)]
+
+        def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+            """As typer's, whose "did you mean" looks only at the commands loaded so far."""
+            try:
+                return super().resolve_command(ctx, args)
+            except _USAGE_ERROR as error:
+                matches = get_close_matches(args[0], list(loaders)) if args else []
+                if matches and "Did you mean" not in error.message:
+                    suggestions = ", ".join(map(repr, matches))
+                    error.message = f"{error.message.rstrip('.')}. Did you mean {suggestions}?"
+                raise
 
         def get_command(self, ctx: Any, cmd_name: str) -> Any:
             command = super().get_command(ctx, cmd_name)

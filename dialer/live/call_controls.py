@@ -271,14 +271,19 @@ class CallControls:
         """The customer as an inbound call (a queue takes only those): an outbound customer's attempt
         ends answered and an inbound record is opened for its channel; None when the customer hung up
         (before, or while its record was being opened: the record then ends at once, `ivr_only`).
+        Either way the call has no caller memory from now on: its agent has just let it go, and an
+        older agent of the caller's is not one to hold it for (`InboundCall.last_served`).
 
         One await only, the database job (the lead's number and the new record together); after it
         the call is switched over with none: followed as an inbound call before its attempt is
         closed, so that its hang-up is never missed."""
         dialer = self.dialer
         inbound = dialer.inbound.calls.get(call)
-        if inbound is not None or call not in dialer.calls:
+        if inbound is not None:
+            inbound.last_served = None
             return inbound
+        if call not in dialer.calls:
+            return None
         now = datetime.now(UTC)
         call_id, number = await dialer.db.run(
             control_store.open_transferred, dialer.database, call, dialer.calls[call].lead_id, now

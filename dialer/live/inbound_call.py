@@ -71,7 +71,8 @@ class InboundCall:
     flags: tuple[str, ...] = ()  # vip, malicious: shown on the agent's screen (ACD-3, ACD-10)
     session: AgiCall | None = None  # its FastAGI session while its flow queues it: moves go through it
     # the agent who last answered the caller before this call, and when (caller memory), as looked
-    # up on its arrival (`inbound_lookup`); None for a call that came otherwise (a transfer)
+    # up on its arrival (`inbound_lookup`); None once an agent has let it go on to a queue or a
+    # flow (`CallControls.as_inbound`), and for an outbound customer sent on
     last_served: tuple[int, datetime] | None = None
 
     def ends_as(self) -> InboundOutcome:

@@ -88,6 +88,9 @@ async def test_switched_over_the_customer_is_followed_as_an_inbound_call(
     assert inbound is not None
     assert (inbound.caller, dialer.inbound.calls) == ("+8613800138000", {channel_id: inbound})
     assert channel_id not in dialer.calls
+    inbound.last_served = (7, datetime.now(UTC))  # as if the caller had called in before
+    again = await dialer.controls.as_inbound(channel_id)
+    assert again is inbound and again.last_served is None, "sent on by its agent: no caller memory"
     assert dialer.channel_name(channel_id) == CHANNEL, "its leg is kept: its hang-up will be seen"
     await _settled(dialer)
     attempt = _attempt(database)

@@ -30,6 +30,11 @@ def test_the_help_lists_every_command_in_order(capsys: pytest.CaptureFixture[str
     assert [name for name in listed if name in COMMANDS] == list(COMMANDS)
 
 
+def test_a_mistyped_command_gets_a_suggestion_from_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["campain", "list"]) == 2
+    assert "Did you mean 'campaign'?" in capsys.readouterr().err
+
+
 def test_a_group_that_takes_commands_from_another_module_has_them_every_time(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
