@@ -25,9 +25,9 @@ from cli.engine_client import call_engine
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
-agent_app = typer.Typer(no_args_is_help=True, help="Manage agents (座席).")
+agent_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 RING_MODE_HELP = "Ring mode: the phone is called for each inbound call, not kept up (ACD-6)."
-group_app = typer.Typer(no_args_is_help=True, help="Manage agent groups (技能组).")
+group_app = typer.Typer(no_args_is_help=True)
 
 
 @agent_app.command("create")

@@ -92,7 +92,7 @@ def _value(number: str, prefix: bool, region: str) -> str:
 def blocklist_app(kind: BlockKind, title: str, *, per_campaign: bool = True) -> typer.Typer:
     """The command group managing one list (`dnc`, `blacklist`, `whitelist` or `vip`); a list not
     `per_campaign` has global entries only and refuses `--campaign`."""
-    app = typer.Typer(no_args_is_help=True, help=f"Manage the {title}.")
+    app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 
     def campaign_of(connection: Connection, campaign: str | None) -> int | None:
         if campaign is not None and not per_campaign:

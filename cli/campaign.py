@@ -27,7 +27,7 @@ from campaigns.persistence.models.enums import CompliancePreset, DialMode
 from cli.blocklist import os_user
 from ringcast.settings import load_settings
 
-campaign_app = typer.Typer(no_args_is_help=True, help="Create, change and run campaigns.")
+campaign_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 
 ACTOR_HELP = "Who makes the change, for the audit log [default: OS user]."
 JSON_HELP = "Print JSON instead of a table."

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from ringcast.settings import load_settings
 
-config_app = typer.Typer(no_args_is_help=True, help="Inspect the effective configuration.")
+config_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 
 
 @config_app.command("show")

@@ -7,7 +7,7 @@ import typer
 from campaigns.persistence.db import Database, head_revision
 from ringcast.settings import load_settings
 
-db_app = typer.Typer(no_args_is_help=True, help="Create, migrate and inspect the database.")
+db_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 
 
 @db_app.command("upgrade")

@@ -35,7 +35,7 @@ DEMO_NUMBERS = [
 def demo(
     seconds: float = typer.Option(120.0, "--seconds", help="How long the demo campaign dials."),
 ) -> None:
-    """Calls through the lab, then a predictive campaign with five simulated agents, and its report."""
+    # its help: `cli.main.COMMANDS`
     console = Console(width=None if sys.stdout.isatty() else 160)
     console.print("[bold]ringcast demo[/]: calls through the lab's pbx → carrier trunk")
     with console.status("calling…"):

@@ -39,7 +39,7 @@ def import_list(
     as_json: bool = typer.Option(False, "--json", help="Print only the summary, as JSON."),
     by: str | None = typer.Option(None, "--by", help="Who imports, for the audit log [default: OS user]."),
 ) -> None:
-    """Import a contact list: normalise, classify, de-duplicate and scrub every number."""
+    # its help: `cli.main.COMMANDS`
     settings = load_settings()
     request = ImportRequest(
         path=file,

@@ -42,7 +42,7 @@ from dialer.ivr.windows import DEFAULT_ZONE
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
-ivr_app = typer.Typer(no_args_is_help=True, help="IVR flows (语音导航) and inbound numbers.")
+ivr_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 did_app = typer.Typer(no_args_is_help=True, help="Inbound numbers (呼入号码) and their flows.")
 ivr_app.add_typer(did_app, name="did")
 console = Console(highlight=False, soft_wrap=True)

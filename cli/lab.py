@@ -19,8 +19,8 @@ from dialer.asterisk.lab_config import INSTANCES, PBX
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
-lab_app = typer.Typer(no_args_is_help=True, help="The Asterisk lab: a pbx and a carrier on this machine.")
-asterisk_app = typer.Typer(no_args_is_help=True, help="Asterisk configuration for ringcast.")
+lab_app = typer.Typer(no_args_is_help=True)  # its help, and asterisk_app's: `cli.main.COMMANDS`
+asterisk_app = typer.Typer(no_args_is_help=True)
 console = Console(highlight=False)
 
 

@@ -2,31 +2,57 @@
 
 A sub-command's module brings in what its commands need (SQLAlchemy models, phonenumbers' data,
 the engine, matplotlib...): loading them all took `ringcast` 2.6 s before doing anything. The
-root group (`LazyCommands`) lists the names from a table (`Loaders`) and imports a command's module
-when Click asks for that command: to run it, or to list the commands' help (`ringcast --help`).
+root group (`LazyCommands`) lists the commands from a table (`Loaders`), each with its one-line
+summary, and imports a command's module only when Click asks for that command to run it or to
+show its own help. `ringcast --help` lists the table's summaries and imports no command module.
+The summary is the command's help (a group's, or a function command's), so it is written once.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from difflib import get_close_matches
-from typing import Any
+from typing import Any, NamedTuple
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 # click's UsageError (typer vendors click: reach it through a public typer class)
 _USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
-# name -> "module:attribute" (a typer app: a group of commands; a function: one command), or a
-# function returning the typer app (for a group that takes commands from another module too)
-Loaders = Mapping[str, str | Callable[[], typer.Typer]]
+
+
+class Lazy(NamedTuple):
+    """Where a sub-command is and what it does, in one line (its help)."""
+
+    # "module:attribute" (a typer app: a group of commands; a function: one command), or a function
+    # returning the typer app (for a group that takes commands from another module too)
+    loader: str | Callable[[], typer.Typer]
+    summary: str
+
+
+Loaders = Mapping[str, Lazy]
 
 
 def lazy_group(loaders: Loaders) -> type[TyperGroup]:
     """A root group class whose sub-commands `loaders` name."""
 
     class LazyCommands(TyperGroup):
+        _listing = False  # while the root's help is formatted: commands stand in by their summary
+
+        def format_help(self, ctx: Any, formatter: Any) -> None:
+            with self._summaries():
+                super().format_help(ctx, formatter)
+
+        @contextmanager
+        def _summaries(self) -> Iterator[None]:
+            self._listing = True
+            try:
+                yield
+            finally:
+                self._listing = False
+
         def list_commands(self, ctx: Any) -> list[str]:
             return [*loaders, *(name for name in super().list_commands(ctx) if name not in loaders)]
 
@@ -44,6 +70,8 @@ def lazy_group(loaders: Loaders) -> type[TyperGroup]:
         def get_command(self, ctx: Any, cmd_name: str) -> Any:
             command = super().get_command(ctx, cmd_name)
             if command is None and cmd_name in loaders:
+                if self._listing:  # a stand-in for the list, not kept
+                    return TyperCommand(cmd_name, help=loaders[cmd_name].summary)
                 command = _loaded(cmd_name, loaders[cmd_name])
                 self.add_command(command, cmd_name)
             return command
@@ -51,16 +79,16 @@ def lazy_group(loaders: Loaders) -> type[TyperGroup]:
     return LazyCommands
 
 
-def _loaded(name: str, loader: str | Callable[[], typer.Typer]) -> Any:
-    if callable(loader):
-        target: Any = loader()
+def _loaded(name: str, lazy: Lazy) -> Any:
+    if callable(lazy.loader):
+        target: Any = lazy.loader()
     else:
-        module, attribute = loader.split(":")
+        module, attribute = lazy.loader.split(":")
         target = getattr(importlib.import_module(module), attribute)
     if isinstance(target, typer.Typer):
         group = typer.main.get_group(target)
-        group.name = name
+        group.name, group.help = name, lazy.summary
         return group
     single = typer.Typer(add_completion=False)
-    single.command(name)(target)
+    single.command(name, help=lazy.summary)(target)
     return typer.main.get_command(single)

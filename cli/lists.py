@@ -16,7 +16,7 @@ from imports.export import export_list
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
-list_app = typer.Typer(no_args_is_help=True, help="Show and export contact lists.")
+list_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 
 
 @list_app.command("ls")

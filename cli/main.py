@@ -1,9 +1,9 @@
 """The `ringcast` entry point: the root typer app, global options and one-line error handling.
 
-Every sub-command lives in its own module, named here (`COMMANDS`) and imported only when used
-(`cli.lazy`). A `UserError` is
-printed as one line (`error: ...`) with a non-zero exit; an unexpected exception is
-logged with its traceback to the log file and reported as one line too.
+Every sub-command lives in its own module, named here (`COMMANDS`) with its one-line summary
+and imported only when used (`cli.lazy`); so are the settings, which `--help` does not need. A
+`UserError` is printed as one line (`error: ...`) with a non-zero exit; an unexpected exception
+is logged with its traceback to the log file and reported as one line too.
 """
 
 from __future__ import annotations
@@ -17,10 +17,8 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from cli.lazy import Loaders, lazy_group
+from cli.lazy import Lazy, Loaders, lazy_group
 from ringcast.errors import UserError
-from ringcast.logs import configure_logging
-from ringcast.settings import load_settings
 
 
 @cache
@@ -45,30 +43,50 @@ def survey_commands() -> typer.Typer:
     return survey_app
 
 
-COMMANDS: Loaders = {  # each loaded when used (`cli.lazy`), listed in this order
-    "config": "cli.config_cmd:config_app",
-    "db": "cli.db:db_app",
-    "lab": "cli.lab:lab_app",
-    "asterisk": "cli.lab:asterisk_app",
-    "list": "cli.lists:list_app",
-    "dnc": "cli.blocklist:dnc_app",
-    "blacklist": "cli.blocklist:blacklist_app",
-    "whitelist": "cli.blocklist:whitelist_app",
-    "vip": "cli.blocklist:vip_app",
-    "campaign": campaign_commands,
-    "agent": "cli.agent_cmd:agent_app",
-    "group": "cli.agent_cmd:group_app",
-    "survey": survey_commands,
-    "sms": "cli.sms:sms_app",
-    "ivr": "cli.ivr:ivr_app",
-    "queue": "cli.queue:queue_app",
-    "voicemail": "cli.voicemail:voicemail_app",
-    "import": "cli.import_cmd:import_list",
-    "report": "cli.report:report",
-    "demo": "cli.demo:demo",
-    "serve": "cli.serve:serve",
-    "simulate": "cli.simulate:simulate",
-    "purge": "cli.purge:purge",
+COMMANDS: Loaders = {  # each loaded when used (`cli.lazy`), listed in this order with its summary
+    "config": Lazy("cli.config_cmd:config_app", "Inspect the effective configuration."),
+    "db": Lazy("cli.db:db_app", "Create, migrate and inspect the database."),
+    "lab": Lazy("cli.lab:lab_app", "The Asterisk lab: a pbx and a carrier on this machine."),
+    "asterisk": Lazy("cli.lab:asterisk_app", "Asterisk configuration for ringcast."),
+    "list": Lazy("cli.lists:list_app", "Show and export contact lists."),
+    "dnc": Lazy("cli.blocklist:dnc_app", "Manage the do-not-call list (免打扰)."),
+    "blacklist": Lazy("cli.blocklist:blacklist_app", "Manage the blacklist (黑名单)."),
+    "whitelist": Lazy(
+        "cli.blocklist:whitelist_app",
+        "Manage the outbound whitelist (外呼白名单): dialled beyond a campaign's reach.",
+    ),
+    "vip": Lazy("cli.blocklist:vip_app", "Manage the VIP list (贵宾名单): inbound callers served first."),
+    "campaign": Lazy(campaign_commands, "Create, change and run campaigns."),
+    "agent": Lazy("cli.agent_cmd:agent_app", "Manage agents (座席)."),
+    "group": Lazy("cli.agent_cmd:group_app", "Manage agent groups (技能组)."),
+    "survey": Lazy(survey_commands, "Keypress surveys (满意度调查)."),
+    "sms": Lazy("cli.sms:sms_app", "SMS: send, schedule, templates, opt-outs (短信)."),
+    "ivr": Lazy("cli.ivr:ivr_app", "IVR flows (语音导航) and inbound numbers."),
+    "queue": Lazy("cli.queue:queue_app", "Inbound queues (技能组) and their agents."),
+    "voicemail": Lazy("cli.voicemail:voicemail_app", "Voicemail boxes (语音信箱): greetings and messages."),
+    "import": Lazy(
+        "cli.import_cmd:import_list",
+        "Import a contact list: normalise, classify, de-duplicate and scrub every number.",
+    ),
+    "report": Lazy(
+        "cli.report:report", "Reports with exact definitions (docs/metrics.md), aggregated in the database."
+    ),
+    "demo": Lazy(
+        "cli.demo:demo",
+        "Calls through the lab, then a predictive campaign with five simulated agents, and its report.",
+    ),
+    "serve": Lazy(
+        "cli.serve:serve", "Run the dialer engine (AMI link, FastAGI server, campaigns) until interrupted."
+    ),
+    "simulate": Lazy(
+        "cli.simulate:simulate",
+        "Simulate a campaign with the real pacer and print the metrics of the scenarios README"
+        " (and the inbound ones of a blended scenario, see docs/pacing.md).",
+    ),
+    "purge": Lazy(
+        "cli.purge:purge",
+        "Anonymise finished leads past their campaign's retention period (CMPL-6), audited.",
+    ),
 }
 app = typer.Typer(
     cls=lazy_group(COMMANDS),
@@ -100,7 +118,11 @@ def run(argv: list[str] | None = None) -> int:
         return 130
     except Exception as exc:  # usage errors and bugs
         if isinstance(exc, _USAGE_ERROR):
-            err_console.print(f"[bold red]error:[/] {exc.format_message()}", soft_wrap=True)
+            message = exc.format_message()
+            if type(exc).__name__ != "NoArgsIsHelpError":
+                err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+            elif message:  # a group given no command: its help is the answer (rich printed it already)
+                typer.echo(message)
             return exc.exit_code
         log_file = _log_file()
         log.exception("unexpected error")
@@ -113,13 +135,17 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _log_file() -> Path:
+    from ringcast.settings import load_settings
+
     return load_settings().data_dir / "ringcast.log"
 
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details to stderr.")) -> None:
-    settings = load_settings()
-    configure_logging(settings, verbose=verbose)
+    from ringcast.logs import configure_logging  # here: settings bring in SQLAlchemy, `--help` needs none
+    from ringcast.settings import load_settings
+
+    configure_logging(load_settings(), verbose=verbose)
 
 
 def console_script() -> None:

@@ -22,7 +22,7 @@ def purge(
     campaign: str | None = typer.Option(None, "--campaign", help="Only this campaign's leads."),
     by: str | None = typer.Option(None, "--by", help="Who purges, for the audit log [default: OS user]."),
 ) -> None:
-    """Anonymise finished leads past their campaign's retention period (CMPL-6), audited."""
+    # its help: `cli.main.COMMANDS`
     now = datetime.now(UTC)
     bar_console = Console(stderr=True)
     with Database.open_migrated(load_settings().database_url) as database:

@@ -25,7 +25,7 @@ from campaigns.persistence.db import Database
 from cli.campaign import ACTOR_HELP, JSON_HELP, change_by, open_database, print_json
 from dialer.acd.queues import Announced, Strategy
 
-queue_app = typer.Typer(no_args_is_help=True, help="Inbound queues (技能组) and their agents.")
+queue_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 member_app = typer.Typer(no_args_is_help=True, help="The agents of a queue, in order.")
 queue_app.add_typer(member_app, name="member")
 

@@ -92,7 +92,7 @@ def report(
         None, "--chart-columns", help="Columns to draw, comma-separated."
     ),
 ) -> None:
-    """Reports with exact definitions (docs/metrics.md), aggregated in the database."""
+    # its help: `cli.main.COMMANDS`
     query = ReportQuery.parse(first, last, tz, campaign=campaign, agent=agent, by=by)
     if queue is not None and name is not ReportName.QUEUES:
         raise UserError(f"--queue is for the queues report, not {name.value}")

@@ -13,7 +13,7 @@ from ringcast.settings import load_settings
 
 
 def serve() -> None:
-    """Run the dialer engine (AMI link, FastAGI server, campaigns) until interrupted."""
+    # its help: `cli.main.COMMANDS`
     engine = bootstrap(load_settings())
     asyncio.run(_serve(engine))
 

@@ -28,8 +28,7 @@ def simulate(
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON only."),
     ratio: float = typer.Option(2.0, "--ratio", help="Calls in progress per ready agent, for --mode ratio."),
 ) -> None:
-    """Simulate a campaign with the real pacer and print the metrics of the scenarios README (and the
-    inbound ones of a blended scenario, see docs/pacing.md)."""
+    # its help: `cli.main.COMMANDS`
     modes = [m.value for m in Mode]
     if mode not in modes:
         raise UserError(f"--mode: unknown mode {mode!r} (expected one of {', '.join(modes)})")

@@ -40,7 +40,7 @@ from sms.policy import marketing_policy
 from sms.service import SmsService, outbox_rules
 from sms.templates import KNOWN_VARIABLES, marketing_text, parse_template
 
-sms_app = typer.Typer(no_args_is_help=True, help="SMS: send, schedule, templates, opt-outs (短信).")
+sms_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 template_app = typer.Typer(no_args_is_help=True, help="Message texts with {variables}.")
 campaign_app = typer.Typer(no_args_is_help=True, help="Bulk SMS to a list (群发, 定时发送, 分组发送).")
 consent_app = typer.Typer(no_args_is_help=True, help="Who agreed to marketing SMS.")

@@ -27,7 +27,7 @@ from dialer.asterisk.prompts import PromptLibrary
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
-survey_app = typer.Typer(no_args_is_help=True, help="Keypress surveys (满意度调查).")
+survey_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 prompt_app = typer.Typer(no_args_is_help=True, help="Recorded prompts surveys play.")
 survey_app.add_typer(prompt_app, name="prompt")
 console = Console(highlight=False, soft_wrap=True)

@@ -29,7 +29,7 @@ from dialer.asterisk.prompts import Message, PromptLibrary
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
 
-voicemail_app = typer.Typer(no_args_is_help=True, help="Voicemail boxes (语音信箱): greetings and messages.")
+voicemail_app = typer.Typer(no_args_is_help=True)  # its help: `cli.main.COMMANDS`
 greeting_app = typer.Typer(no_args_is_help=True, help="A box's greeting, played before the message.")
 voicemail_app.add_typer(greeting_app, name="greeting")
 
