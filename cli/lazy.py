@@ -1,11 +1,13 @@
 """The root command's sub-commands, each module imported only when its command is used.
 
 A sub-command's module brings in what its commands need (SQLAlchemy models, phonenumbers' data,
-the engine, matplotlib...): loading them all took `ringcast` 2.6 s before doing anything. The
+the engine, matplotlib...): loading them all made `ringcast --help` take 3 to 5 s. The
 root group (`LazyCommands`) lists the commands from a table (`Loaders`), each with its one-line
 summary, and imports a command's module only when Click asks for that command to run it or to
 show its own help. `ringcast --help` lists the table's summaries and imports no command module.
 The summary is the command's help (a group's, or a function command's), so it is written once.
+The stand-ins listed carry the summary only: a root-level command's other listing attributes
+(hidden, deprecated, a help panel) would have to come from the table too.
 """
 
 from __future__ import annotations

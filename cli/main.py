@@ -97,7 +97,7 @@ app = typer.Typer(
 
 err_console = Console(stderr=True, highlight=False)
 # click's ClickException (typer vendors click, so reach it through a public typer class).
-_USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
 log = logging.getLogger("ringcast")
 
 
@@ -117,7 +117,7 @@ def run(argv: list[str] | None = None) -> int:
         err_console.print("interrupted")
         return 130
     except Exception as exc:  # usage errors and bugs
-        if isinstance(exc, _USAGE_ERROR):
+        if isinstance(exc, _CLICK_ERROR):
             message = exc.format_message()
             if type(exc).__name__ != "NoArgsIsHelpError":
                 err_console.print(f"[bold red]error:[/] {message}", soft_wrap=True)
