@@ -204,6 +204,8 @@ def test_caller_memory_finds_the_agent_who_last_answered_the_number(
     other_caller = open_call(database, "1700000000.9", caller="+8613700137000")
     store.enter_queue(database, other_caller, "sales", at(250), priority=0)
     store.answer(database, other_caller, agents["li"], at(300))
+    unanswered = open_call(database, "1700000000.8")  # the caller's latest call: nobody answered it
+    store.enter_queue(database, unanswered, "sales", at(400), priority=0)
     with database.session() as session:
         assert store.last_served(session, CALLER) == (agents["wang"], at(200))
         assert store.last_served(session, "+8613600136000") is None
