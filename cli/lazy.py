@@ -13,16 +13,20 @@ The stand-ins listed carry the summary only: a root-level command's other listin
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from difflib import get_close_matches
 from typing import Any, NamedTuple
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-# click's UsageError (typer vendors click: reach it through a public typer class)
-_USAGE_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+def click_error(name: str) -> Any:
+    """click's exception class `name` (typer vendors click: reach it through a public typer class)."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == name)
+
+
+_USAGE_ERROR = click_error("UsageError")
 
 
 class Lazy(NamedTuple):
@@ -44,14 +48,9 @@ def lazy_group(loaders: Loaders) -> type[TyperGroup]:
         _listing = False  # while the root's help is formatted: commands stand in by their summary
 
         def format_help(self, ctx: Any, formatter: Any) -> None:
-            with self._summaries():
-                super().format_help(ctx, formatter)
-
-        @contextmanager
-        def _summaries(self) -> Iterator[None]:
             self._listing = True
             try:
-                yield
+                super().format_help(ctx, formatter)
             finally:
                 self._listing = False
 

@@ -12,12 +12,11 @@ import logging
 import sys
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 
-from cli.lazy import Lazy, Loaders, lazy_group
+from cli.lazy import Lazy, Loaders, click_error, lazy_group
 from ringcast.errors import UserError
 
 
@@ -96,8 +95,7 @@ app = typer.Typer(
 )
 
 err_console = Console(stderr=True, highlight=False)
-# click's ClickException (typer vendors click, so reach it through a public typer class).
-_CLICK_ERROR: Any = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+_CLICK_ERROR = click_error("ClickException")
 log = logging.getLogger("ringcast")
 
 
