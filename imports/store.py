@@ -68,7 +68,7 @@ from campaigns.persistence.models import Base
 from campaigns.persistence.models.base import UTCDateTime
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
 from imports.decisions import Candidate, Context, ExistingLead, Lookups
-from imports.lead_rows import NUMBER_COLUMNS, SHARED_COLUMNS, LeadFormatter, shared_values
+from imports.lead_rows import NUMBER_COLUMNS, SHARED_COLUMNS, SQLITE_VALUES, LeadFormatter, shared_values
 from imports.number_facts import Place
 from ringcast.errors import UserError
 
@@ -180,8 +180,7 @@ class ImportWriter:
         self._written()
         if self._sqlite:
             shared = ", ".join(map(_sqlite_literal, shared_values(context, sqlite=True)))
-            values = f"{', '.join('?' * len(NUMBER_COLUMNS))}, {shared}"
-            statement = f"INSERT INTO leads ({columns}) VALUES ({values})"
+            statement = f"INSERT INTO leads ({columns}) VALUES ({SQLITE_VALUES}, {shared})"
             self._writing = self._writer.submit(
                 _sqlite_insert, driver, statement, rows, _broken(self._connection.dialect)
             )
