@@ -40,6 +40,7 @@ from campaigns.number_facts import E164_ONLY, number_facts
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, CallControl, ContactList, InboundCall, Lead, QueueVisit
 from campaigns.persistence.models.enums import QueueResult
+from campaigns.place_store import place_ids, texts_of
 from ringcast.errors import UserError
 
 INBOUND_LIST = "inbound-callers"  # the leads of callers first recorded by an agent
@@ -132,17 +133,13 @@ def _new_lead(session: Session, caller: str, now: datetime) -> Lead:
         contacts = ContactList(name=INBOUND_LIST, source_file="agents' screens", imported_at=now)
         session.add(contacts)
         session.flush()
+    texts = texts_of(place)
     lead = Lead(
         list_id=contacts.id,
         e164=facts.e164,
         raw_input=caller,
         number_type=facts.number_type,
-        region=place.region_zh,
-        city=place.city_zh,
-        carrier=place.carrier_zh,
-        region_en=place.region_en,
-        city_en=place.city_en,
-        carrier_en=place.carrier_en,
+        place_id=place_ids(session.connection(), [texts])[texts],
         time_zones=list(place.time_zones),
         next_attempt_at=now,
     )

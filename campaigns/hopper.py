@@ -36,6 +36,7 @@ from campaigns.persistence.db import Database
 from campaigns.persistence.models import Callback, CampaignList, ContactList, Lead
 from campaigns.persistence.models.enums import CallbackState, LeadState
 from campaigns.persistence.models.leads import DIALABLE, with_number
+from campaigns.place_store import place_of
 from ringcast.errors import UserError
 
 _DIALABLE = text(f"({DIALABLE})")  # bracketed: an OR among the query's other conditions
@@ -166,13 +167,14 @@ def lead_card(database: Database, lead_id: int) -> dict[str, Any]:
     """What an agent sees of a lead before dialling it (preview) or while talking."""
     with database.session() as session:
         lead = session.get_one(Lead, lead_id)
+        place = place_of(session, lead)
         return {
             "lead_id": lead.id,
             "e164": lead.e164,
             "attributes": dict(lead.attributes or {}),
-            "region": lead.region,
-            "city": lead.city,
-            "carrier": lead.carrier,
+            "region": place.region,
+            "city": place.city,
+            "carrier": place.carrier,
             "time_zones": list(lead.time_zones or ()),
             "attempts": lead.attempt_count,
             "last_outcome": lead.last_outcome.value if lead.last_outcome else None,

@@ -5,10 +5,11 @@ The rules (which leads are due, the cutoffs, the presets' minimums, the token th
 number) are `campaigns.retention`'s; here they meet the tables.
 
 What a purge does to each due lead, table by table:
-- `leads`: `e164` becomes the lead's token; `raw_input` (""), `extension`, `attributes` ({}),
-  `city`, `city_en`, `carrier`, `carrier_en` are cleared. Kept: `state`, counts and times (the
-  list's figures), `region` (a province), `time_zones` (the compliance report places each call in
-  the callee's hours by them), `number_type`, `import_id` and `source_line` (a line number).
+- `leads`: `e164` becomes the lead's token; `raw_input` (""), `extension`, `attributes` ({}) are
+  cleared, and the place loses its city and carrier (the lead's `place_id` becomes that of its
+  region alone). Kept: `state`, counts and times (the list's figures), the region (a province),
+  `time_zones` (the compliance report places each call in the callee's hours by them),
+  `number_type`, `import_id` and `source_line` (a line number).
 - `attempts`: `e164` becomes the token; the rest is the call record and stays.
 - `sms_messages` of the lead: `to_e164` becomes the token; `body` (""), `params` ({}) and
   `last_error` (it may quote the number) are cleared; state, times and provider ids stay.
@@ -54,6 +55,7 @@ from campaigns.compliance.blocklist_store import Change
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, AuditEntry, Base, Callback, Campaign, Lead, SmsMessage
 from campaigns.persistence.models.enums import CallbackState, SmsState
+from campaigns.place_store import regions_only
 from campaigns.retention import (
     FINISHED_LEAD_STATES,
     PURGED_PREFIX,
@@ -309,21 +311,21 @@ def _refusals_of(lead_ids: list[int]) -> tuple[ColumnElement[bool], ...]:
 def _anonymise(session: Session, lead_ids: list[int]) -> None:
     """Replace the leads' numbers by their tokens and clear their personal text, everywhere (see the
     module docstring). Recordings (QA-1) are to be deleted here, with the attempts' numbers."""
-    tokens = [{"lead": lead_id, "token": purge_token(lead_id)} for lead_id in lead_ids]
     connection = session.connection()
     leads, attempts, messages = (Base.metadata.tables[name] for name in ("leads", "attempts", "sms_messages"))
+    placed = dict(
+        connection.execute(select(leads.c.id, leads.c.place_id).where(leads.c.id.in_(lead_ids))).all()
+    )
+    kept = regions_only(connection, set(placed.values()))
+    tokens = [
+        {"lead": lead_id, "token": purge_token(lead_id), "place": kept[placed[lead_id]]}
+        for lead_id in lead_ids
+    ]
     connection.execute(
         update(leads)
         .where(leads.c.id == bindparam("lead"))
         .values(
-            e164=bindparam("token"),
-            raw_input="",
-            extension=None,
-            attributes={},
-            city=None,
-            city_en=None,
-            carrier=None,
-            carrier_en=None,
+            e164=bindparam("token"), raw_input="", extension=None, attributes={}, place_id=bindparam("place")
         ),
         tokens,
     )

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import CampaignList, ContactList, Lead, ListImport
+from campaigns.persistence.models import CampaignList, ContactList, Lead, ListImport, NumberPlace
 from imports.export import export_list
 from ringcast.errors import UserError
 from ringcast.settings import load_settings
@@ -60,9 +60,11 @@ def show(name: str = typer.Argument(..., help="The list's name.")) -> None:
             select(Lead.number_type, func.count()).where(Lead.list_id == list_id).group_by(Lead.number_type)
         ).all()
         regions = session.execute(
-            select(Lead.region, func.count().label("n"))
+            select(NumberPlace.region, func.count().label("n"))
+            .select_from(Lead)
+            .outerjoin(NumberPlace, NumberPlace.id == Lead.place_id)
             .where(Lead.list_id == list_id)
-            .group_by(Lead.region)
+            .group_by(NumberPlace.region)
             .order_by(func.count().desc())
             .limit(10)
         ).all()

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import ContactList, Lead, ListImport
+from campaigns.persistence.models import ContactList, Lead, ListImport, NumberPlace
 from reports.files import neutralise, write_csv, write_xlsx
 from ringcast.errors import UserError
 
@@ -77,17 +77,18 @@ def _rows(connection: Connection, list_id: int, names: list[str]) -> Iterator[li
             Lead.source_line,
             Lead.e164,
             Lead.number_type,
-            Lead.region,
-            Lead.city,
-            Lead.carrier,
-            Lead.region_en,
-            Lead.city_en,
-            Lead.carrier_en,
+            NumberPlace.region,
+            NumberPlace.city,
+            NumberPlace.carrier,
+            NumberPlace.region_en,
+            NumberPlace.city_en,
+            NumberPlace.carrier_en,
             Lead.time_zones,
             Lead.extension,
             Lead.sms_opt_out,
             Lead.attributes,
         )
+        .outerjoin(NumberPlace, NumberPlace.id == Lead.place_id)
         .where(Lead.list_id == list_id)
         .order_by(Lead.source_line, Lead.id)
     )

@@ -4,20 +4,22 @@
 driver. The leads come sorted by number (`imports.service` sorts each chunk's candidates once,
 for its lookups, its decisions and its rows), so the number index of `leads` is filled in order.
 
-Every lead carries `NUMBER_COLUMNS` (its own values, then its place's, then `sms_opt_out`)
-followed by `SHARED_COLUMNS` (the same for every lead of an import). On SQLite the shared values
-are literals of the INSERT statement (`ImportWriter`), and a place's columns are kept with
-either flag after them, so that a row is one tuple joined to another. Its values are all plain
-`int`s and `str`s: the sqlite3 module binds those directly, but runs its adapter lookup for
-anything else (a `bool`, `None`), at 0.6 µs a value, which was a third of the binding of a lead.
-So the flag is 0 or 1 and a missing text is '' (`SQLITE_VALUES` turns it back into NULL: no such
-value is ever empty). On PostgreSQL a chunk is one `COPY ... (FORMAT binary)` stream: each field
-its length and bytes, a `jsonb` field a version byte and its text. The server then parses no
-numbers or times and unescapes no text: a tenth of its time per lead less than with the text
-format (a fifth alone), for about 0.4 µs more here (psycopg's `write_row` took 7 µs a lead). A
-place's fields with either flag and the shared fields after them are encoded once, the texts of
-a chunk in one `encode` (joined on NUL, which the reader never lets through), so a lead costs
-one `bytes.join` of ten parts.
+Every lead carries `NUMBER_COLUMNS` (its own values, then its place's: time zones and the id of
+its region, city and carrier texts in `number_places`, which `ImportWriter` finds or adds as
+places first appear; then `sms_opt_out`) followed by `SHARED_COLUMNS` (the same for every lead
+of an import). On SQLite the shared values are literals of the INSERT statement
+(`ImportWriter`), and a place's columns are kept with either flag after them, so that a row is
+one tuple joined to another. Its values are all plain `int`s and `str`s: the sqlite3 module binds
+those directly, but runs its adapter lookup for anything else (a `bool`, `None`), at 0.6 µs a
+value, which was a third of the binding of a lead. So the flag is 0 or 1, a missing extension
+'' and a missing place 0 (`SQLITE_VALUES` turns them back into NULL: no extension is empty, no
+place id 0). On PostgreSQL a chunk is one `COPY ... (FORMAT binary)` stream: each field its
+length and bytes, a `jsonb` field a version byte and its text. The server then parses no numbers
+or times and unescapes no text: a tenth of its time per lead less than with the text format (a
+fifth alone), for about 0.4 µs more here (psycopg's `write_row` took 7 µs a lead). A place's
+fields with either flag and the shared fields after them are encoded once, the texts of a chunk
+in one `encode` (joined on NUL, which the reader never lets through), so a lead costs one
+`bytes.join` of ten parts.
 """
 
 from __future__ import annotations
@@ -41,12 +43,7 @@ NUMBER_COLUMNS = (
     "number_type",
     "attributes",
     "time_zones",
-    "region",
-    "city",
-    "carrier",
-    "region_en",
-    "city_en",
-    "carrier_en",
+    "place_id",
     "sms_opt_out",
 )
 SHARED_COLUMNS = (
@@ -59,10 +56,8 @@ SHARED_COLUMNS = (
     "created_at",
     "updated_at",
 )
-NULLABLE_TEXT = frozenset({"extension", "region", "city", "carrier", "region_en", "city_en", "carrier_en"})
-SQLITE_VALUES = ", ".join(
-    "NULLIF(?, '')" if column in NULLABLE_TEXT else "?" for column in NUMBER_COLUMNS
-)  # a SQLite row's placeholders, '' read as NULL (see the module doc)
+_SQLITE_NULLABLE = {"extension": "NULLIF(?, '')", "place_id": "NULLIF(?, 0)"}  # see the module doc
+SQLITE_VALUES = ", ".join(_SQLITE_NULLABLE.get(column, "?") for column in NUMBER_COLUMNS)  # placeholders
 RAW_INPUT_LENGTH = 100
 SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's DateTime stores times in SQLite
 _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + struct.pack(">ii", 0, 0)  # no flags, no header extension
@@ -88,26 +83,27 @@ class LeadFormatter:
 
     def __init__(self, context: Context, *, sqlite: bool) -> None:
         self._sqlite = sqlite
-        self._places: dict[int, Any] = {}  # place id -> its columns with either flag (and after them)
+        self._places: dict[int, Any] = {}  # the import's place -> its columns with either flag, and after
         self._shared = b"".join(map(_binary_field, shared_values(context, sqlite=False)))
         self._types = _FieldMemo()  # a number type's value -> its field
         self._fields = len(NUMBER_COLUMNS) + len(SHARED_COLUMNS)
 
-    def rows(
-        self, leads: Sequence[Candidate], opted_out: frozenset[str], places: Sequence[Place]
-    ) -> SqliteRows | bytes:
-        """The leads' rows, in their order, flagged when their number is in `opted_out`; `places`
-        holds every place id the leads use."""
-        for place in set(map(itemgetter(5), leads)) - self._places.keys():
-            columns = _place_columns(places[place])
-            if self._sqlite:
-                texts = tuple("" if value is None else value for value in columns)
-                self._places[place] = ((*texts, 0), (*texts, 1))
-            else:
-                fields = _jsonb_field(columns[0]) + b"".join(map(_binary_field, columns[1:]))
-                self._places[place] = tuple(
-                    fields + _binary_field(flag) + self._shared for flag in (False, True)
-                )
+    def unknown(self, leads: Sequence[Candidate]) -> set[int]:
+        """The places of the leads (the import's numbering) that `know` has not been told yet."""
+        return set(map(itemgetter(5), leads)) - self._places.keys()
+
+    def know(self, place: int, facts: Place, place_id: int | None) -> None:
+        """Place `place` of the import is `facts`, stored as `number_places` row `place_id`."""
+        zones = json.dumps(list(facts.time_zones))
+        if self._sqlite:
+            self._places[place] = tuple((zones, place_id or 0, flag) for flag in (0, 1))
+        else:
+            fields = _jsonb_field(zones) + _binary_field(place_id)
+            self._places[place] = tuple(fields + _binary_field(flag) + self._shared for flag in (False, True))
+
+    def rows(self, leads: Sequence[Candidate], opted_out: frozenset[str]) -> SqliteRows | bytes:
+        """The leads' rows, in their order, flagged when their number is in `opted_out`; every place
+        they have must be known (`know`)."""
         if self._sqlite:
             return self._sqlite_rows(leads, opted_out)
         return self._copy_data(leads, opted_out)
@@ -189,15 +185,3 @@ def _jsonb_field(text: str) -> bytes:
 def _jsonb_head(size: int) -> bytes:
     """A jsonb field's length and version, for a text of `size` bytes."""
     return struct.pack(">i", size + 1) + _JSONB_VERSION
-
-
-def _place_columns(place: Place) -> tuple[Any, ...]:
-    return (
-        json.dumps(list(place.time_zones)),
-        place.region_zh,
-        place.city_zh,
-        place.carrier_zh,
-        place.region_en,
-        place.city_en,
-        place.carrier_en,
-    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -124,17 +125,18 @@ def run_import(
     if parallel is None:
         parallel = kind.size >= PARALLEL_FROM_BYTES
     plan = Plan(request.path, kind, request.sheet, columns, region, chunk_rows)
-    lookups_engine = create_engine(database.url, poolclass=NullPool)  # reads outside the transaction
+    lookups_engine = create_engine(database.url, poolclass=NullPool)  # outside the transaction: reads, places
     try:
         with (
             RejectsReport(request.rejects) as report,
             collector_paused(),
             prepared(plan, parallel=parallel) as chunks,  # the stage starts before the transaction
             lookups_engine.connect() as reading,
+            lookups_engine.connect() if database.backend == "postgresql" else nullcontext() as places,
             database.connect() as connection,
             connection.begin(),
         ):
-            writer = ImportWriter(connection)
+            writer = ImportWriter(connection, places)
             with writer.bulk():
                 context = writer.prepare(
                     list_name=request.list_name,

@@ -3,14 +3,14 @@
 `ImportWriter` works on the import's one write transaction, so an import is applied whole or not
 at all: it locks or creates the list and the import record, inserts the leads, and records the
 outcome with its audit entry. Writes bypass the ORM, with rows `imports.lead_rows` formats:
-PostgreSQL gets them as `COPY ... FROM STDIN` text, SQLite as one `executemany` per chunk with
-the columns every lead of the import shares written as literals. SQLite rebuilds a temporary
-b-tree for every `IN (...)` CHECK constraint of every inserted row (the enum columns have
-three), which doubles the cost of an insert; the importer writes only values it took from those
-enums, so the per-row CHECKs are switched off while it inserts and the same constraints are
-evaluated by one query over each chunk's new rows (by rowid, still in the page cache), in the
-insert's thread, right after the insert; a broken one fails the import. A large import into a
-SQLite database holding fewer leads than it brings (`defer_indexes`) also drops the leads
+PostgreSQL gets them as binary `COPY ... FROM STDIN` data, SQLite as one `executemany` per chunk
+with the columns every lead of the import shares written as literals. SQLite rebuilds a
+temporary b-tree for every `IN (...)` CHECK constraint of every inserted row (the enum columns
+have three), which doubles the cost of an insert; the importer writes only values it took from
+those enums, so the per-row CHECKs are switched off while it inserts and the same constraints
+are evaluated by one query over each chunk's new rows (by rowid, still in the page cache), in
+the insert's thread, right after the insert; a broken one fails the import. A large import into
+a SQLite database holding fewer leads than it brings (`defer_indexes`) also drops the leads
 table's number index (the unique `uq_leads_list_id_e164`: see migration 0014) and builds it
 again, sorted, before the commit: a third of the cost of keeping it up to date row by row in
 random order. The hopper's index stays: every lead of an import has the same key in it (list,
@@ -23,8 +23,14 @@ locks the table against the live dialer's reads until the import commits.
 
 Each chunk's insert runs in a thread of its own (`ImportWriter.bulk`) while the importing
 process looks up and decides the next chunk: both drivers let go of the GIL while the database
-works. One insert at a time, and nothing else uses the write connection meanwhile: the next
-insert and `finish` wait for it first, and so does leaving `bulk`, whatever happened.
+works. The thread first finds or adds the places (`number_places`) that the chunk is the first
+to use (`campaigns.place_store`), then formats and writes the leads. On PostgreSQL it adds them
+on a connection of their own and commits them at once: added in the import's transaction, a
+place would make any other import adding it wait (on its unique key) until this one commits. A
+place left behind by an import that failed is still a true place, shared by whoever needs it
+next. (SQLite's writers take turns anyway: an import holds the write lock from start to commit.)
+One insert at a time, and nothing else uses the write connection meanwhile: the next insert and
+`finish` wait for it first, and so does leaving `bulk`, whatever happened.
 
 `ImportLookups` reads what is already committed, on a connection of its own: prefix blocklist
 entries once, then for each chunk exactly its numbers (`json_each(?)` on SQLite, a LATERAL
@@ -67,6 +73,7 @@ from campaigns.compliance.blocklist import BlockEntry, Blocklist
 from campaigns.persistence.models import Base
 from campaigns.persistence.models.base import UTCDateTime
 from campaigns.persistence.models.enums import BlockKind, BlockMatch, BlockScope
+from campaigns.place_store import place_ids, texts_of
 from imports.decisions import Candidate, Context, ExistingLead, Lookups
 from imports.lead_rows import NUMBER_COLUMNS, SHARED_COLUMNS, SQLITE_VALUES, LeadFormatter, shared_values
 from imports.number_facts import Place
@@ -79,10 +86,12 @@ TABLES = Base.metadata.tables
 
 
 class ImportWriter:
-    """The writes of one import, on `connection` (its transaction must be open)."""
+    """The writes of one import, on `connection` (its transaction must be open); new places on
+    `places` if given, each chunk's committed at once (see the module doc)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, places: Connection | None = None) -> None:
         self._connection = connection
+        self._places = places
         self._sqlite = connection.dialect.name == "sqlite"
         self._rows: LeadFormatter | None = None  # made for the import's context on the first insert
         self._dropped: list[Index] = []  # secondary indexes of `leads` to build again in `finish`
@@ -167,27 +176,43 @@ class ImportWriter:
         self, leads: Sequence[Candidate], opted_out: frozenset[str], places: Sequence[Place], context: Context
     ) -> None:
         """Write new leads in bulk, flagging those whose number opted out of SMS; `places` holds
-        every place id the leads use."""
+        every place the leads use (by the import's numbering)."""
         if not leads:
             return
-        if self._rows is None:
-            self._rows = LeadFormatter(context, sqlite=self._sqlite)
-        rows = self._rows.rows(leads, opted_out, places)
-        driver = self._connection.connection.driver_connection
-        assert driver is not None
-        columns = f"{', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)}"
         assert self._writer is not None, "insert outside bulk()"
         self._written()
+        if self._rows is None:
+            self._rows = LeadFormatter(context, sqlite=self._sqlite)
+        columns = f"{', '.join(NUMBER_COLUMNS)}, {', '.join(SHARED_COLUMNS)}"
         if self._sqlite:
             shared = ", ".join(map(_sqlite_literal, shared_values(context, sqlite=True)))
             statement = f"INSERT INTO leads ({columns}) VALUES ({SQLITE_VALUES}, {shared})"
-            self._writing = self._writer.submit(
-                _sqlite_insert, driver, statement, rows, _broken(self._connection.dialect)
-            )
         else:
-            self._writing = self._writer.submit(
-                _copy, driver, f"COPY leads ({columns}) FROM STDIN (FORMAT binary)", rows
-            )
+            statement = f"COPY leads ({columns}) FROM STDIN (FORMAT binary)"
+        new_places = {place: places[place] for place in self._rows.unknown(leads)}
+        self._writing = self._writer.submit(self._write, self._rows, leads, opted_out, new_places, statement)
+
+    def _write(
+        self,
+        rows: LeadFormatter,
+        leads: Sequence[Candidate],
+        opted_out: frozenset[str],
+        new_places: dict[int, Place],
+        statement: str,
+    ) -> None:
+        """One chunk's writes, in the insert's thread: its new places, then its leads."""
+        if new_places:
+            texts = {place: texts_of(facts) for place, facts in new_places.items()}
+            ids = place_ids(self._places or self._connection, set(texts.values()))
+            if self._places is not None:
+                self._places.commit()
+            for place, facts in new_places.items():
+                rows.know(place, facts, ids[texts[place]])
+        driver = self._connection.connection.driver_connection
+        if self._sqlite:
+            _sqlite_insert(driver, statement, rows.rows(leads, opted_out), _broken(self._connection.dialect))
+        else:
+            _copy(driver, statement, rows.rows(leads, opted_out))
 
     def _written(self) -> None:
         """Wait for the insert under way (raising what it raised): the connection is free again."""

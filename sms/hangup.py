@@ -24,6 +24,7 @@ from campaigns.agent_store import audit
 from campaigns.compliance.blocklist_store import Change
 from campaigns.hopper import latest_lead
 from campaigns.persistence.models import Agent, Attempt, Campaign, InboundCall, Lead, SmsRule, SmsTemplate
+from campaigns.place_store import place_of
 from ringcast.errors import UserError
 from sms.compose import Composed, compose
 from sms.hangup_rules import CallEvent, InboundEnded, RuleTrigger, Trigger
@@ -131,11 +132,12 @@ def fire(session: Session, attempt_id: int, event: CallEvent, now: datetime) -> 
         return 0
     lead = session.get_one(Lead, attempt.lead_id)
     campaign = session.get_one(Campaign, attempt.campaign_id)
+    place = place_of(session, lead)
     values = template_values(
         attempt.e164,
         lead.attributes,
-        city=lead.city,
-        region=lead.region,
+        city=place.city,
+        region=place.region,
         agent=_agent_name(session, attempt.agent_id),
         callback_number=attempt.caller_id,
         campaign=campaign.name,
@@ -166,7 +168,7 @@ def fire_inbound(session: Session, call: InboundCall, now: datetime) -> int:
     values = template_values(
         call.caller,
         lead.attributes if lead is not None else {},
-        city=lead.city if lead is not None else None,
+        city=place_of(session, lead).city if lead is not None else None,
         region=call.region,
         agent=_agent_name(session, call.agent_id),
         callback_number=call.did,

@@ -33,6 +33,7 @@ from campaigns.persistence.models import (
 )
 from campaigns.persistence.models.enums import CompliancePreset
 from campaigns.persistence.models.leads import with_number
+from campaigns.place_store import place_of
 from ringcast.errors import UserError
 from sms.compose import compose, need_sender
 from sms.outbox import DEFAULT_PROVIDER, OutboxRules, QueuedSms, SmsRequest, queue, queue_many
@@ -130,11 +131,12 @@ def create_campaign(
     counts: Counter[str] = Counter()
     batch: list[SmsRequest] = []
     for lead in _leads(session, contact_list.id, order.group):
+        place = place_of(session, lead)
         values = template_values(
             lead.e164,
             lead.attributes,
-            city=lead.city,
-            region=lead.region,
+            city=place.city,
+            region=place.region,
             campaign=order.name,
             link=order.link,
             callback_number=order.callback_number,

@@ -21,6 +21,7 @@ from campaigns.customer_records import ACTION, INBOUND_LIST, CustomerRecord, sav
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import AuditEntry, CampaignList, ContactList, InboundCall, Lead
 from campaigns.persistence.models.enums import LeadState, NumberType
+from campaigns.place_store import place_of
 from dialer.live.dbthread import DatabaseThread
 from dialer.live.desk import AgentDesk
 from dialer.live.screen_facts import inbound_facts
@@ -81,7 +82,8 @@ def test_an_unknown_callers_record_is_a_new_lead_no_campaign_dials_and_its_next_
         attached = session.scalar(select(CampaignList).where(CampaignList.list_id == contacts.id))
         assert (contacts.name, attached) == (INBOUND_LIST, None)
         assert (lead.e164, lead.state, lead.number_type) == (STRANGER, LeadState.NEW, NumberType.MOBILE)
-        assert (lead.region, lead.carrier, lead.time_zones) == ("江苏省", "中国移动", ["Asia/Shanghai"])
+        place = place_of(session, lead)
+        assert (place.region, place.carrier, lead.time_zones) == ("江苏省", "中国移动", ["Asia/Shanghai"])
         audit = session.scalars(select(AuditEntry)).one()
     assert (audit.actor, audit.action, audit.entity, audit.entity_id) == (
         "agent:bot1",

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import AuditEntry, ContactList, Lead, ListImport
+from campaigns.persistence.models import AuditEntry, ContactList, Lead, ListImport, NumberPlace
 from imports import service
 from imports.decisions import Decision
 from imports.service import ImportRequest, run_import
@@ -63,8 +63,9 @@ def test_the_worker_process_gives_what_the_inline_stage_gives(database: Database
         by_list = {
             name: sorted(
                 session.execute(
-                    select(Lead.source_line, Lead.e164, Lead.region, Lead.attributes)
+                    select(Lead.source_line, Lead.e164, NumberPlace.region, Lead.attributes)
                     .join(ContactList, ContactList.id == Lead.list_id)
+                    .outerjoin(NumberPlace, NumberPlace.id == Lead.place_id)
                     .where(ContactList.name == name)
                 ).all()
             )

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Index, inspect, select
 
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import ContactList, Lead
+from campaigns.persistence.models import ContactList, Lead, NumberPlace
 from imports import store
 from imports.service import ImportRequest, run_import
 from tests.db.importing import SAMPLE
@@ -21,12 +21,12 @@ def _index_names(database: Database) -> list[str]:
 
 def _leads(database: Database, list_name: str) -> list[tuple[object, ...]]:
     with database.session() as session:
-        query = select(Lead.source_line, Lead.e164, Lead.region, Lead.attributes, Lead.state)
-        return sorted(
-            session.execute(
-                query.join(ContactList, ContactList.id == Lead.list_id).where(ContactList.name == list_name)
-            ).all()
+        query = (
+            select(Lead.source_line, Lead.e164, NumberPlace.region, Lead.attributes, Lead.state)
+            .join(ContactList, ContactList.id == Lead.list_id)
+            .outerjoin(NumberPlace, NumberPlace.id == Lead.place_id)
         )
+        return sorted(session.execute(query.where(ContactList.name == list_name)).all())
 
 
 def _dropped(monkeypatch: pytest.MonkeyPatch) -> list[str]:

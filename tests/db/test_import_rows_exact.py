@@ -13,6 +13,7 @@ from sqlalchemy import select
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Lead
 from campaigns.persistence.models.enums import LeadState, NumberType
+from campaigns.place_store import place_of
 from imports.service import ImportRequest, run_import
 
 pytestmark = pytest.mark.db
@@ -59,7 +60,7 @@ def test_every_column_of_a_lead_is_stored_as_decided(database: Database, tmp_pat
                 lead.number_type,
                 lead.attributes,
                 lead.time_zones,
-                (lead.region, lead.city, lead.carrier, lead.region_en, lead.city_en, lead.carrier_en),
+                tuple(place_of(session, lead)),
                 (lead.state, lead.attempt_count, lead.priority, lead.sms_opt_out),
                 (lead.next_attempt_at, lead.created_at, lead.updated_at),
             )

@@ -9,10 +9,11 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, create_engine, inspect, text
 
 from campaigns.persistence.db import Database, alembic_config, head_revision
 from campaigns.persistence.models import Base
+from campaigns.place_store import PlaceTexts, place_key
 
 pytestmark = pytest.mark.db
 
@@ -92,3 +93,40 @@ def test_downgrade_to_base_and_up_again(empty_database_url: str) -> None:
         assert database.current_revision() is None
         database.upgrade()
         assert _differences(database) == []
+
+
+TEXT_NAMES = PlaceTexts._fields
+LEAD_0021 = text(
+    "INSERT INTO leads (list_id, e164, raw_input, attributes, time_zones, state, created_at, updated_at,"
+    f" {', '.join(TEXT_NAMES)}) VALUES (1, :e164, '', '{{}}', '[]', 'done', '2026-12-01', '2026-12-01',"
+    f" {', '.join(f':{name}' for name in TEXT_NAMES)})"
+)
+PLACES_0021 = [  # (region, city, carrier, region_en, city_en, carrier_en) of leads before 0022
+    ("广东省", "深圳市", "中国移动", "Guangdong", "Shenzhen", "China Mobile"),
+    ("广东省", "深圳市", "中国移动", "Guangdong", "Shenzhen", "China Mobile"),
+    ("北京市", None, "中国联通", "Beijing", None, "China Unicom"),
+    (None, None, None, None, None, None),
+]
+
+
+def test_0022_gives_the_existing_leads_their_places_and_takes_them_back(empty_database_url: str) -> None:
+    """Leads with the same six texts share one place; a lead with none gets none; down again, every
+    lead has its texts back."""
+    with Database(empty_database_url) as database, database.connect() as connection, connection.begin():
+        command.upgrade(alembic_config(connection), "0021")
+        for n, texts in enumerate(PLACES_0021):
+            connection.execute(
+                LEAD_0021, {"e164": f"+861380000000{n}", **dict(zip(TEXT_NAMES, texts, strict=True))}
+            )
+        command.upgrade(alembic_config(connection), "0022")
+        places = connection.exec_driver_sql(
+            "SELECT leads.e164, number_places.* FROM leads"
+            " LEFT JOIN number_places ON number_places.id = leads.place_id ORDER BY leads.e164"
+        ).all()
+        assert [row[3:] for row in places] == PLACES_0021
+        assert places[0][1] == places[1][1] and places[0][1] != places[2][1] and places[3][1] is None
+        assert places[0][2] == place_key(PlaceTexts(*PLACES_0021[0])), "the key place_store computes"
+        assert connection.exec_driver_sql("SELECT count(*) FROM number_places").scalar() == 2
+        command.downgrade(alembic_config(connection), "0021")
+        texts = connection.exec_driver_sql(f"SELECT {', '.join(TEXT_NAMES)} FROM leads ORDER BY e164").all()
+        assert [tuple(row) for row in texts] == PLACES_0021

@@ -37,6 +37,7 @@ from campaigns.persistence.models import (
 )
 from campaigns.persistence.models.enums import BlockKind, CallbackState, CallOutcome, SmsState
 from campaigns.persistence.models.enums import LeadState as S
+from campaigns.place_store import PlaceTexts, place_ids, place_of
 from campaigns.purge_store import PurgeCounts, run_purge
 from campaigns.retention import purge_token
 from cli.campaign import campaign_app
@@ -49,6 +50,7 @@ NOW = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
 CUTOFF = NOW - 30 * DAY
 BY = Change("li.wei", NOW - 400 * DAY)
+GUANGZHOU = PlaceTexts("广东", "广州", "中国移动", None, None, None)  # every lead's place
 
 
 def number(n: int) -> str:
@@ -67,16 +69,16 @@ def add_leads(database: Database, list_name: str, *leads: dict[str, Any]) -> lis
         session.add(contacts)
         session.flush()
         rows = []
+        [place_id] = place_ids(session.connection(), [GUANGZHOU]).values()
         for given in leads:
             n = given.pop("n")
-            personal = {"raw_input": f"138-0000-00{n:02d}", "attributes": {"姓名": f"王{n}"}, "city": "广州"}
-            base = {
-                "list_id": contacts.id,
-                "e164": number(n),
-                "time_zones": ["Asia/Shanghai"],
-                "region": "广东",
+            personal = {
+                "raw_input": f"138-0000-00{n:02d}",
+                "attributes": {"姓名": f"王{n}"},
+                "place_id": place_id,
             }
-            rows.append(Lead(**(base | personal | {"carrier": "中国移动", "extension": "8"} | given)))
+            base = {"list_id": contacts.id, "e164": number(n), "time_zones": ["Asia/Shanghai"]}
+            rows.append(Lead(**(base | personal | {"extension": "8"} | given)))
         session.add_all(rows)
         session.flush()
         return [row.id for row in rows]
@@ -220,11 +222,12 @@ def test_a_run_anonymises_exactly_the_due_leads(database: Database, world: dict[
     with database.session() as session:
         for n in DUE:
             row = session.get_one(Lead, lead[n])
-            personal = (row.raw_input, row.attributes, row.city, row.carrier, row.extension)
-            assert personal == ("", {}, None, None, None)
-            assert (row.region, row.time_zones, row.state) == ("广东", ["Asia/Shanghai"], before_state(n))
+            assert (row.raw_input, row.attributes, row.extension) == ("", {}, None)
+            assert place_of(session, row) == ("广东", None, None, None, None, None), "its region alone"
+            assert (row.time_zones, row.state) == (["Asia/Shanghai"], before_state(n))
         kept = session.get_one(Lead, lead[2])
-        assert (kept.raw_input, kept.attributes, kept.city) == ("138-0000-0002", {"姓名": "王2"}, "广州")
+        assert (kept.raw_input, kept.attributes) == ("138-0000-0002", {"姓名": "王2"})
+        assert place_of(session, kept) == GUANGZHOU
         attempts = session.execute(
             select(Attempt.lead_id, Attempt.e164, Attempt.outcome).order_by(Attempt.id)
         )

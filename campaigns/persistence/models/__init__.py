@@ -18,6 +18,7 @@ from campaigns.persistence.models.compliance import BlocklistEntry, SmsOptOut
 from campaigns.persistence.models.inbound import CallQueue, InboundCall, QueueMembership, QueueVisit
 from campaigns.persistence.models.ivr import InboundNumber, IvrFlow
 from campaigns.persistence.models.leads import Lead
+from campaigns.persistence.models.places import NumberPlace
 from campaigns.persistence.models.screen import ScreenEventRow
 from campaigns.persistence.models.sms import (
     JobLease,
@@ -54,6 +55,7 @@ __all__ = [
     "JobLease",
     "Lead",
     "ListImport",
+    "NumberPlace",
     "QueueMembership",
     "QueueVisit",
     "ScreenEventRow",

@@ -1,8 +1,9 @@
 """Leads: one phone number of a contact list, with what the importer learnt about it and where it
 stands in its life (`LeadState`, CMP-2).
 
-The importer fills the number's facts (IMP-3): `region`, `city` and `carrier` in Chinese, the
-`_en` columns in English, as phonenumbers' data gives them; `sms_opt_out` marks a number that had
+The importer fills the number's facts (IMP-3): its type, its time zones, and its place (`place_id`:
+region, city and carrier in Chinese and English, as phonenumbers' data gives them, in
+`number_places`, shared by every lead of the place); `sms_opt_out` marks a number that had
 opted out of SMS when it was imported (calls are still allowed), and `import_id` the file it came
 from (a re-import of that file recognises its own leads by it).
 
@@ -87,9 +88,6 @@ class Lead(CreatedUpdated, Base):
     source_line: Mapped[int | None] = mapped_column(Integer)  # line in the imported file (IMP-6)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSONType, default=empty_dict)  # extra columns
     time_zones: Mapped[list[str]] = mapped_column(JSONType, default=empty_list)  # IANA names
-    region: Mapped[str | None] = mapped_column(String(64))  # 号码归属地: province or state
-    city: Mapped[str | None] = mapped_column(String(64))
-    carrier: Mapped[str | None] = mapped_column(String(64))
     number_type: Mapped[NumberType | None] = mapped_column(str_enum(NumberType, "number_type", length=24))
     state: Mapped[LeadState] = mapped_column(str_enum(LeadState, "state"), default=LeadState.NEW)
     attempt_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
@@ -98,13 +96,12 @@ class Lead(CreatedUpdated, Base):
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     last_outcome: Mapped[CallOutcome | None] = mapped_column(str_enum(CallOutcome, "last_outcome"))
     # added by migration 0002, hence after the timestamps in the table
-    region_en: Mapped[str | None] = mapped_column(String(64), sort_order=10)
-    city_en: Mapped[str | None] = mapped_column(String(64), sort_order=10)
-    carrier_en: Mapped[str | None] = mapped_column(String(64), sort_order=10)
     sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), sort_order=10)
     # no foreign key: a lead and its import both go when their list goes, and on PostgreSQL each
     # foreign key costs a trigger query per inserted row (a third of a bulk import's insert time)
     import_id: Mapped[int | None] = mapped_column(Integer, sort_order=10)
+    # number_places.id (migration 0022); no foreign key, for the same reason (see `NumberPlace`)
+    place_id: Mapped[int | None] = mapped_column(Integer, sort_order=11)
 
 
 def with_number(e164: str) -> ColumnElement[bool]:
