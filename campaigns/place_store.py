@@ -55,7 +55,7 @@ def place_ids(connection: Connection, wanted: Collection[PlaceTexts]) -> dict[Pl
     """The id of each set of texts (None for `NO_PLACE`), adding the places not there yet."""
     keys = {place_key(texts): texts for texts in wanted if texts != NO_PLACE}
     found = _ids(connection, list(keys))
-    missing = [key for key in keys if key not in found]
+    missing = sorted(key for key in keys if key not in found)  # in one order for every writer: no deadlock
     if missing:
         insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
         rows = [{"key": key, **keys[key]._asdict()} for key in missing]

@@ -56,7 +56,7 @@ class Prepared(NamedTuple):
     rows: int
     candidates: list[Candidate]
     rejects: list[Reject]
-    places: list[Place]  # first seen in this chunk; place ids count on from the earlier chunks'
+    places: list[Place]  # first seen in this chunk; their indexes count on from the earlier chunks'
     position: tuple[int, int]  # (done, total) in bytes or rows, for a progress bar
 
 
@@ -101,7 +101,7 @@ def _prepared(plan: Plan) -> Generator[Prepared]:
 
 def _chunks(plan: Plan, table: Table) -> Iterator[Prepared]:
     normaliser = NumberNormaliser(plan.region)
-    places: dict[int, int] = {}  # id(place) -> place id: places are interned (`make_place`)
+    places: dict[int, int] = {}  # id(place) -> its index: places are interned (`make_place`)
     shipped: list[Place] = []
     encode = plan.columns.attributes_json()
     rows = table.rows()

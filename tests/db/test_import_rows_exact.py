@@ -13,7 +13,7 @@ from sqlalchemy import select
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Lead
 from campaigns.persistence.models.enums import LeadState, NumberType
-from campaigns.place_store import place_of
+from campaigns.place_store import NO_PLACE, place_of
 from imports.service import ImportRequest, run_import
 
 pytestmark = pytest.mark.db
@@ -48,6 +48,7 @@ def test_every_column_of_a_lead_is_stored_as_decided(database: Database, tmp_pat
         writer.writerow(["+86 138 0013 8000", long_note, ""])
         writer.writerow(["010-6552 9988 转 123", "", "北京"])
         writer.writerow(["+1 650 253 0000", "Mountain View", ""])
+        writer.writerow(["+800 1234 5678", "", ""])  # toll-free worldwide: phonenumbers names no place
     now = datetime(2026, 11, 30, 8, 15, 30, 123456, tzinfo=UTC)
     run_import(database, ImportRequest(path, "columns"), now=now)
     with database.session() as session:
@@ -60,7 +61,7 @@ def test_every_column_of_a_lead_is_stored_as_decided(database: Database, tmp_pat
                 lead.number_type,
                 lead.attributes,
                 lead.time_zones,
-                tuple(place_of(session, lead)),
+                (lead.place_id is None, tuple(place_of(session, lead))),
                 (lead.state, lead.attempt_count, lead.priority, lead.sms_opt_out),
                 (lead.next_attempt_at, lead.created_at, lead.updated_at),
             )
@@ -75,7 +76,7 @@ def test_every_column_of_a_lead_is_stored_as_decided(database: Database, tmp_pat
             NumberType.MOBILE,
             {"备注": long_note},
             ["Asia/Shanghai"],
-            ("北京市", None, "中国移动", "Beijing", None, "China Mobile"),
+            (False, ("北京市", None, "中国移动", "Beijing", None, "China Mobile")),
             shared,
             (now, now, now),
         ),
@@ -86,7 +87,7 @@ def test_every_column_of_a_lead_is_stored_as_decided(database: Database, tmp_pat
             NumberType.FIXED_LINE,
             {"城市": "北京"},
             ["Asia/Shanghai"],
-            ("北京市", None, None, "Beijing", None, None),
+            (False, ("北京市", None, None, "Beijing", None, None)),
             shared,
             (now, now, now),
         ),
@@ -97,8 +98,19 @@ def test_every_column_of_a_lead_is_stored_as_decided(database: Database, tmp_pat
             NumberType.FIXED_LINE_OR_MOBILE,
             {"备注": "Mountain View"},
             ["America/Los_Angeles"],
-            ("美国", None, None, "CA", "Mountain View", None),
+            (False, ("美国", None, None, "CA", "Mountain View", None)),
             shared,
             (now, now, now),
+        ),
+        (
+            5,
+            "+80012345678",
+            None,
+            NumberType.TOLL_FREE,
+            {},
+            ["Etc/Unknown"],
+            (True, NO_PLACE),
+            shared,
+            (now,) * 3,
         ),
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,8 @@ def test_export_neutralises_formulas_and_keeps_e164_exact(
     ]
     assert len(rows) == 748
     assert rows[0]["source_line"] == "2" and rows[0]["e164"] == "+8615060181590"
+    place = [rows[0][name] for name in ("region", "city", "carrier", "region_en", "city_en", "carrier_en")]
+    assert place == ["福建省", "福州市", "中国移动", "Fujian", "Fuzhou", "China Mobile"]
     formulas = [row for row in rows if "SUM" in row["备注"]]
     assert formulas and all(row["备注"] == "'=SUM(A1:A2)" for row in formulas)
     assert all(row["e164"].startswith("+") for row in rows)
@@ -169,6 +172,20 @@ def test_export_neutralises_formulas_and_keeps_e164_exact(
     assert values[1][:2] == (2, "+8615060181590")
     notes = {row[14] for row in values[1:]}
     assert "'=SUM(A1:A2)" in notes and "=SUM(A1:A2)" not in notes
+
+
+def test_list_show_counts_the_leads_of_the_top_regions(
+    database: Database, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = cli_on(database, monkeypatch, tmp_path)
+    assert run("import", SAMPLE, "--list", "样本") == 0
+    capsys.readouterr()
+    assert run("list", "show", "样本") == 0
+    lines = capsys.readouterr().out.splitlines()
+    with database.session() as session:
+        regions = Counter(place_of(session, lead).region for lead in session.scalars(select(Lead)))
+    [(top, count)] = regions.most_common(1)
+    assert top is not None and any(top in line and f"{count:,}" in line for line in lines), lines
 
 
 def test_export_of_an_unknown_list_or_format_is_one_line(

@@ -37,7 +37,7 @@ from campaigns.persistence.models import (
 )
 from campaigns.persistence.models.enums import BlockKind, CallbackState, CallOutcome, SmsState
 from campaigns.persistence.models.enums import LeadState as S
-from campaigns.place_store import PlaceTexts, place_ids, place_of
+from campaigns.place_store import NO_PLACE, PlaceTexts, place_ids, place_of
 from campaigns.purge_store import PurgeCounts, run_purge
 from campaigns.retention import purge_token
 from cli.campaign import campaign_app
@@ -118,7 +118,8 @@ def world(database: Database) -> dict[str, Any]:
         finished(1, 31),  # due: dialled twice, texted, called back, refused once
         finished(2, 29),  # not yet
         finished(3, 40, S.EXHAUSTED),  # due
-        {"n": 4, "state": S.DNC_BLOCKED, "updated_at": NOW - 60 * DAY},  # due: blocked, never dialled
+        {"n": 4, "state": S.DNC_BLOCKED, "updated_at": NOW - 60 * DAY, "place_id": None},  # due: blocked,
+        # never dialled, with no place
         finished(5, 100, S.RETRY, next_attempt_at=NOW),  # not finished
         finished(6, 40),  # an SMS still queued for it
         finished(7, 40),  # texted 10 days ago
@@ -223,7 +224,8 @@ def test_a_run_anonymises_exactly_the_due_leads(database: Database, world: dict[
         for n in DUE:
             row = session.get_one(Lead, lead[n])
             assert (row.raw_input, row.attributes, row.extension) == ("", {}, None)
-            assert place_of(session, row) == ("广东", None, None, None, None, None), "its region alone"
+            region_alone = NO_PLACE if n == 4 else PlaceTexts("广东", None, None, None, None, None)
+            assert place_of(session, row) == region_alone and (row.place_id is None) == (n == 4)
             assert (row.time_zones, row.state) == (["Asia/Shanghai"], before_state(n))
         kept = session.get_one(Lead, lead[2])
         assert (kept.raw_input, kept.attributes) == ("138-0000-0002", {"姓名": "王2"})

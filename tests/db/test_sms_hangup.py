@@ -17,8 +17,9 @@ from campaigns import dial_store
 from campaigns.config import CampaignConfig
 from campaigns.dial_store import AttemptResult
 from campaigns.persistence.db import Database
-from campaigns.persistence.models import SmsMessage, SmsRule
+from campaigns.persistence.models import Lead, SmsMessage, SmsRule
 from campaigns.persistence.models.enums import CallOutcome, SmsState
+from campaigns.place_store import PlaceTexts, place_ids
 from ringcast.errors import UserError
 from sms import hangup, store
 from sms.hangup_rules import RuleTrigger, SurveyScored, Trigger
@@ -120,6 +121,22 @@ def test_a_call_nobody_was_served_on_gets_the_unanswered_message(
             "抱歉未能联系到您，请回拨+862088881234",
             SmsState.QUEUED,
         )
+    ]
+
+
+def test_a_message_names_the_city_of_the_lead_s_place(database: Database) -> None:
+    campaign = campaign_with_rules(database)
+    template(database, "local", "{city|}门店欢迎您")
+    rule(database, "local", RuleTrigger(Trigger.OUTBOUND_UNANSWERED), "local")
+    shenzhen = PlaceTexts("广东省", "深圳市", "中国移动", "Guangdong", "Shenzhen", "China Mobile")
+    with database.session() as session:
+        session.scalars(select(Lead)).one().place_id = place_ids(session.connection(), [shenzhen])[shenzhen]
+    (opened,) = dial(database, campaign)
+    missed = AttemptResult(opened.attempt_id, CallOutcome.NO_ANSWER, None, None, LATER)
+    database.in_transaction(dial_store.close_attempt, campaign, missed)
+    assert sorted(body for _, _, body, _ in outbox(database)) == [
+        "抱歉未能联系到您，请回拨+862088881234",
+        "深圳市门店欢迎您",
     ]
 
 

@@ -32,6 +32,7 @@ from campaigns.persistence.models.enums import (
     DialMode,
     SmsState,
 )
+from campaigns.place_store import PlaceTexts, place_ids
 from ringcast.errors import UserError
 from sms import store
 from sms.outbox import ClaimedSms
@@ -253,6 +254,20 @@ def test_a_campaign_without_a_group_takes_the_whole_list_in_batches(
         ("您的订单已发货，详询95555", False, CompliancePreset.US)
     }
     assert [row.state for row in rows if row.lead_id == landline] == [SmsState.FAILED]
+
+
+def test_a_campaign_fills_region_and_city_from_each_lead_s_place(database: Database, seed: Seed) -> None:
+    guangzhou = PlaceTexts("广东省", "广州市", "中国移动", "Guangdong", "Guangzhou", "China Mobile")
+    with database.session() as session:
+        placed = add_lead(session, seed.list_id, "+8613800138001")
+        session.get_one(Lead, placed).place_id = place_ids(session.connection(), [guangzhou])[guangzhou]
+    _save(database, "同城", "{region|中国}{city|本地}门店周末八折")
+    _create(database, _order(template_name="同城", sender=None, preset=CompliancePreset.US))
+    bodies = {row.lead_id: row.body for row in messages(database)}
+    assert bodies == {
+        placed: "广东省广州市门店周末八折",
+        seed.lead_id: "中国本地门店周末八折",
+    }  # the seed: no place
 
 
 def test_a_group_with_no_leads_is_refused_and_nothing_written(database: Database, seed: Seed) -> None:
