@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneMetadata
 from phonenumbers.phonenumberutil import SUPPORTED_REGIONS
 
+from imports import number_facts
 from imports.digit_automaton import DigitAutomaton, Unsupported
 from imports.numbers import NumberNormaliser, reference_normalise
 
@@ -125,3 +126,18 @@ def test_the_automaton_full_matches_like_re(region: str, data: st.DataObject) ->
 def test_the_automaton_refuses_what_it_cannot_translate(pattern: str) -> None:
     with pytest.raises(Unsupported):
         DigitAutomaton([pattern])
+
+
+@pytest.mark.parametrize("table", ["geo", "carrier", "tz"])
+@pytest.mark.parametrize("calling_code", [1, 7, 44, 86, 852, 886, 998])
+def test_a_calling_codes_prefix_keys_are_every_key_that_can_start_its_numbers(
+    table: str, calling_code: int
+) -> None:
+    """Those starting with the code, and a shorter one the code starts with (calling codes are
+    prefix-free; a key of one or two digits may be shared by several)."""
+    code = str(calling_code)
+    every_key = number_facts._TABLES[table]
+    can_start = sorted(
+        key for key in every_key if key.startswith(code) or (len(key) < 3 and code.startswith(key))
+    )
+    assert number_facts._keys_of(table, calling_code) == can_start
