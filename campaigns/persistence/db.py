@@ -9,6 +9,13 @@ busy timeout, and real transactions. Python's `sqlite3` (before 3.12's `autocomm
 transactions only before DML and never before DDL; here the driver's transaction handling is
 switched off and every transaction starts with `BEGIN IMMEDIATE`, which takes the write lock up
 front so that concurrent writers wait (up to the busy timeout) instead of failing mid-transaction.
+
+A new SQLite database gets 16 KiB pages (SQLite's default is 4): a bulk import writes each page
+twice, to the WAL and then to the file, with a system call or two per page, and with four times
+fewer pages the process importing a million leads spent about a second less in the kernel (of 2
+to 3.6 s) and imported about 10 % more rows a second (the median of eight alternating pairs of
+runs, which ranged from -11 % to +35 % on a noisy machine). An existing database keeps its page
+size.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from ringcast.settings import mask_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_PAGE_SIZE = 16384  # see the module doc
 PG_CONNECT_TIMEOUT_S = 10
 _URL_HINT = "check RINGCAST_DATABASE__URL"
 P = ParamSpec("P")
@@ -244,6 +252,7 @@ class Database:
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # the driver must not BEGIN by itself; see the module doc
     for pragma in (
+        f"page_size={SQLITE_PAGE_SIZE}",  # a new database's (ignored once it has its first table)
         "journal_mode=WAL",
         "synchronous=NORMAL",
         "foreign_keys=ON",
