@@ -50,9 +50,11 @@ def test_sqlite_connections_are_tuned_for_several_processes(tmp_path: Path) -> N
 
 
 def test_an_existing_sqlite_database_keeps_its_page_size(tmp_path: Path) -> None:
+    """One made before ringcast asked for 16 KiB pages: SQLite's default, 4 KiB, in WAL mode."""
     path = tmp_path / "old.db"
     old = sqlite3.connect(path)
-    old.execute("CREATE TABLE made_before (id INTEGER)")  # SQLite's default page size: 4 KiB
+    old.execute("PRAGMA journal_mode=WAL")
+    old.execute("CREATE TABLE made_before (id INTEGER)")
     old.close()
     with Database(f"sqlite:///{path}") as database:
         database.upgrade()
