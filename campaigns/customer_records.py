@@ -40,7 +40,7 @@ from campaigns.number_facts import E164_ONLY, number_facts
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Agent, CallControl, ContactList, InboundCall, Lead, QueueVisit
 from campaigns.persistence.models.enums import QueueResult
-from campaigns.place_store import place_ids, texts_of
+from campaigns.place_store import place_id, texts_of
 from ringcast.errors import UserError
 
 INBOUND_LIST = "inbound-callers"  # the leads of callers first recorded by an agent
@@ -139,7 +139,7 @@ def _new_lead(session: Session, caller: str, now: datetime) -> Lead:
         e164=facts.e164,
         raw_input=caller,
         number_type=facts.number_type,
-        place_id=place_ids(session.connection(), [texts])[texts],
+        place_id=place_id(session.connection(), texts),
         time_zones=list(place.time_zones),
         next_attempt_at=now,
     )

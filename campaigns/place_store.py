@@ -2,10 +2,10 @@
 
 Leads refer to their region, city and carrier texts by `leads.place_id` (`NumberPlace`). Whoever
 writes a lead with a place (the importer, an agent's screen making a caller's lead, a purge that
-keeps only the region) asks `place_ids` for the ids of its sets of texts: one query finds those
-already there, and the others are added with `ON CONFLICT DO NOTHING` then read back, so two
-writers adding the same place at once both get its one row. The set with no text at all is no
-place: a NULL `place_id`.
+keeps only the region) asks `place_ids` for the ids of its sets of texts (`place_id` for one
+set): one query finds those already there, and the others are added with `ON CONFLICT DO
+NOTHING` then read back, so two writers adding the same place at once both get its one row. The
+set with no text at all is no place: a NULL `place_id`.
 """
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ def place_ids(connection: Connection, wanted: Collection[PlaceTexts]) -> dict[Pl
     if NO_PLACE in wanted:
         ids[NO_PLACE] = None
     return ids
+
+
+def place_id(connection: Connection, texts: PlaceTexts) -> int | None:
+    """The id of one set of texts (None for `NO_PLACE`), adding the place if it is not there yet."""
+    return place_ids(connection, [texts])[texts]
 
 
 def regions_only(connection: Connection, ids: Collection[int | None]) -> dict[int | None, int | None]:

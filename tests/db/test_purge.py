@@ -37,7 +37,7 @@ from campaigns.persistence.models import (
 )
 from campaigns.persistence.models.enums import BlockKind, CallbackState, CallOutcome, SmsState
 from campaigns.persistence.models.enums import LeadState as S
-from campaigns.place_store import NO_PLACE, PlaceTexts, place_ids, place_of
+from campaigns.place_store import NO_PLACE, PlaceTexts, place_id, place_of
 from campaigns.purge_store import PurgeCounts, run_purge
 from campaigns.retention import purge_token
 from cli.campaign import campaign_app
@@ -69,13 +69,13 @@ def add_leads(database: Database, list_name: str, *leads: dict[str, Any]) -> lis
         session.add(contacts)
         session.flush()
         rows = []
-        [place_id] = place_ids(session.connection(), [GUANGZHOU]).values()
+        guangzhou = place_id(session.connection(), GUANGZHOU)
         for given in leads:
             n = given.pop("n")
             personal = {
                 "raw_input": f"138-0000-00{n:02d}",
                 "attributes": {"姓名": f"王{n}"},
-                "place_id": place_id,
+                "place_id": guangzhou,
             }
             base = {"list_id": contacts.id, "e164": number(n), "time_zones": ["Asia/Shanghai"]}
             rows.append(Lead(**(base | personal | {"extension": "8"} | given)))
@@ -118,8 +118,8 @@ def world(database: Database) -> dict[str, Any]:
         finished(1, 31),  # due: dialled twice, texted, called back, refused once
         finished(2, 29),  # not yet
         finished(3, 40, S.EXHAUSTED),  # due
-        {"n": 4, "state": S.DNC_BLOCKED, "updated_at": NOW - 60 * DAY, "place_id": None},  # due: blocked,
-        # never dialled, with no place
+        # due: blocked, never dialled, with no place
+        {"n": 4, "state": S.DNC_BLOCKED, "updated_at": NOW - 60 * DAY, "place_id": None},
         finished(5, 100, S.RETRY, next_attempt_at=NOW),  # not finished
         finished(6, 40),  # an SMS still queued for it
         finished(7, 40),  # texted 10 days ago

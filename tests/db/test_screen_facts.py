@@ -11,7 +11,7 @@ from campaigns import inbound_store
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Attempt, Lead
 from campaigns.persistence.models.enums import CallOutcome, InboundOutcome
-from campaigns.place_store import PlaceTexts, place_ids
+from campaigns.place_store import PlaceTexts, place_id
 from dialer.live.screen_facts import inbound_facts, outbound_facts
 from tests.db.rows import NOW, Seed
 from tests.db.test_queue_store import add_agents
@@ -133,7 +133,7 @@ def test_an_outbound_call_shows_its_campaign_and_lead_card_and_not_itself_in_the
 ) -> None:
     beijing = PlaceTexts("北京市", None, "中国移动", "Beijing", None, "China Mobile")
     with database.session() as session:
-        session.get_one(Lead, seed.lead_id).place_id = place_ids(session.connection(), [beijing])[beijing]
+        session.get_one(Lead, seed.lead_id).place_id = place_id(session.connection(), beijing)
     facts = outbound_facts(database, "rc-3", history=1)
     assert facts["campaign"] == "秋季回访"
     assert (facts["lead"]["lead_id"], facts["lead"]["e164"], facts["lead"]["attributes"]) == (

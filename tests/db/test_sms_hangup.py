@@ -19,7 +19,7 @@ from campaigns.dial_store import AttemptResult
 from campaigns.persistence.db import Database
 from campaigns.persistence.models import Lead, SmsMessage, SmsRule
 from campaigns.persistence.models.enums import CallOutcome, SmsState
-from campaigns.place_store import PlaceTexts, place_ids
+from campaigns.place_store import PlaceTexts, place_id
 from ringcast.errors import UserError
 from sms import hangup, store
 from sms.hangup_rules import RuleTrigger, SurveyScored, Trigger
@@ -130,7 +130,7 @@ def test_a_message_names_the_city_of_the_lead_s_place(database: Database) -> Non
     rule(database, "local", RuleTrigger(Trigger.OUTBOUND_UNANSWERED), "local")
     shenzhen = PlaceTexts("广东省", "深圳市", "中国移动", "Guangdong", "Shenzhen", "China Mobile")
     with database.session() as session:
-        session.scalars(select(Lead)).one().place_id = place_ids(session.connection(), [shenzhen])[shenzhen]
+        session.scalars(select(Lead)).one().place_id = place_id(session.connection(), shenzhen)
     (opened,) = dial(database, campaign)
     missed = AttemptResult(opened.attempt_id, CallOutcome.NO_ANSWER, None, None, LATER)
     database.in_transaction(dial_store.close_attempt, campaign, missed)

@@ -32,7 +32,7 @@ from campaigns.persistence.models.enums import (
     DialMode,
     SmsState,
 )
-from campaigns.place_store import PlaceTexts, place_ids
+from campaigns.place_store import PlaceTexts, place_id
 from ringcast.errors import UserError
 from sms import store
 from sms.outbox import ClaimedSms
@@ -260,7 +260,7 @@ def test_a_campaign_fills_region_and_city_from_each_lead_s_place(database: Datab
     guangzhou = PlaceTexts("广东省", "广州市", "中国移动", "Guangdong", "Guangzhou", "China Mobile")
     with database.session() as session:
         placed = add_lead(session, seed.list_id, "+8613800138001")
-        session.get_one(Lead, placed).place_id = place_ids(session.connection(), [guangzhou])[guangzhou]
+        session.get_one(Lead, placed).place_id = place_id(session.connection(), guangzhou)
     _save(database, "同城", "{region|中国}{city|本地}门店周末八折")
     _create(database, _order(template_name="同城", sender=None, preset=CompliancePreset.US))
     bodies = {row.lead_id: row.body for row in messages(database)}
